@@ -1,0 +1,70 @@
+# homie: build the C core, run the tests, run the demo. Thin on purpose:
+# flags come from pkg-config, packages from scripts/install-deps.
+LUA      ?= lua5.4
+LUA_PC   ?= lua5.4
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Werror -std=c99 -D_POSIX_C_SOURCE=200809L
+LUA_CFLAGS  ?= $(shell pkg-config --cflags $(LUA_PC) 2>/dev/null)
+CURL_CFLAGS ?= $(shell pkg-config --cflags libcurl 2>/dev/null)
+CURL_LIBS   ?= $(shell pkg-config --libs libcurl 2>/dev/null)
+SRCS     := csrc/lcore.c csrc/lrequest.c csrc/transport.c csrc/lsse.c csrc/sse.c
+HDRS     := $(wildcard csrc/*.h)
+BUSTED   ?= $(LUA) /usr/bin/busted
+SAN_RT   = $(shell $(CC) -print-file-name=libasan.so)
+
+.PHONY: all build deps deps-test test unit busted rock demo clean asan valgrind check
+
+all: build
+build: homie/core.so
+
+homie/core.so: $(SRCS) $(HDRS)
+	@mkdir -p homie
+	$(CC) $(CFLAGS) $(WARN) -fPIC -shared $(LUA_CFLAGS) $(CURL_CFLAGS) -o $@ $(SRCS) $(CURL_LIBS)
+
+deps:
+	@scripts/install-deps demo
+deps-test:
+	@scripts/install-deps test
+
+# The one command users run: everything a change must pass.
+test: deps-test
+	$(MAKE) build
+	$(MAKE) ctest
+	$(MAKE) rock
+	scripts/run-busted $(BUSTED)
+
+busted: build
+	scripts/run-busted $(BUSTED)
+
+# luarocks make into a throwaway tree proves the rockspec installs a working module.
+rock:
+	scripts/check-rock
+
+demo: deps
+	$(MAKE) build
+	scripts/demo
+
+# The whole busted suite against a core built with ASan+UBSan.
+asan: deps-test
+	$(MAKE) clean-core
+	$(MAKE) build CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+	LD_PRELOAD=$(SAN_RT) ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  scripts/run-busted $(BUSTED); rc=$$?; $(MAKE) clean-core; exit $$rc
+
+valgrind: deps-test
+	$(MAKE) build
+	HOMIE_VALGRIND=1 scripts/run-busted valgrind --quiet --error-exitcode=99 --leak-check=full \
+	  --errors-for-leak-kinds=definite --suppressions=scripts/valgrind.supp $(BUSTED)
+
+check:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	  --inline-suppr -I csrc $(LUA_CFLAGS:-I%=-I %) csrc
+
+clean-core:
+	rm -f homie/core.so
+
+clean: clean-core
+	rm -rf homie fuzz/build ctest/build bench/node/node_modules
+
+-include mk/sse.mk

@@ -1,0 +1,282 @@
+/* homie.SSEParser: the SSE engine (sse.c) as a Lua userdata.
+ *
+ * Lua code runs only between two sse_next calls, when the engine holds no
+ * half-parsed line, so an error raised there (by the each() callback, or a
+ * memory error while building results) cannot corrupt the engine. The
+ * callback runs under lua_pcall: its error is rethrown after the unparsed
+ * rest of the input has been saved in a stash, which the next feed/each
+ * parses first, so no event is lost or repeated. */
+#include <stdio.h>
+#include <string.h>
+
+#include "compat.h"
+#include "sse.h"
+
+#define SSE_MT "homie.SSEParser"
+#define MAX_LIMIT 4294967296.0 /* 4 GiB: a sane ceiling for max_event_bytes */
+
+typedef struct {
+  sse_parser p;
+  int open;
+  int busy;                /* inside an each() callback: no re-entry */
+  char *stash;             /* input left over when a callback raised */
+  size_t stash_len, stash_cap;
+  lua_Alloc alloc; void *alloc_ud;
+} lsse;
+
+static lsse *check_open(lua_State *L) {
+  lsse *u = (lsse *)luaL_checkudata(L, 1, SSE_MT);
+  if (!u->open) luaL_error(L, "sse parser: attempt to use a closed parser");
+  if (u->busy) luaL_error(L, "sse parser: cannot be used from inside its own each() callback");
+  return u;
+}
+
+static void stash_drop(lsse *u) {
+  if (u->stash) u->alloc(u->alloc_ud, u->stash, u->stash_cap, 0);
+  u->stash = NULL; u->stash_len = u->stash_cap = 0;
+}
+
+/* Stash = rest .. more; `rest` may lie inside the stash itself. Under memory
+ * failure the bytes are dropped (the parser stays usable). */
+static void stash_keep(lsse *u, const char *rest, size_t rn, const char *more, size_t mn) {
+  char *np;
+  if (u->stash && rest >= u->stash && rest <= u->stash + u->stash_len) {
+    memmove(u->stash, rest, rn);
+    u->stash_len = rn;
+  } else {
+    stash_drop(u);
+    if (rn + mn == 0) return;
+    if (!(u->stash = (char *)u->alloc(u->alloc_ud, NULL, 0, rn + mn))) return;
+    u->stash_cap = rn + mn;
+    memcpy(u->stash, rest, rn);
+    u->stash_len = rn;
+  }
+  if (u->stash_cap - u->stash_len < mn) {
+    np = (char *)u->alloc(u->alloc_ud, u->stash, u->stash_cap, u->stash_len + mn);
+    if (!np) { stash_drop(u); return; }
+    u->stash = np; u->stash_cap = u->stash_len + mn;
+  }
+  if (mn) memcpy(u->stash + u->stash_len, more, mn);
+  u->stash_len += mn;
+}
+
+/* Stack slots used while parsing (after settop): */
+enum { A_SELF = 1, A_CHUNK, A_FN, S_KTYPE, S_KDATA, S_KID, S_TYPE, S_ID, S_OUT };
+
+typedef struct { lua_Integer count; int err; } run_t;
+
+/* Pushes s, reusing the string in `slot` when it has the same bytes: event
+ * types repeat, and ids repeat across events without an id line. */
+static void push_cached(lua_State *L, int slot, const char *s, size_t n) {
+  size_t cn;
+  const char *c = lua_tolstring(L, slot, &cn);
+  if (c && cn == n && memcmp(c, s, n) == 0) { lua_pushvalue(L, slot); return; }
+  lua_pushlstring(L, s, n);
+  lua_pushvalue(L, -1);
+  lua_replace(L, slot);
+}
+
+static void push_event_fields(lua_State *L, const sse_event *ev) {
+  push_cached(L, S_TYPE, ev->type, ev->type_len);
+  lua_pushlstring(L, ev->data, ev->data_len);
+  if (ev->id) push_cached(L, S_ID, ev->id, ev->id_len); else lua_pushnil(L);
+}
+
+/* Parses one buffer. fn form: calls A_FN per event; a raising callback
+ * leaves its error on the stack and returns its status. Table form: appends
+ * event tables to S_OUT. */
+static int run(lua_State *L, lsse *u, const char *s, size_t n, int fn, run_t *r) {
+  sse_event ev;
+  int rc;
+  sse_input(&u->p, s, n);
+  while ((rc = sse_next(&u->p, &ev)) != SSE_NEED_MORE) {
+    if (rc < 0) { if (!r->err) r->err = rc; continue; }
+    r->count++;
+    if (fn) {
+      int status;
+      lua_pushvalue(L, A_FN);
+      push_event_fields(L, &ev);
+      u->busy = 1;
+      status = lua_pcall(L, 3, 0, 0);
+      u->busy = 0;
+      if (status) return status;
+    } else {
+      lua_createtable(L, 0, 3);
+      lua_pushvalue(L, S_KTYPE); push_cached(L, S_TYPE, ev.type, ev.type_len); lua_rawset(L, -3);
+      lua_pushvalue(L, S_KDATA); lua_pushlstring(L, ev.data, ev.data_len); lua_rawset(L, -3);
+      if (ev.id) { lua_pushvalue(L, S_KID); push_cached(L, S_ID, ev.id, ev.id_len); lua_rawset(L, -3); }
+      lua_rawseti(L, S_OUT, (int)r->count);
+    }
+  }
+  return 0;
+}
+
+/* Shared body of feed and each: the stash first, then the chunk. */
+static run_t parse(lua_State *L, lsse *u, int fn) {
+  run_t r = {0, 0};
+  size_t n;
+  const char *chunk = lua_tolstring(L, A_CHUNK, &n);
+  int status = 0;
+  lua_pushliteral(L, "type"); lua_pushliteral(L, "data"); lua_pushliteral(L, "id");
+  lua_pushnil(L); lua_pushnil(L);
+  if (fn) lua_pushnil(L); else lua_newtable(L);
+  if (u->stash_len) {
+    status = run(L, u, u->stash, u->stash_len, fn, &r);
+    if (status) {
+      const char *rest;
+      size_t rn = sse_remaining(&u->p, &rest);
+      stash_keep(u, rest, rn, chunk, n);
+    } else {
+      stash_drop(u);
+    }
+  }
+  if (!status && (status = run(L, u, chunk, n, fn, &r)) != 0) {
+    const char *rest;
+    size_t rn = sse_remaining(&u->p, &rest);
+    stash_keep(u, rest, rn, NULL, 0);
+  }
+  sse_input(&u->p, NULL, 0); /* hold no pointer into Lua strings */
+  if (status) lua_error(L);    /* the callback's error, untouched */
+  return r;
+}
+
+static void push_err(lua_State *L, lsse *u, int err) {
+  if (err == SSE_ERR_TOO_LARGE) {
+    char n[32]; /* lua_pushfstring has no portable size_t format */
+    sprintf(n, "%.0f", (double)u->p.max_event);
+    lua_pushfstring(L, "sse: event larger than max_event_bytes (%s bytes); event dropped", n);
+  } else
+    lua_pushliteral(L, "sse: out of memory; event dropped");
+}
+
+/* p:feed(chunk) -> events | nil, err, events */
+static int l_feed(lua_State *L) {
+  lsse *u = check_open(L);
+  run_t r;
+  luaL_checktype(L, 2, LUA_TSTRING);
+  lua_settop(L, 2);
+  lua_pushnil(L); /* A_FN */
+  r = parse(L, u, 0);
+  if (!r.err) return 1;
+  lua_pushnil(L);
+  push_err(L, u, r.err);
+  lua_pushvalue(L, S_OUT);
+  return 3;
+}
+
+/* p:each(chunk, fn) -> count | nil, err, count */
+static int l_each(lua_State *L) {
+  lsse *u = check_open(L);
+  run_t r;
+  luaL_checktype(L, 2, LUA_TSTRING);
+  luaL_checktype(L, 3, LUA_TFUNCTION);
+  lua_settop(L, 3);
+  r = parse(L, u, 1);
+  if (!r.err) { lua_pushinteger(L, r.count); return 1; }
+  lua_pushnil(L);
+  push_err(L, u, r.err);
+  lua_pushinteger(L, r.count);
+  return 3;
+}
+
+static int l_finish(lua_State *L) {
+  lsse *u = check_open(L);
+  stash_drop(u);
+  sse_finish(&u->p);
+  return 0;
+}
+
+static int l_reset(lua_State *L) {
+  lsse *u = check_open(L);
+  stash_drop(u);
+  sse_reset(&u->p);
+  return 0;
+}
+
+static int l_last_event_id(lua_State *L) {
+  lsse *u = check_open(L);
+  size_t n;
+  const char *id = sse_last_id(&u->p, &n);
+  if (id) lua_pushlstring(L, id, n); else lua_pushnil(L);
+  return 1;
+}
+
+static int l_retry(lua_State *L) {
+  lsse *u = check_open(L);
+  double r = sse_retry(&u->p);
+  if (r < 0) lua_pushnil(L); else homie_pushint53(L, r);
+  return 1;
+}
+
+/* close, __gc and __close: idempotent; refused only from inside a callback. */
+static int l_close(lua_State *L) {
+  lsse *u = (lsse *)luaL_checkudata(L, 1, SSE_MT);
+  if (u->busy) return luaL_error(L, "sse parser: cannot be closed from inside its own each() callback");
+  if (u->open) {
+    u->open = 0;
+    sse_free(&u->p);
+    stash_drop(u);
+  }
+  return 0;
+}
+
+static int l_tostring(lua_State *L) {
+  lsse *u = (lsse *)luaL_checkudata(L, 1, SSE_MT);
+  if (u->open) lua_pushfstring(L, SSE_MT " (%p)", (void *)u);
+  else lua_pushliteral(L, SSE_MT " (closed)");
+  return 1;
+}
+
+static size_t opt_max(lua_State *L) {
+  size_t max = SSE_DEFAULT_MAX_EVENT;
+  if (lua_isnoneornil(L, 1)) return max;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {
+    const char *k;
+    if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "sse_parser: option names must be strings");
+    k = lua_tostring(L, -2);
+    if (strcmp(k, "max_event_bytes") == 0) {
+      lua_Number v;
+      if (lua_type(L, -1) != LUA_TNUMBER)
+        luaL_error(L, "sse_parser: option 'max_event_bytes' must be a number, got %s", luaL_typename(L, -1));
+      v = lua_tonumber(L, -1);
+      if (!(v >= 1 && v <= MAX_LIMIT) || v != (lua_Number)(size_t)v)
+        luaL_error(L, "sse_parser: option 'max_event_bytes' must be a whole number from 1 to 2^32");
+      max = (size_t)v;
+    } else {
+      luaL_error(L, "sse_parser: unknown option '%s'", k);
+    }
+    lua_pop(L, 1);
+  }
+  return max;
+}
+
+/* sse_parser([opts]) -> parser. Options are checked before the userdata
+ * exists, so a bad option leaves nothing behind. */
+static int l_new(lua_State *L) {
+  size_t max = opt_max(L);
+  lsse *u = (lsse *)homie_newuserdata(L, sizeof *u);
+  memset(u, 0, sizeof *u);
+  luaL_getmetatable(L, SSE_MT);
+  lua_setmetatable(L, -2);
+  u->alloc = lua_getallocf(L, &u->alloc_ud);
+  /* The engine allocates through Lua's allocator, so its memory is counted. */
+  sse_init(&u->p, max, u->alloc, u->alloc_ud);
+  u->open = 1;
+  return 1;
+}
+
+static const luaL_Reg methods[] = {
+  {"feed", l_feed}, {"each", l_each}, {"finish", l_finish}, {"reset", l_reset},
+  {"last_event_id", l_last_event_id}, {"retry", l_retry}, {"close", l_close},
+  {"__gc", l_close}, {"__close", l_close}, {"__tostring", l_tostring},
+  {NULL, NULL}};
+
+/* Module table at the top of the stack; adds sse_parser; stack unchanged. */
+int homie_open_sse(lua_State *L) {
+  homie_newclass(L, SSE_MT, methods);
+  lua_pushcfunction(L, l_new);
+  lua_setfield(L, -2, "sse_parser");
+  return 0;
+}

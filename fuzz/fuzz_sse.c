@@ -1,0 +1,166 @@
+/* libFuzzer harness for the SSE engine. Input: byte 0 picks the event size
+ * limit, bytes 1-4 seed the chunking, the rest is the stream. Oracles:
+ *  - one chunk, fuzzer-chosen chunks and byte-by-byte give identical
+ *    transcripts (events with type/data/id, errors, last id, retry);
+ *  - no event exceeds the limit, and memory held stays O(limit);
+ *  - when the limit is never hit, the transcript equals that of a naive
+ *    whole-buffer reference parser written here from the spec. */
+#include "../csrc/sse.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void fail(const char *why) { fprintf(stderr, "fuzz_sse: %s\n", why); abort(); }
+
+typedef struct { char *p; size_t n, cap; } tr_t; /* transcript */
+
+static void tr_put(tr_t *t, const void *s, size_t n) {
+  if (t->n + n > t->cap) {
+    t->cap = (t->n + n) * 2 + 64;
+    t->p = (char *)realloc(t->p, t->cap);
+    if (!t->p) abort();
+  }
+  if (n) memcpy(t->p + t->n, s, n);
+  t->n += n;
+}
+
+static void tr_str(tr_t *t, const char *s, size_t n) { tr_put(t, &n, sizeof n); tr_put(t, s, n); }
+
+static void tr_event(tr_t *t, const char *ty, size_t tn, const char *d, size_t dn, const char *id, size_t idn) {
+  tr_put(t, "E", 1);
+  tr_str(t, ty, tn);
+  tr_str(t, d, dn);
+  tr_str(t, id ? id : "", id ? idn : 0);
+}
+
+static size_t live, peak; /* bytes held through the allocator */
+static void *count_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  (void)ud;
+  if (ptr) live -= osize;
+  if (nsize == 0) { free(ptr); return NULL; }
+  ptr = realloc(ptr, nsize);
+  if (!ptr) abort();
+  live += nsize;
+  if (live > peak) peak = live;
+  return ptr;
+}
+
+static uint32_t rng(uint32_t *s) { *s = *s * 1664525u + 1013904223u; return *s >> 8; }
+
+/* mode 0: one chunk, 1: seeded chunks, 2: byte by byte. Returns errors seen. */
+static int run(tr_t *t, const char *s, size_t n, size_t max, int mode, uint32_t seed) {
+  sse_parser p;
+  sse_event ev;
+  size_t at = 0, idn;
+  const char *id;
+  int rc, errs = 0;
+  double r;
+  live = peak = 0;
+  sse_init(&p, max, count_alloc, NULL);
+  do {
+    size_t len = mode == 0 ? n - at : mode == 2 ? 1 : 1 + rng(&seed) % 23;
+    if (len > n - at) len = n - at;
+    sse_input(&p, s + at, len);
+    while ((rc = sse_next(&p, &ev)) != SSE_NEED_MORE) {
+      if (rc == SSE_EVENT) {
+        /* the default type "message" is not part of the event's bytes */
+        if (ev.data_len > max || ev.type_len + ev.data_len > max + 7) fail("event over the limit");
+        tr_event(t, ev.type, ev.type_len, ev.data, ev.data_len, ev.id, ev.id_len);
+      } else {
+        if (rc != SSE_ERR_TOO_LARGE) fail("unexpected error code");
+        errs++;
+        tr_put(t, "!", 1);
+      }
+    }
+    at += len;
+  } while (at < n);
+  sse_finish(&p);
+  id = sse_last_id(&p, &idn);
+  tr_str(t, id ? id : "-", id ? idn : 1);
+  r = sse_retry(&p);
+  tr_put(t, &r, sizeof r);
+  /* line + data + type buffers, two ids, each at most ~2x the limit */
+  if (peak > 10 * (max + 64)) fail("memory not bounded by the limit");
+  sse_free(&p);
+  if (live != 0) fail("leak");
+  return errs;
+}
+
+/* The reference: the spec's steps over the whole buffer, no limit. */
+static void reference(tr_t *t, const char *s, size_t n) {
+  tr_t data = {0}, type = {0}, idbuf = {0}, last = {0};
+  size_t i = 0, ndata = 0;
+  double retry = -1;
+  if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) i = 3;
+  while (i < n) {
+    size_t b = i, e, ln, name, vs;
+    while (i < n && s[i] != '\n' && s[i] != '\r') i++;
+    if (i == n) break; /* unterminated line: discarded */
+    e = i;
+    i += (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n') ? 2 : 1;
+    ln = e - b;
+    if (ln == 0) {
+      last.n = 0; tr_put(&last, idbuf.p, idbuf.n);
+      if (ndata) tr_event(t, type.n ? type.p : "message", type.n ? type.n : 7,
+                          data.p, data.n - 1, last.n ? last.p : NULL, last.n);
+      data.n = type.n = ndata = 0;
+      continue;
+    }
+    if (s[b] == ':') continue;
+    for (name = 0; name < ln && s[b + name] != ':'; name++) {}
+    vs = name < ln ? name + 1 : ln;
+    if (vs < ln && s[b + vs] == ' ') vs++;
+    if (name == 4 && memcmp(s + b, "data", 4) == 0) {
+      tr_put(&data, s + b + vs, ln - vs); tr_put(&data, "\n", 1); ndata++;
+    } else if (name == 5 && memcmp(s + b, "event", 5) == 0) {
+      type.n = 0; tr_put(&type, s + b + vs, ln - vs);
+    } else if (name == 2 && memcmp(s + b, "id", 2) == 0) {
+      if (!memchr(s + b + vs, 0, ln - vs)) { idbuf.n = 0; tr_put(&idbuf, s + b + vs, ln - vs); }
+    } else if (name == 5 && memcmp(s + b, "retry", 5) == 0 && ln > vs) {
+      size_t k;
+      double r = 0;
+      for (k = vs; k < ln && s[b + k] >= '0' && s[b + k] <= '9'; k++)
+        if (r < 9007199254740992.0) r = r * 10 + (s[b + k] - '0');
+      if (k == ln) retry = r < 9007199254740992.0 ? r : 9007199254740992.0;
+    }
+  }
+  tr_str(t, last.n ? last.p : "-", last.n ? last.n : 1);
+  tr_put(t, &retry, sizeof retry);
+  free(data.p); free(type.p); free(idbuf.p); free(last.p);
+}
+
+static void same(const tr_t *a, const tr_t *b, const char *what) {
+  if (a->n != b->n || (a->n && memcmp(a->p, b->p, a->n) != 0)) {
+    fprintf(stderr, "transcripts differ: %s\n", what);
+    fail("oracle");
+  }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  tr_t one = {0}, other = {0};
+  size_t max;
+  uint32_t seed;
+  const char *s;
+  size_t n;
+  int errs;
+  if (size < 5) return 0;
+  max = data[0] < 128 ? 1 + data[0] % 48 : SSE_DEFAULT_MAX_EVENT;
+  memcpy(&seed, data + 1, 4);
+  s = (const char *)data + 5;
+  n = size - 5;
+  errs = run(&one, s, n, max, 0, 0);
+  if (run(&other, s, n, max, 1, seed) != errs) fail("error count, seeded chunks");
+  same(&one, &other, "seeded chunks");
+  other.n = 0;
+  if (run(&other, s, n, max, 2, 0) != errs) fail("error count, byte by byte");
+  same(&one, &other, "byte by byte");
+  if (errs == 0) {
+    other.n = 0;
+    reference(&other, s, n);
+    same(&one, &other, "reference parser");
+  }
+  free(one.p); free(other.p);
+  return 0;
+}

@@ -1,0 +1,37 @@
+rockspec_format = "3.0"
+package = "homie"
+version = "scm-1"
+source = { url = "git+file:///dev/null" }
+description = {
+  summary = "Lua SDK for the Homie AI chat API, with a C core over libcurl",
+  detailed = [[
+Create chats, send shoppers' messages, read replies with product cards, page
+through history and follow a chat's event stream, with retries that honour
+the server, typed errors and many chats in flight from one Lua thread.
+]],
+  license = "MIT",
+}
+dependencies = { "lua >= 5.1", "lua-cjson" }
+external_dependencies = { CURL = { header = "curl/curl.h", library = "curl" } }
+build = {
+  type = "builtin",
+  modules = {
+    ["homie"] = "lua/homie/init.lua",
+    ["homie.client"] = "lua/homie/client.lua",
+    ["homie.chat"] = "lua/homie/chat.lua",
+    ["homie.errors"] = "lua/homie/errors.lua",
+    ["homie.retry"] = "lua/homie/retry.lua",
+    ["homie.sched"] = "lua/homie/sched.lua",
+    ["homie.stream"] = "lua/homie/stream.lua",
+    ["homie.ask"] = "lua/homie/ask.lua",
+    ["homie.util"] = "lua/homie/util.lua",
+    ["homie.transport.curl"] = "lua/homie/transport/curl.lua",
+    ["homie.core"] = {
+      sources = { "csrc/lcore.c", "csrc/lrequest.c", "csrc/transport.c", "csrc/lsse.c", "csrc/sse.c" },
+      libraries = { "curl" },
+      incdirs = { "csrc", "$(CURL_INCDIR)" },
+      libdirs = { "$(CURL_LIBDIR)" },
+      defines = { "_POSIX_C_SOURCE=200809L" },
+    },
+  },
+}

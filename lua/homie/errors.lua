@@ -1,0 +1,56 @@
+-- The runtime error model: every failure that is not a programming error is
+-- returned as `nil, err` where err is one of these tables.
+local M = {}
+
+local Error = {}
+Error.__index = Error
+Error.__name = "homie.Error"
+
+function Error:__tostring()
+  local s = "homie: " .. self.kind
+  if self.status then s = s .. " (HTTP " .. self.status .. ")" end
+  s = s .. ": " .. tostring(self.message)
+  if self.request_id then s = s .. " [request id " .. self.request_id .. "]" end
+  if self.attempts and self.attempts > 1 then s = s .. " after " .. self.attempts .. " attempts" end
+  return s
+end
+
+local by_status = {
+  [400] = "invalid_request", [401] = "authentication", [403] = "permission",
+  [404] = "not_found", [408] = "timeout", [409] = "invalid_request",
+  [413] = "invalid_request", [415] = "invalid_request", [422] = "invalid_request",
+  [429] = "rate_limit",
+}
+
+-- The kind of an HTTP status that is not a success.
+function M.kind_of_status(status)
+  if by_status[status] then return by_status[status] end
+  if status >= 500 and status <= 599 then return "server" end
+  if status >= 400 and status <= 499 then return "invalid_request" end
+  return "protocol"
+end
+
+-- Replaces every occurrence of `secret` in the strings of `v` (recursively).
+local function redact(v, secret)
+  if not secret or secret == "" then return v end
+  if type(v) == "string" then
+    local out = v:gsub(secret:gsub("%p", "%%%0"), "[redacted]")
+    return out
+  elseif type(v) == "table" then
+    for k, x in pairs(v) do v[k] = redact(x, secret) end
+  end
+  return v
+end
+M.redact = redact
+
+-- fields: kind, message and any of status, body, request_id, retryable, ...
+function M.new(fields, secret)
+  fields.retryable = fields.retryable or false
+  fields.message = redact(tostring(fields.message or fields.kind), secret)
+  fields.body = redact(fields.body, secret)
+  return setmetatable(fields, Error)
+end
+
+function M.is_error(v) return getmetatable(v) == Error end
+
+return M

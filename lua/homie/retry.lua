@@ -1,0 +1,62 @@
+-- When to try a call again, and how long to wait first.
+local M = {}
+
+M.BASE, M.CAP, M.SERVER_CAP = 0.5, 8, 60
+
+local RETRY_STATUS = { [408] = true, [409] = true, [429] = true, [500] = true,
+  [502] = true, [503] = true, [504] = true }
+-- Statuses that say the application did not act on the request.
+local NOT_PROCESSED = { [429] = true, [503] = true }
+
+local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6, Jul = 7,
+  Aug = 8, Sep = 9, Oct = 10, Nov = 11, Dec = 12 }
+
+-- Seconds until an IMF-fixdate ("Wed, 21 Oct 2015 07:28:00 GMT"), or nil.
+local function seconds_until(date, now)
+  local d, mon, y, h, mi, s = date:match("^%a+, (%d+) (%a+) (%d+) (%d+):(%d+):(%d+) GMT$")
+  if not d or not MONTHS[mon] then return nil end
+  now = now or os.time()
+  -- os.time reads a table as local time; correct by the local offset.
+  local offset = os.time(os.date("*t", now)) - os.time(os.date("!*t", now))
+  local t = os.time({ year = tonumber(y), month = MONTHS[mon], day = tonumber(d),
+    hour = tonumber(h), min = tonumber(mi), sec = tonumber(s) }) + offset
+  return math.max(0, t - now)
+end
+
+-- The wait the server asked for, capped; nil when it asked for none.
+function M.server_wait(headers, now)
+  if not headers then return nil end
+  local ms = tonumber(headers["retry-after-ms"] or "")
+  local wait
+  if ms and ms >= 0 then wait = ms / 1000 end
+  local ra = headers["retry-after"]
+  if not wait and ra then
+    wait = tonumber(ra:match("^%s*(%d+%.?%d*)%s*$") or "") or seconds_until(ra, now)
+  end
+  if wait then return math.min(wait, M.SERVER_CAP) end
+  return nil
+end
+
+-- Exponential backoff with jitter: up to a quarter shorter, never longer.
+function M.backoff(attempt, random)
+  local w = math.min(M.BASE * 2 ^ (attempt - 1), M.CAP)
+  return w * (1 - 0.25 * (random or math.random)())
+end
+
+-- Seconds to wait before the next attempt, or nil when this failure must
+-- not be retried. A non-idempotent call (a message send) is retried only
+-- when the server provably did not act on it.
+function M.decide(err, attempt, resp, fail, idempotent)
+  local status = resp and resp.status
+  if status then
+    if not RETRY_STATUS[status] then return nil end
+    if not idempotent and not NOT_PROCESSED[status] then return nil end
+    return M.server_wait(resp.headers) or M.backoff(attempt)
+  end
+  if not fail or (err.kind ~= "connection" and err.kind ~= "timeout") then return nil end
+  if fail.detail == "tls" then return nil end  -- a bad certificate stays bad
+  if not idempotent and fail.sent then return nil end
+  return M.backoff(attempt)
+end
+
+return M

@@ -1,0 +1,125 @@
+-- Argument checks (programming errors raise, naming the argument), JSON and
+-- URL helpers shared by the Lua layer.
+local cjson = require "cjson"
+
+local M = {}
+
+-- Our own cjson instance: settings here never leak into the user's cjson.
+local json = cjson.new()
+json.decode_max_depth(200)
+local null = json.null
+
+function M.fail(msg, level) error("homie: " .. msg, (level or 1) + 1) end
+
+function M.check_type(name, v, want, level)
+  if type(v) ~= want then
+    M.fail(("%s must be a %s, got %s"):format(name, want, type(v)), (level or 1) + 1)
+  end
+  return v
+end
+
+-- Unknown option names are programming errors: a typo must not pass silently.
+function M.check_opts(where, opts, allowed, level)
+  if opts == nil then return {} end
+  M.check_type(where .. " options", opts, "table", (level or 1) + 1)
+  for k in pairs(opts) do
+    if not allowed[k] then
+      M.fail(("unknown option '%s' for %s"):format(tostring(k), where), (level or 1) + 1)
+    end
+  end
+  return opts
+end
+
+local ID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
+function M.check_id(name, v, level)
+  M.check_type(name, v, "string", (level or 1) + 1)
+  if not v:match(ID) then
+    M.fail(("%s must be an id of the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (hex), got %q")
+      :format(name, v:sub(1, 60)), (level or 1) + 1)
+  end
+  return v
+end
+
+-- True when s is valid UTF-8 (no overlongs, no surrogates, at most U+10FFFF).
+function M.is_utf8(s)
+  local i, n = 1, #s
+  while i <= n do
+    local c = s:byte(i)
+    if c < 0x80 then
+      i = i + 1
+    else
+      local len, min
+      if c >= 0xC2 and c <= 0xDF then len, min = 2, 0x80
+      elseif c >= 0xE0 and c <= 0xEF then len, min = 3, 0x800
+      elseif c >= 0xF0 and c <= 0xF4 then len, min = 4, 0x10000
+      else return false end
+      if i + len - 1 > n then return false end
+      local cp = c % (2 ^ (7 - len))
+      for j = i + 1, i + len - 1 do
+        local b = s:byte(j)
+        if b < 0x80 or b > 0xBF then return false end
+        cp = cp * 64 + (b - 0x80)
+      end
+      if cp < min or cp > 0x10FFFF or (cp >= 0xD800 and cp <= 0xDFFF) then return false end
+      i = i + len
+    end
+  end
+  return true
+end
+
+function M.check_text(name, v, level)
+  M.check_type(name, v, "string", (level or 1) + 1)
+  if not M.is_utf8(v) then M.fail(name .. " must be valid UTF-8", (level or 1) + 1) end
+  return v
+end
+
+-- CR, LF or NUL in a header would let a value forge other headers.
+function M.check_header_value(name, v, level)
+  M.check_type(name, v, "string", (level or 1) + 1)
+  if v:find("[\r\n]") or v:find("\0", 1, true) then
+    M.fail(name .. " must not contain CR, LF or NUL", (level or 1) + 1)
+  end
+  return v
+end
+
+function M.urlencode(s)
+  return (tostring(s):gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end))
+end
+
+-- "?a=1&b=2" from an array of {name, value} pairs, skipping nil values.
+function M.query(pairs_list)
+  local parts = {}
+  for _, kv in ipairs(pairs_list) do
+    if kv[2] ~= nil then parts[#parts + 1] = M.urlencode(kv[1]) .. "=" .. M.urlencode(kv[2]) end
+  end
+  return #parts > 0 and ("?" .. table.concat(parts, "&")) or ""
+end
+
+-- JSON null becomes nil (absent and null read the same way in Lua), and on
+-- Lua 5.3+ whole numbers become integers (cjson decodes every number as a
+-- float, so a quantity would print as "12.0").
+local tointeger = math.tointeger
+local function normalize(v)
+  for k, x in pairs(v) do
+    if x == null then
+      v[k] = nil
+    elseif type(x) == "table" then
+      normalize(x)
+    elseif tointeger and type(x) == "number" then
+      local i = tointeger(x)
+      if i and i > -2 ^ 53 and i < 2 ^ 53 then v[k] = i end
+    end
+  end
+  return v
+end
+
+function M.decode(s)
+  local ok, v = pcall(json.decode, s)
+  if not ok then return nil, tostring(v) end
+  if type(v) ~= "table" then return v end
+  return normalize(v)
+end
+
+function M.encode(v) return json.encode(v) end
+
+return M

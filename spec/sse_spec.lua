@@ -1,0 +1,225 @@
+-- The SSE parser as Lua sees it (core.sse_parser, csrc/lsse.c over csrc/sse.c).
+local core = require "homie.core"
+
+-- Feeds `s` in pieces of `size` bytes (whole when nil) and returns every event.
+local function parse(s, size, opts)
+  local p = core.sse_parser(opts)
+  local all = {}
+  size = size or #s
+  for i = 1, math.max(#s, 1), size do
+    local evs = assert(p:feed(s:sub(i, i + size - 1)))
+    for _, ev in ipairs(evs) do all[#all + 1] = ev end
+  end
+  p:finish()
+  return all, p
+end
+
+-- Every chunking must give the same result as one chunk.
+local function parse_every_way(s, opts)
+  local want, p = parse(s, nil, opts)
+  for size = 1, #s do
+    local got, q = parse(s, size, opts)
+    assert.same(want, got, "chunk size " .. size)
+    assert.equal(p:last_event_id(), q:last_event_id())
+    assert.equal(p:retry(), q:retry())
+  end
+  return want, p
+end
+
+describe("core.sse_parser", function()
+  it("parses events with type, data and id", function()
+    local evs, p = parse_every_way("id: 1\nevent: chunk\ndata: a\n\ndata: b\ndata: c\n\n")
+    assert.same({
+      { type = "chunk", data = "a", id = "1" },
+      { type = "message", data = "b\nc", id = "1" },
+    }, evs)
+    assert.equal("1", p:last_event_id())
+  end)
+
+  it("treats CRLF, CR and LF alike, also when CR and LF are in different chunks", function()
+    local want = { { type = "message", data = "a\nb" }, { type = "message", data = "c" } }
+    assert.same(want, (parse_every_way("data: a\r\ndata: b\r\n\r\ndata: c\r\n\r\n")))
+    assert.same(want, (parse_every_way("data: a\rdata: b\r\rdata: c\r\r")))
+    local p = core.sse_parser()
+    assert.same({}, p:feed("data: x\r"))
+    assert.same({}, p:feed("\n"))            -- the LF belongs to the CR before it
+    assert.same({ { type = "message", data = "x" } }, p:feed("\r\n"))
+  end)
+
+  it("skips a BOM only at the very start, also when split", function()
+    assert.same({ { type = "message", data = "x" } }, (parse_every_way("\239\187\191data: x\n\n")))
+    assert.same({}, (parse_every_way("\239\187\191\239\187\191data: x\n\n")))
+    local p = core.sse_parser()
+    p:feed("\239"); p:feed("\187")
+    assert.same({ { type = "message", data = "y" } }, p:feed("\191data: y\n\n"))
+  end)
+
+  it("handles comments, colons, spaces, bare field names and unknown fields", function()
+    local evs = parse_every_way(": ping\ndata:  two spaces\ndata:x:y\ndata\nfoo: bar\nData: no\n\n")
+    assert.same({ { type = "message", data = " two spaces\nx:y\n" } }, evs)
+  end)
+
+  it("dispatches nothing for a block without data, but resets the type and keeps the id", function()
+    local evs, p = parse_every_way("event: typing\nid: 5\n\ndata: x\n\n")
+    assert.same({ { type = "message", data = "x", id = "5" } }, evs)
+    assert.equal("5", p:last_event_id())
+  end)
+
+  it("ignores an id with NUL and resets on an empty id", function()
+    local evs, p = parse_every_way("id: 1\ndata: a\n\nid: 2\0\ndata: b\n\nid\ndata: c\n\n")
+    assert.same({
+      { type = "message", data = "a", id = "1" },
+      { type = "message", data = "b", id = "1" },
+      { type = "message", data = "c" },
+    }, evs)
+    assert.is_nil(p:last_event_id())
+  end)
+
+  it("honours retry only when it is all digits", function()
+    local _, p = parse_every_way("retry: 1000\nretry: 5s\nretry:\nretry: -1\n\n")
+    assert.equal(1000, p:retry())
+    assert.is_nil(core.sse_parser():retry())
+  end)
+
+  it("drops an unterminated event on finish, and keeps last id and retry", function()
+    local p = core.sse_parser()
+    assert.same({}, p:feed("retry: 7\nid: 1\n\nid: 2\ndata: half"))
+    p:finish()
+    assert.equal("1", p:last_event_id())
+    assert.equal(7, p:retry())
+    assert.same({ { type = "message", data = "new", id = "1" } }, p:feed("data: new\n\n"))
+    p:reset()
+    assert.is_nil(p:last_event_id())
+    assert.is_nil(p:retry())
+  end)
+
+  describe("max_event_bytes", function()
+    it("returns nil, err, events and carries on with the next event", function()
+      local p = core.sse_parser { max_event_bytes = 16 }
+      local evs, err, got = p:feed("data: ok\n\ndata: 0123456789abcdef\ndata: more\n\ndata: next\n\n")
+      assert.is_nil(evs)
+      assert.matches("max_event_bytes %(16 bytes%)", err)
+      assert.same({ { type = "message", data = "ok" }, { type = "message", data = "next" } }, got)
+      assert.same({ { type = "message", data = "again" } }, p:feed("data: again\n\n"))
+    end)
+
+    it("reports the same error however the input is split", function()
+      local s = "data: a\n\ndata: " .. ("x"):rep(40) .. "\n\ndata: b\n\n"
+      for size = 1, #s do
+        local p = core.sse_parser { max_event_bytes = 20 }
+        local evs, errs = {}, 0
+        for i = 1, #s, size do
+          local got, err, partial = p:feed(s:sub(i, i + size - 1))
+          if not got then errs = errs + 1; got = partial end
+          for _, ev in ipairs(got) do evs[#evs + 1] = ev.data end
+        end
+        assert.same({ "a", "b" }, evs)
+        assert.equal(1, errs)
+      end
+    end)
+
+    it("gives the error count form in each()", function()
+      local p = core.sse_parser { max_event_bytes = 8 }
+      local seen = {}
+      local n, err, count = p:each("data: 0123456789\n\ndata: y\n\n", function(_, d) seen[#seen + 1] = d end)
+      assert.is_nil(n)
+      assert.matches("max_event_bytes", err)
+      assert.equal(1, count)
+      assert.same({ "y" }, seen)
+    end)
+  end)
+
+  describe("each()", function()
+    it("calls fn(type, data, id) per event and returns the count", function()
+      local p = core.sse_parser()
+      local got = {}
+      local n = p:each("id: 9\nevent: chunk\ndata: a\n\ndata: b\n\n", function(t, d, id)
+        got[#got + 1] = { t, d, id }
+      end)
+      assert.equal(2, n)
+      assert.same({ { "chunk", "a", "9" }, { "message", "b", "9" } }, got)
+    end)
+
+    it("rethrows a callback error and delivers the rest of the chunk next time", function()
+      local p = core.sse_parser()
+      local got = {}
+      local ok, err = pcall(p.each, p, "data: 1\n\ndata: 2\n\ndata: 3\n", function(_, d)
+        got[#got + 1] = d
+        if d == "1" then error("boom", 0) end
+      end)
+      assert.is_false(ok)
+      assert.equal("boom", err)
+      assert.same({ "1" }, got)
+      local evs = p:feed("\ndata: 4\n\n")
+      assert.same({ "2", "3", "4" }, { evs[1].data, evs[2].data, evs[3].data })
+    end)
+
+    it("refuses re-entry and close from inside the callback", function()
+      local p = core.sse_parser()
+      local inner
+      p:each("data: x\n\n", function() inner = { pcall(p.feed, p, "data: y\n\n") } end)
+      assert.is_false(inner[1])
+      assert.matches("inside its own each", inner[2])
+      p:each("data: x\n\n", function() inner = { pcall(p.close, p) } end)
+      assert.is_false(inner[1])
+      assert.same({ { type = "message", data = "z" } }, p:feed("data: z\n\n"))
+    end)
+  end)
+
+  describe("arguments and lifecycle", function()
+    it("rejects unknown options and bad types, naming them", function()
+      assert.has_error(function() core.sse_parser { max_event = 1 } end, "sse_parser: unknown option 'max_event'")
+      assert.has_error(function() core.sse_parser { max_event_bytes = "1" } end)
+      assert.has_error(function() core.sse_parser { max_event_bytes = 0 } end)
+      assert.has_error(function() core.sse_parser { max_event_bytes = 1.5 } end)
+      assert.has_error(function() core.sse_parser("x") end)
+      local p = core.sse_parser()
+      assert.has_error(function() p:feed(42) end)
+      assert.has_error(function() p:feed() end)
+      assert.has_error(function() p:each("data: x\n\n") end)
+      assert.has_error(function() p.feed({}, "x") end)
+    end)
+
+    it("closes idempotently; a closed parser raises", function()
+      local p = core.sse_parser()
+      assert.matches("^homie.SSEParser %(", tostring(p))
+      p:feed("data: half")
+      p:close()
+      p:close()
+      assert.equal("homie.SSEParser (closed)", tostring(p))
+      assert.has_error(function() p:feed("x") end, "sse parser: attempt to use a closed parser")
+      assert.has_error(function() p:last_event_id() end)
+    end)
+
+    it("supports to-be-closed variables where the language has them", function()
+      if _VERSION ~= "Lua 5.4" then return end
+      local p = assert(load [[
+        local core = ...
+        local q <close> = core.sse_parser()
+        q:feed("data: x")
+        return q
+      ]])(core)
+      assert.equal("homie.SSEParser (closed)", tostring(p))
+    end)
+
+    it("has the named metatable", function()
+      assert.equal(debug.getregistry()["homie.SSEParser"], getmetatable(core.sse_parser()))
+    end)
+  end)
+
+  it("parses a large event spanning many chunks", function()
+    local big = ("0123456789"):rep(20000)
+    local s = "event: message\nid: 42\ndata: " .. big .. "\n\n"
+    local p = core.sse_parser()
+    local n = 0
+    for i = 1, #s, 4096 do
+      local evs = p:feed(s:sub(i, i + 4095))
+      for _, ev in ipairs(evs) do
+        n = n + 1
+        assert.equal(big, ev.data)
+        assert.equal("42", ev.id)
+      end
+    end
+    assert.equal(1, n)
+  end)
+end)

@@ -1,0 +1,177 @@
+-- Test helper: starts bin/homie-mock on a free loopback port and talks to
+-- its /__mock/ control API. Lua 5.4 + luasocket (luasec for https).
+--   local server = mock.start{ api_keys = {...}, heartbeat = 15, chunk_delay_ms = 0,
+--                              tls_cert = nil, tls_key = nil }
+--   server.url, server.port, server.api_key, server:control(m, path, body),
+--   server:fault(t), server:stats(), server:reset(), server:stop()
+local socket = require "socket"
+local cjson = require "cjson"
+
+local M = {}
+
+local function shq(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local function run(cmd)
+  local p = assert(io.popen(cmd, "r"))
+  local out = p:read("a")
+  p:close()
+  return (out:gsub("%s+$", ""))
+end
+
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- The repo root, from this file's own path, so any cwd works.
+local function repo_root()
+  local src = debug.getinfo(1, "S").source:sub(2)
+  local dir = src:match("^(.*)/spec/support/[^/]*$") or "."
+  return run("cd " .. shq(dir) .. " && pwd")
+end
+M.root = repo_root()
+
+-- Alive and not a zombie (the launcher is reparented; nobody may reap it).
+local function alive(pid)
+  local stat = read_file("/proc/" .. pid .. "/stat")
+  if not stat then return false end
+  return stat:match("^%d+ %b() (%a)") ~= "Z"
+end
+M.alive = alive
+
+function M.free_port()
+  local s = assert(socket.bind("127.0.0.1", 0))
+  local _, port = s:getsockname()
+  s:close()
+  return tonumber(port)
+end
+
+local Server = {}
+Server.__index = Server
+
+local running = {}  -- servers not yet stopped, for the exit-time safety net
+
+function M.start(opts)
+  opts = opts or {}
+  local keys = opts.api_keys or { "homie-test-key" }
+  local port = opts.port or M.free_port()
+  local tmpdir = run("mktemp -d /tmp/homie-mock-spec.XXXXXX")
+  assert(tmpdir ~= "", "mktemp failed")
+  local args = { shq(M.root .. "/bin/homie-mock"), "--port", port,
+                 "--heartbeat", opts.heartbeat or 15, "--chunk-delay-ms", opts.chunk_delay_ms or 0 }
+  for _, k in ipairs(keys) do args[#args + 1] = "--api-key " .. shq(k) end
+  if opts.tls_cert then
+    args[#args + 1] = "--tls-cert " .. shq(opts.tls_cert) .. " --tls-key " .. shq(opts.tls_key)
+  end
+  local log = tmpdir .. "/homie-mock.log"
+  -- TMPDIR puts the launcher's nginx prefix under our tmpdir, so stop() can
+  -- prove it was removed (rmdir of tmpdir fails otherwise).
+  os.execute("TMPDIR=" .. shq(tmpdir) .. " " .. table.concat(args, " ") .. " >" .. shq(log)
+    .. " 2>&1 </dev/null & echo $! >" .. shq(tmpdir .. "/pid"))
+  local pid = tonumber(read_file(tmpdir .. "/pid"))
+  local scheme = opts.tls_cert and "https" or "http"
+  local self = setmetatable({
+    port = port, api_key = keys[1], api_keys = keys, pid = pid, tmpdir = tmpdir, log = log,
+    url = scheme .. "://127.0.0.1:" .. port, tls = opts.tls_cert ~= nil,
+  }, Server)
+  running[self] = true
+  local deadline = socket.gettime() + 10
+  while socket.gettime() < deadline do
+    local out = read_file(log) or ""
+    if out:find("homie-mock listening on", 1, true) then return self end
+    if not alive(pid) then break end
+    socket.sleep(0.02)
+  end
+  local out = read_file(log) or ""
+  self:stop()
+  error("homie-mock did not start on port " .. port .. ":\n" .. out, 2)
+end
+
+-- The nginx prefix the launcher created (nil once it is gone).
+function Server:prefix()
+  local dir = run("ls -d " .. shq(self.tmpdir) .. "/homie-mock.* 2>/dev/null | head -n1")
+  return dir ~= "" and dir or nil
+end
+
+function Server:stop()
+  if self.stopped then return end
+  self.stopped = true
+  running[self] = nil
+  if self.pid and alive(self.pid) then
+    os.execute("kill -TERM " .. self.pid .. " 2>/dev/null")
+    local deadline = socket.gettime() + 10
+    while alive(self.pid) and socket.gettime() < deadline do socket.sleep(0.02) end
+    if alive(self.pid) then os.execute("kill -KILL " .. self.pid .. " 2>/dev/null") end
+  end
+  os.remove(self.tmpdir .. "/pid")
+  os.remove(self.log)
+  os.remove(self.tmpdir)  -- fails (and stays, as evidence) if the prefix was left
+end
+
+-- One HTTP/1.1 request on a fresh connection; returns status, headers, body.
+function Server:request(method, path, body, headers)
+  local sock = assert(socket.tcp())
+  sock:settimeout(10)
+  assert(sock:connect("127.0.0.1", self.port))
+  if self.tls then
+    local ssl = require "ssl"
+    sock = assert(ssl.wrap(sock, { mode = "client", protocol = "any", verify = "none" }))
+    assert(sock:dohandshake())
+  end
+  local lines = { method .. " " .. path .. " HTTP/1.1", "Host: 127.0.0.1:" .. self.port,
+                  "Connection: close" }
+  for k, v in pairs(headers or {}) do lines[#lines + 1] = k .. ": " .. v end
+  if body then
+    lines[#lines + 1] = "Content-Type: application/json"
+    lines[#lines + 1] = "Content-Length: " .. #body
+  end
+  assert(sock:send(table.concat(lines, "\r\n") .. "\r\n\r\n" .. (body or "")))
+  local status_line = assert(sock:receive("*l"))
+  local status = tonumber(status_line:match("^HTTP/1%.%d (%d+)"))
+  local hdrs = {}
+  while true do
+    local line = assert(sock:receive("*l"))
+    if line == "" then break end
+    local k, v = line:match("^([^:]+):%s*(.*)$")
+    if k then hdrs[k:lower()] = v end
+  end
+  local data
+  if hdrs["content-length"] then
+    data = assert(sock:receive(tonumber(hdrs["content-length"])))
+  else
+    local chunks = {}
+    while true do
+      local s, err, partial = sock:receive(8192)
+      chunks[#chunks + 1] = s or partial
+      if not s then break end
+    end
+    data = table.concat(chunks)
+  end
+  sock:close()
+  return status, hdrs, data
+end
+
+function Server:control(method, path, body)
+  local status, _, data = self:request(method, path, body and cjson.encode(body) or nil)
+  if not status or status >= 300 then
+    error(("%s %s -> %s: %s"):format(method, path, tostring(status), tostring(data)), 2)
+  end
+  return cjson.decode(data)
+end
+
+function Server:fault(t) return self:control("POST", "/__mock/faults", t) end
+function Server:stats() return self:control("GET", "/__mock/stats") end
+function Server:reset() return self:control("POST", "/__mock/reset") end
+
+-- Safety net: when the Lua state closes (busted exits with os.exit(c, true)),
+-- stop every server a spec forgot to stop.
+M._sentinel = setmetatable({}, { __gc = function()
+  for server in pairs(running) do pcall(server.stop, server) end
+end })
+
+return M

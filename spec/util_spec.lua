@@ -1,0 +1,59 @@
+local util = require "homie.util"
+local errors = require "homie.errors"
+
+describe("util", function()
+  it("accepts any 8-4-4-4-12 hex id and rejects other shapes", function()
+    assert.has_no.errors(function() util.check_id("id", "ab12cd34-ef56-7890-abcd-ef1234567890") end)
+    assert.has_no.errors(function() util.check_id("id", "00000000-0000-0000-0000-000000000000") end)
+    assert.has_error(function() util.check_id("chatId", "ab12cd34-ef56-7890-abcd") end,
+      'homie: chatId must be an id of the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (hex), got "ab12cd34-ef56-7890-abcd"')
+    assert.has_error(function() util.check_id("chatId", "../../v1/chats/x") end)
+    assert.has_error(function() util.check_id("chatId", 12) end, "homie: chatId must be a string, got number")
+  end)
+
+  it("validates UTF-8", function()
+    assert.is_true(util.is_utf8("Größe L? 👕"))
+    assert.is_false(util.is_utf8("\xff\xfe"))
+    assert.is_false(util.is_utf8("\xc0\xaf"))          -- overlong
+    assert.is_false(util.is_utf8("\xed\xa0\x80"))      -- surrogate
+    assert.is_false(util.is_utf8("abc\xe2\x82"))       -- truncated
+  end)
+
+  it("refuses header values that could forge headers", function()
+    assert.has_error(function() util.check_header_value("x", "a\r\nb: c") end,
+      "homie: x must not contain CR, LF or NUL")
+    assert.has_error(function() util.check_header_value("x", "a\0b") end)
+  end)
+
+  it("percent-encodes query values", function()
+    assert.are.equal("?store=a%20b%26c%3Dd&page=2", util.query({ { "store", "a b&c=d" }, { "page", "2" }, { "size", nil } }))
+  end)
+
+  it("decodes JSON with null as nil and whole numbers as integers", function()
+    local t = util.decode('{"a":null,"n":12,"p":59.99,"l":[1,{"b":null}]}')
+    assert.is_nil(t.a)
+    assert.are.equal(12, t.n)
+    if math.type then assert.are.equal("integer", math.type(t.n)) end
+    assert.are.equal(59.99, t.p)
+    assert.is_nil(t.l[2].b)
+    local v, err = util.decode("{oops")
+    assert.is_nil(v)
+    assert.is_string(err)
+  end)
+
+  it("errors redact the secret everywhere", function()
+    local e = errors.new({ kind = "authentication", message = "bad key sk-123.x", body = { detail = "sk-123.x" } }, "sk-123.x")
+    assert.are.equal("bad key [redacted]", e.message)
+    assert.are.equal("[redacted]", e.body.detail)
+    assert.is_nil(tostring(e):find("sk-123", 1, true))
+    assert.is_true(errors.is_error(e))
+  end)
+
+  it("maps statuses to kinds", function()
+    local want = { [400] = "invalid_request", [401] = "authentication", [403] = "permission",
+      [404] = "not_found", [409] = "invalid_request", [413] = "invalid_request",
+      [415] = "invalid_request", [422] = "invalid_request", [429] = "rate_limit",
+      [500] = "server", [503] = "server", [302] = "protocol" }
+    for status, kind in pairs(want) do assert.are.equal(kind, errors.kind_of_status(status), status) end
+  end)
+end)
