@@ -13,7 +13,7 @@ HDRS     := $(wildcard csrc/*.h)
 BUSTED   ?= $(LUA) /usr/bin/busted
 SAN_RT   = $(shell $(CC) -print-file-name=libasan.so)
 
-.PHONY: all build deps deps-test test unit busted rock demo clean asan valgrind check
+.PHONY: all build deps deps-test test busted rock demo live clean clean-core asan valgrind check
 
 all: build
 build: homie/core.so
@@ -44,6 +44,11 @@ rock:
 demo: deps
 	$(MAKE) build
 	scripts/demo
+
+# The same emulator, showing a reply as it streams in (examples/live.lua).
+live: deps
+	$(MAKE) build
+	scripts/demo examples/live.lua
 
 # The whole busted suite against a core built with ASan+UBSan.
 asan: deps-test

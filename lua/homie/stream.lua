@@ -196,12 +196,13 @@ function Stream:next_event(deadline)
 end
 
 function Stream:feed(chunk)
-  local evs, err = self.parser:feed(chunk)
+  local evs, err, before = self.parser:feed(chunk)
   local q = self.queue
-  for _, ev in ipairs(evs or {}) do q[#q + 1] = event_of(ev) end
+  for _, ev in ipairs(evs or before or {}) do q[#q + 1] = event_of(ev) end
   self.last_id = self.parser:last_event_id() or self.last_id
   self.retry_ms = self.parser:retry() or self.retry_ms
   if not evs then
+    -- The events before the oversized one are still delivered, then this.
     self.fatal = self:error({ kind = "protocol", message = "event stream: " .. tostring(err) })
     self.over = true
     self:drop()

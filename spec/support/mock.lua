@@ -68,7 +68,7 @@ function M.start(opts)
   if opts.tls_cert then
     args[#args + 1] = "--tls-cert " .. shq(opts.tls_cert) .. " --tls-key " .. shq(opts.tls_key)
   end
-  local log = tmpdir .. "/homie-mock.log"
+  local log = tmpdir .. "/launcher.log"
   -- TMPDIR puts the launcher's nginx prefix under our tmpdir, so stop() can
   -- prove it was removed (rmdir of tmpdir fails otherwise).
   os.execute("TMPDIR=" .. shq(tmpdir) .. " " .. table.concat(args, " ") .. " >" .. shq(log)
