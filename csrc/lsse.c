@@ -2,10 +2,10 @@
  *
  * Lua code runs only between two sse_next calls, when the engine holds no
  * half-parsed line, so an error raised there (by the each() callback, or a
- * memory error while building results) cannot corrupt the engine. The
- * callback runs under lua_pcall: its error is rethrown after the unparsed
- * rest of the input has been saved in a stash, which the next feed/each
- * parses first, so no event is lost or repeated. */
+ * memory error while building results) cannot corrupt the engine. Such an
+ * error is caught by one lua_pcall around the parse loop and rethrown after
+ * the unparsed rest of the input has been saved in a stash, which the next
+ * feed/each parses first: no event of the stream is lost or repeated. */
 #include <stdio.h>
 #include <string.h>
 
@@ -48,7 +48,7 @@ static void stash_keep(lsse *u, const char *rest, size_t rn, const char *more, s
     if (rn + mn == 0) return;
     if (!(u->stash = (char *)u->alloc(u->alloc_ud, NULL, 0, rn + mn))) return;
     u->stash_cap = rn + mn;
-    memcpy(u->stash, rest, rn);
+    if (rn) memcpy(u->stash, rest, rn);
     u->stash_len = rn;
   }
   if (u->stash_cap - u->stash_len < mn) {
@@ -60,10 +60,20 @@ static void stash_keep(lsse *u, const char *rest, size_t rn, const char *more, s
   u->stash_len += mn;
 }
 
-/* Stack slots used while parsing (after settop): */
-enum { A_SELF = 1, A_CHUNK, A_FN, S_KTYPE, S_KDATA, S_KID, S_TYPE, S_ID, S_OUT };
+/* Parsing runs in one protected call per feed/each (`body`), so an error
+ * from the callback or from building results (memory) unwinds to l_run,
+ * which saves the unparsed rest in the stash and rethrows. `phase` says
+ * which buffer that rest belongs to; the ctx lives in l_run's frame. */
+typedef struct {
+  lsse *u;
+  const char *chunk; size_t n;
+  int phase;               /* 0 not started, 1 parsing the stash, 2 the chunk */
+  lua_Integer count;
+  int err;                 /* first SSE_ERR_* met */
+} ctx_t;
 
-typedef struct { lua_Integer count; int err; } run_t;
+/* body's stack slots */
+enum { B_CTX = 1, B_FN, B_KTYPE, B_KDATA, B_KID, B_TYPE, B_ID, B_OUT };
 
 /* Pushes s, reusing the string in `slot` when it has the same bytes: event
  * types repeat, and ids repeat across events without an id line. */
@@ -76,68 +86,48 @@ static void push_cached(lua_State *L, int slot, const char *s, size_t n) {
   lua_replace(L, slot);
 }
 
-static void push_event_fields(lua_State *L, const sse_event *ev) {
-  push_cached(L, S_TYPE, ev->type, ev->type_len);
-  lua_pushlstring(L, ev->data, ev->data_len);
-  if (ev->id) push_cached(L, S_ID, ev->id, ev->id_len); else lua_pushnil(L);
-}
-
-/* Parses one buffer. fn form: calls A_FN per event; a raising callback
- * leaves its error on the stack and returns its status. Table form: appends
- * event tables to S_OUT. */
-static int run(lua_State *L, lsse *u, const char *s, size_t n, int fn, run_t *r) {
+/* Parses one buffer: fn form calls B_FN(type, data, id) per event, table
+ * form appends { type, data, id } tables to B_OUT. */
+static void run(lua_State *L, ctx_t *c, const char *s, size_t n, int fn) {
+  sse_parser *p = &c->u->p;
   sse_event ev;
   int rc;
-  sse_input(&u->p, s, n);
-  while ((rc = sse_next(&u->p, &ev)) != SSE_NEED_MORE) {
-    if (rc < 0) { if (!r->err) r->err = rc; continue; }
-    r->count++;
+  sse_input(p, s, n);
+  while ((rc = sse_next(p, &ev)) != SSE_NEED_MORE) {
+    if (rc < 0) { if (!c->err) c->err = rc; continue; }
+    c->count++;
     if (fn) {
-      int status;
-      lua_pushvalue(L, A_FN);
-      push_event_fields(L, &ev);
-      u->busy = 1;
-      status = lua_pcall(L, 3, 0, 0);
-      u->busy = 0;
-      if (status) return status;
+      lua_pushvalue(L, B_FN);
+      push_cached(L, B_TYPE, ev.type, ev.type_len);
+      lua_pushlstring(L, ev.data, ev.data_len);
+      if (ev.id) push_cached(L, B_ID, ev.id, ev.id_len); else lua_pushnil(L);
+      lua_call(L, 3, 0);
     } else {
       lua_createtable(L, 0, 3);
-      lua_pushvalue(L, S_KTYPE); push_cached(L, S_TYPE, ev.type, ev.type_len); lua_rawset(L, -3);
-      lua_pushvalue(L, S_KDATA); lua_pushlstring(L, ev.data, ev.data_len); lua_rawset(L, -3);
-      if (ev.id) { lua_pushvalue(L, S_KID); push_cached(L, S_ID, ev.id, ev.id_len); lua_rawset(L, -3); }
-      lua_rawseti(L, S_OUT, (int)r->count);
+      lua_pushvalue(L, B_KTYPE); push_cached(L, B_TYPE, ev.type, ev.type_len); lua_rawset(L, -3);
+      lua_pushvalue(L, B_KDATA); lua_pushlstring(L, ev.data, ev.data_len); lua_rawset(L, -3);
+      if (ev.id) { lua_pushvalue(L, B_KID); push_cached(L, B_ID, ev.id, ev.id_len); lua_rawset(L, -3); }
+      lua_rawseti(L, B_OUT, (int)c->count);
     }
   }
-  return 0;
 }
 
-/* Shared body of feed and each: the stash first, then the chunk. */
-static run_t parse(lua_State *L, lsse *u, int fn) {
-  run_t r = {0, 0};
-  size_t n;
-  const char *chunk = lua_tolstring(L, A_CHUNK, &n);
-  int status = 0;
+/* Protected: (ctx, fn|nil) -> events table (table form) or nothing. */
+static int body(lua_State *L) {
+  ctx_t *c = (ctx_t *)lua_touserdata(L, B_CTX);
+  int fn = !lua_isnil(L, B_FN);
+  lua_settop(L, B_FN);
   lua_pushliteral(L, "type"); lua_pushliteral(L, "data"); lua_pushliteral(L, "id");
   lua_pushnil(L); lua_pushnil(L);
-  if (fn) lua_pushnil(L); else lua_newtable(L);
-  if (u->stash_len) {
-    status = run(L, u, u->stash, u->stash_len, fn, &r);
-    if (status) {
-      const char *rest;
-      size_t rn = sse_remaining(&u->p, &rest);
-      stash_keep(u, rest, rn, chunk, n);
-    } else {
-      stash_drop(u);
-    }
+  lua_newtable(L);
+  if (c->u->stash_len) {
+    c->phase = 1;
+    run(L, c, c->u->stash, c->u->stash_len, fn);
+    stash_drop(c->u);
   }
-  if (!status && (status = run(L, u, chunk, n, fn, &r)) != 0) {
-    const char *rest;
-    size_t rn = sse_remaining(&u->p, &rest);
-    stash_keep(u, rest, rn, NULL, 0);
-  }
-  sse_input(&u->p, NULL, 0); /* hold no pointer into Lua strings */
-  if (status) lua_error(L);    /* the callback's error, untouched */
-  return r;
+  c->phase = 2;
+  run(L, c, c->chunk, c->n, fn);
+  return fn ? 0 : 1;
 }
 
 static void push_err(lua_State *L, lsse *u, int err) {
@@ -145,37 +135,64 @@ static void push_err(lua_State *L, lsse *u, int err) {
     char n[32]; /* lua_pushfstring has no portable size_t format */
     sprintf(n, "%.0f", (double)u->p.max_event);
     lua_pushfstring(L, "sse: event larger than max_event_bytes (%s bytes); event dropped", n);
-  } else
+  } else {
     lua_pushliteral(L, "sse: out of memory; event dropped");
+  }
+}
+
+/* Shared by feed (fn 0) and each (fn = stack index of the callback). While
+ * busy, re-entry (from the callback, or a __gc finalizer run by an
+ * allocation) is refused. Table form leaves the events table on the stack. */
+static void l_run(lua_State *L, lsse *u, int fn, ctx_t *c) {
+  int status;
+  size_t n;
+  c->u = u;
+  c->chunk = lua_tolstring(L, 2, &n);
+  c->n = n;
+  c->phase = 0; c->count = 0; c->err = 0;
+  lua_pushcfunction(L, body);
+  lua_pushlightuserdata(L, c);
+  if (fn) lua_pushvalue(L, fn); else lua_pushnil(L);
+  u->busy = 1;
+  status = lua_pcall(L, 2, fn ? 0 : 1, 0);
+  u->busy = 0;
+  if (status) {
+    const char *rest = NULL;
+    size_t rn = sse_remaining(&u->p, &rest);
+    if (c->phase == 0) stash_keep(u, u->stash, u->stash_len, c->chunk, c->n);
+    else if (c->phase == 1) stash_keep(u, rest, rn, c->chunk, c->n);
+    else stash_keep(u, rest, rn, NULL, 0);
+  }
+  sse_input(&u->p, NULL, 0); /* hold no pointer into Lua strings */
+  if (status) lua_error(L);  /* the error object, untouched */
 }
 
 /* p:feed(chunk) -> events | nil, err, events */
 static int l_feed(lua_State *L) {
   lsse *u = check_open(L);
-  run_t r;
+  ctx_t c;
   luaL_checktype(L, 2, LUA_TSTRING);
   lua_settop(L, 2);
-  lua_pushnil(L); /* A_FN */
-  r = parse(L, u, 0);
-  if (!r.err) return 1;
+  l_run(L, u, 0, &c);
+  if (!c.err) return 1;
   lua_pushnil(L);
-  push_err(L, u, r.err);
-  lua_pushvalue(L, S_OUT);
+  push_err(L, u, c.err);
+  lua_pushvalue(L, -3);
   return 3;
 }
 
 /* p:each(chunk, fn) -> count | nil, err, count */
 static int l_each(lua_State *L) {
   lsse *u = check_open(L);
-  run_t r;
+  ctx_t c;
   luaL_checktype(L, 2, LUA_TSTRING);
   luaL_checktype(L, 3, LUA_TFUNCTION);
   lua_settop(L, 3);
-  r = parse(L, u, 1);
-  if (!r.err) { lua_pushinteger(L, r.count); return 1; }
+  l_run(L, u, 3, &c);
+  if (!c.err) { lua_pushinteger(L, c.count); return 1; }
   lua_pushnil(L);
-  push_err(L, u, r.err);
-  lua_pushinteger(L, r.count);
+  push_err(L, u, c.err);
+  lua_pushinteger(L, c.count);
   return 3;
 }
 

@@ -73,6 +73,7 @@ static void collect(hmulti *m) {
     if (!r) continue;
     r->result = msg->data.result;
     r->done = 1;
+    m->progress++;
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
     detach(r);
   }
@@ -81,9 +82,12 @@ static void collect(hmulti *m) {
 int hmulti_step(hmulti *m, double wait) {
   int running = 0;
   if (!m->multi) return -1;
+  unsigned long before = m->progress;
   if (curl_multi_perform(m->multi, &running) != CURLM_OK) return -1;
   collect(m);
-  if (wait > 0) {
+  /* Something happened that a waiter may be waiting for: let it look
+   * before sleeping in poll (which would not wake for bytes already read). */
+  if (wait > 0 && m->progress == before) {
     int ms = wait > 3600 ? 3600000 : (int)(wait * 1000 + 0.5);
     if (curl_multi_poll(m->multi, NULL, 0, ms, NULL) != CURLM_OK) return -1;
     if (curl_multi_perform(m->multi, &running) != CURLM_OK) return -1;
@@ -107,6 +111,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud) {
     return 0;
   }
   if (hbuf_append(&r->body, p, len) != 0) { r->oom = 1; return 0; }
+  if (r->multi) r->multi->progress++;
   return len;
 }
 
@@ -120,7 +125,11 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud) {
   } else if ((len == 2 && p[0] == '\r') || (len == 1 && p[0] == '\n')) {
     long code = 0;
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
-    if (code >= 200) { r->headers_done = 1; r->status = code; }
+    if (code >= 200) {
+      r->headers_done = 1;
+      r->status = code;
+      if (r->multi) r->multi->progress++;
+    }
     return len;
   }
   if (hbuf_append(&r->head, p, len) != 0) { r->oom = 1; return 0; }

@@ -34,6 +34,7 @@ typedef struct hmulti {
   CURLM *multi;
   CURLSH *share;
   hreq *reqs;                  /* attached transfers */
+  unsigned long progress;      /* bumped whenever any transfer gets bytes or ends */
 } hmulti;
 
 int hmulti_init(hmulti *m);              /* 0 or -1 */

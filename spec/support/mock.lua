@@ -71,12 +71,21 @@ function M.start(opts)
   local log = tmpdir .. "/launcher.log"
   -- TMPDIR puts the launcher's nginx prefix under our tmpdir, so stop() can
   -- prove it was removed (rmdir of tmpdir fails otherwise).
-  os.execute("TMPDIR=" .. shq(tmpdir) .. " " .. table.concat(args, " ") .. " >" .. shq(log)
-    .. " 2>&1 </dev/null & echo $! >" .. shq(tmpdir .. "/pid"))
-  local pid = tonumber(read_file(tmpdir .. "/pid"))
+  -- The popen'd shell records its pid and execs the launcher, which thus
+  -- stays our child: closing the handle in stop() reaps it (no zombie).
+  -- HOMIE_MOCK_WATCH_PID=$PPID (this Lua process): the launcher stops by
+  -- itself if we die without running stop() (e.g. busted killed).
+  local handle = assert(io.popen("echo $$ >" .. shq(tmpdir .. "/pid") .. "; HOMIE_MOCK_WATCH_PID=$PPID TMPDIR=" .. shq(tmpdir)
+    .. " exec " .. table.concat(args, " ") .. " >" .. shq(log) .. " 2>&1 </dev/null", "r"))
+  local pid
+  for _ = 1, 500 do
+    pid = tonumber(read_file(tmpdir .. "/pid") or "")
+    if pid then break end
+    socket.sleep(0.01)
+  end
   local scheme = opts.tls_cert and "https" or "http"
   local self = setmetatable({
-    port = port, api_key = keys[1], api_keys = keys, pid = pid, tmpdir = tmpdir, log = log,
+    port = port, api_key = keys[1], api_keys = keys, pid = pid, tmpdir = tmpdir, log = log, handle = handle,
     url = scheme .. "://127.0.0.1:" .. port, tls = opts.tls_cert ~= nil,
   }, Server)
   running[self] = true
@@ -108,6 +117,7 @@ function Server:stop()
     while alive(self.pid) and socket.gettime() < deadline do socket.sleep(0.02) end
     if alive(self.pid) then os.execute("kill -KILL " .. self.pid .. " 2>/dev/null") end
   end
+  if self.handle then self.handle:close() end
   os.remove(self.tmpdir .. "/pid")
   os.remove(self.log)
   os.remove(self.tmpdir)  -- fails (and stays, as evidence) if the prefix was left

@@ -31,6 +31,9 @@ local function is_nonneg(v) return type(v) == "number" and v >= 0 and v % 1 == 0
 -- Checks a POST /__mock/faults body; returns the queue entry or nil, message.
 function M.validate(spec)
   if type(spec) ~= "table" then return nil, "body must be a JSON object" end
+  for _, k in ipairs({ "method", "path", "times" }) do
+    if spec[k] == cjson.null then spec[k] = nil end  -- JSON null: not given
+  end
   local f = spec.fault
   if type(f) ~= "table" then return nil, "fault must be an object" end
   if count_kinds(f) ~= 1 then

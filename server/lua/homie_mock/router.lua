@@ -54,7 +54,7 @@ local function apply_pre_fault(f)
   ngx.ctx.post_fault = f  -- applied by http.send / the stream
 end
 
-function M.handle()
+local function handle()
   ngx.header["x-request-id"] = ngx.var.request_id
   ngx.header["x-homie-mock-connection"] = ngx.var.connection
   local uri, method = ngx.var.uri, ngx.req.get_method()
@@ -82,10 +82,25 @@ function M.handle()
   local req = { org = util.uuid_from(key), chat_id = chat_id }
   if route[4] then
     -- A delay fault on a stream holds back the headers.
-    if fault and fault.delay_ms then ngx.sleep(fault.delay_ms / 1000) end
+    if fault and fault.delay_ms then
+      ngx.sleep(fault.delay_ms / 1000)
+      ngx.ctx.post_fault = nil  -- spent: a 404 from the stream must not wait again
+    end
     return stream.serve(req, fault)
   end
   return handler(req)
+end
+
+-- A bug in a handler answers a JSON 500 (when headers are still unsent)
+-- instead of nginx's HTML page. ngx.exit/ngx.sleep yield through pcall
+-- under LuaJIT, so only real errors land here.
+function M.handle()
+  local ok, err = pcall(handle)
+  if ok then return end
+  ngx.log(ngx.ERR, "homie-mock handler error: ", err)
+  if ngx.headers_sent then return ngx.exit(444) end
+  ngx.ctx.post_fault = nil
+  return http.error(500, "Internal emulator error")
 end
 
 return M

@@ -1,0 +1,118 @@
+-- Soak: 10,000 calls and 200 streams against the emulator with 10% of
+-- requests given an injected fault. Every call must succeed or fail with a
+-- kind its fault explains; file descriptors and memory must come back to
+-- where they started. Exits non-zero otherwise.
+-- Usage: lua5.4 bench/soak.lua [--calls 10000] [--streams 200] [--batch 50]
+local common = require "bench.common"
+local homie = require "homie"
+local core = require "homie.core"
+local mock = require "spec.support.mock"
+
+local calls, streams, batch = 10000, 200, 100
+for i = 1, #arg, 2 do
+  local v = tonumber(arg[i + 1])
+  if arg[i] == "--calls" then calls = v elseif arg[i] == "--streams" then streams = v
+  elseif arg[i] == "--batch" then batch = v end
+end
+
+-- Faults for calls, and the error kinds each may end in once retries are
+-- exhausted or refused (a message send is never retried after it arrived).
+local CALL_FAULTS = {
+  { fault = { status = 503, headers = { ["retry-after-ms"] = "5" } }, kinds = { server = true } },
+  { fault = { status = 500 }, kinds = { server = true } },
+  { fault = { status = 429, headers = { ["Retry-After"] = "0" } }, kinds = { rate_limit = true } },
+  { fault = { reset = "before_headers" }, kinds = { connection = true } },
+  { fault = { reset = "mid_body" }, kinds = { connection = true } },
+  { fault = { truncate = true }, kinds = { protocol = true } },
+  { fault = { malformed = true }, kinds = { protocol = true } },
+  { fault = { delay_ms = 20 }, kinds = {} },
+}
+local STREAM_FAULTS = { { cut_after = 3 }, { garbage = true }, { status = 503, headers = { ["Retry-After"] = "0" } } }
+
+local server = mock.start{ chunk_delay_ms = 0 }
+local function run()
+  collectgarbage()
+  local fds0, rss0, heap0 = common.open_fds(), common.rss_kb(), collectgarbage("count")
+  local client = homie.new{ api_key = server.api_key, base_url = server.url, timeout = 5 }
+  local chats = {}
+  for i = 1, 20 do chats[i] = assert(client:create_chat{ chatbotId = common.BOT }) end
+
+  local outcome, allowed = { ok = 0 }, {}
+  for _, f in ipairs(CALL_FAULTS) do for k in pairs(f.kinds) do allowed[k] = true end end
+  local t0 = core.now()
+  local done = 0
+  while done < calls do
+    local n = math.min(batch, calls - done)
+    for _ = 1, math.floor(n / 10) do   -- 10% of this batch's requests
+      local f = CALL_FAULTS[math.random(#CALL_FAULTS)]
+      server:fault{ path = "^/v1/chats/[^/]+/messages$", fault = f.fault }
+    end
+    local tasks = {}
+    for i = 1, n do
+      local chat = chats[math.random(#chats)]
+      tasks[i] = (i % 5 == 0)
+        and function() return chat:send("hoodie in L?", { currentUrl = common.PAGE }) end
+        or function() return chat:list_messages{ size = 5 } end
+    end
+    for _, r in ipairs(client:gather(tasks)) do
+      if r[1] then
+        outcome.ok = outcome.ok + 1
+      else
+        local kind = r[2] and r[2].kind or "nothing"
+        outcome[kind] = (outcome[kind] or 0) + 1
+        if not allowed[kind] then error("unexpected failure: " .. tostring(r[2])) end
+      end
+    end
+    done = done + n
+  end
+  local call_time = core.now() - t0
+  server:reset()
+
+  -- Streams: each asks one question while its stream may be cut or garbled.
+  local stream_ok = 0
+  t0 = core.now()
+  for _ = 1, streams / 10 do
+    local f = STREAM_FAULTS[math.random(#STREAM_FAULTS)]
+    server:fault{ method = "GET", path = "/events$", fault = f }
+  end
+  local tasks = {}
+  for i = 1, streams do
+    tasks[i] = function()
+      local chat = assert(client:create_chat{ chatbotId = common.BOT })
+      local chunks, final = {}, nil
+      local reply = assert(chat:ask("blue hoodie?", { currentUrl = common.PAGE, on_event = function(ev)
+        if ev.type == "chunk" then chunks[#chunks + 1] = ev.data.content end
+        if ev.type == "message" and type(ev.data) == "table" and ev.data.type == "answer" then final = ev.data end
+      end }))
+      return final and final.id == reply.id and table.concat(chunks) == reply.content
+    end
+  end
+  for i, r in ipairs(client:gather(tasks)) do
+    if r[1] then stream_ok = stream_ok + 1 else print("stream " .. i .. " incomplete") end
+  end
+  local stream_time = core.now() - t0
+  local pending = server:stats().faults_pending
+  server:reset()
+
+  client:close()
+  client, chats, tasks = nil, nil, nil
+  collectgarbage()
+  collectgarbage()
+  local fds1, rss1, heap1 = common.open_fds(), common.rss_kb(), collectgarbage("count")
+
+  local kinds = {}
+  for k, v in pairs(outcome) do kinds[#kinds + 1] = k .. "=" .. v end
+  table.sort(kinds)
+  print(("soak: %d calls in %.1f s (%s)"):format(calls, call_time, table.concat(kinds, " ")))
+  print(("soak: %d/%d streams complete with faults in %.1f s (%d stream faults left unconsumed)")
+    :format(stream_ok, streams, stream_time, pending))
+  print(("soak: fds %d -> %d, Lua heap %.0f -> %.0f KiB, RSS %d -> %d KiB (peak %d KiB)")
+    :format(fds0, fds1, heap0, heap1, rss0, rss1, common.peak_rss_kb()))
+  assert(stream_ok == streams, "some streams lost events")
+  assert(fds1 <= fds0, "file descriptors leaked")
+  assert(heap1 < heap0 + 512, "Lua heap grew")
+end
+local ok, err = pcall(run)
+server:stop()
+if not ok then print("soak: FAILED: " .. tostring(err)) os.exit(1) end
+print("soak: passed")
