@@ -27,6 +27,13 @@ typedef struct {
 static lsse *check_open(lua_State *L) {
   lsse *u = (lsse *)luaL_checkudata(L, 1, SSE_MT);
   if (!u->open) luaL_error(L, "sse parser: attempt to use a closed parser");
+  return u;
+}
+
+/* For methods that change the parser: not while it is parsing (from the
+ * each() callback, or a finalizer run by an allocation during feed). */
+static lsse *check_idle(lua_State *L) {
+  lsse *u = check_open(L);
   if (u->busy) luaL_error(L, "sse parser: cannot be used from inside its own each() callback");
   return u;
 }
@@ -169,7 +176,7 @@ static void l_run(lua_State *L, lsse *u, int fn, ctx_t *c) {
 
 /* p:feed(chunk) -> events | nil, err, events */
 static int l_feed(lua_State *L) {
-  lsse *u = check_open(L);
+  lsse *u = check_idle(L);
   ctx_t c;
   luaL_checktype(L, 2, LUA_TSTRING);
   lua_settop(L, 2);
@@ -183,7 +190,7 @@ static int l_feed(lua_State *L) {
 
 /* p:each(chunk, fn) -> count | nil, err, count */
 static int l_each(lua_State *L) {
-  lsse *u = check_open(L);
+  lsse *u = check_idle(L);
   ctx_t c;
   luaL_checktype(L, 2, LUA_TSTRING);
   luaL_checktype(L, 3, LUA_TFUNCTION);
@@ -197,14 +204,14 @@ static int l_each(lua_State *L) {
 }
 
 static int l_finish(lua_State *L) {
-  lsse *u = check_open(L);
+  lsse *u = check_idle(L);
   stash_drop(u);
   sse_finish(&u->p);
   return 0;
 }
 
 static int l_reset(lua_State *L) {
-  lsse *u = check_open(L);
+  lsse *u = check_idle(L);
   stash_drop(u);
   sse_reset(&u->p);
   return 0;

@@ -164,6 +164,39 @@ describe("core.sse_parser", function()
       assert.is_false(inner[1])
       assert.same({ { type = "message", data = "z" } }, p:feed("data: z\n\n"))
     end)
+
+    it("loses and repeats nothing when callbacks raise at random points", function()
+      local parts = {}
+      for i = 1, 200 do
+        parts[i] = ("%sid: %d\r\ndata: %s\n: ping\n\n"):format(i % 3 == 0 and "event: chunk\n" or "", i, ("x"):rep(i % 17))
+      end
+      local s = table.concat(parts)
+      local want = parse(s)
+      math.randomseed(7)
+      local p, got = core.sse_parser(), {}
+      local function on(t, d, id)
+        got[#got + 1] = { type = t, data = d, id = id }
+        if math.random() < 0.3 then error("callback failed") end
+      end
+      local i = 1
+      while i <= #s do
+        local size = math.random(1, 60)
+        pcall(p.each, p, s:sub(i, i + size - 1), on)
+        i = i + size
+      end
+      while not pcall(p.each, p, "", on) do end -- drain what the errors left behind
+      assert.equal(#want, #got)
+      assert.same(want, got)
+    end)
+
+    it("allows reading last_event_id() and retry() from inside the callback", function()
+      local p = core.sse_parser()
+      local seen = {}
+      p:each("retry: 5\nid: 1\ndata: a\n\nid: 2\ndata: b\n\n", function(_, _, id)
+        seen[#seen + 1] = { id, p:last_event_id(), p:retry() }
+      end)
+      assert.same({ { "1", "1", 5 }, { "2", "2", 5 } }, seen)
+    end)
   end)
 
   describe("arguments and lifecycle", function()

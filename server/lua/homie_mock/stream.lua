@@ -40,7 +40,11 @@ local function run(req, fault)
   ngx.header["Content-Type"] = "text/event-stream"
   ngx.header["Cache-Control"] = "no-cache"
   ngx.header["X-Accel-Buffering"] = "no"
-  if not write("retry: 1000\n\n") then return end
+  -- A fresh connection also learns the current position (an id with no
+  -- data dispatches nothing), so a client cut off before its first event
+  -- can still resume without losing what was sent in between.
+  local opening = resume and "retry: 1000\n\n" or ("retry: 1000\nid: %d\n\n"):format(next_id - 1)
+  if not write(opening) then return end
 
   local aborted = false
   ngx.on_abort(function() aborted = true end)
