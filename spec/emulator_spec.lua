@@ -364,7 +364,7 @@ curl $BASE/v1/chats/$CHAT_ID/events \
     assert.matches("^Yes! Size L is in stock", msg.content)
     assert.matches("Blue Hoodie", msg.products[1].designation)
     assert.matches("text/event%-stream", headers)
-    assert.matches("^retry: 1000\nid: 0\n\n", events)
+    assert.matches("^retry: 1000\nid: %d+\n\n", events)
   end)
 
   describe("event streams", function()
