@@ -11,9 +11,8 @@ CURL_LIBS   ?= $(shell pkg-config --libs libcurl 2>/dev/null)
 SRCS     := csrc/lcore.c csrc/lrequest.c csrc/transport.c csrc/lsse.c csrc/sse.c
 HDRS     := $(wildcard csrc/*.h)
 BUSTED   ?= $(LUA) /usr/bin/busted
-SAN_RT   = $(shell $(CC) -print-file-name=libasan.so)
 
-.PHONY: all build deps deps-test test busted rock demo live clean clean-core asan valgrind check
+.PHONY: all build deps deps-test test busted rock demo live clean clean-core asan valgrind check bench soak
 
 all: build
 build: homie/core.so
@@ -50,12 +49,18 @@ live: deps
 	$(MAKE) build
 	scripts/demo examples/live.lua
 
-# The whole busted suite against a core built with ASan+UBSan.
-asan: deps-test
+# The whole busted suite against a core built with ASan+UBSan, hosted by a
+# Lua interpreter linked with the same runtime (ctest/lua_host.c).
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ctest/build/lua_host_san: ctest/lua_host.c
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) $(WARN) $(LUA_CFLAGS) -o $@ $< $(shell pkg-config --libs $(LUA_PC)) -lm
+asan: deps-test ctest/build/lua_host_san
 	$(MAKE) clean-core
-	$(MAKE) build CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
-	LD_PRELOAD=$(SAN_RT) ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  scripts/run-busted $(BUSTED); rc=$$?; $(MAKE) clean-core; exit $$rc
+	$(MAKE) build CFLAGS="$(SAN_FLAGS)"
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=scripts/lsan.supp \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  scripts/run-busted ctest/build/lua_host_san /usr/bin/busted; rc=$$?; $(MAKE) clean-core; exit $$rc
 
 valgrind: deps-test
 	$(MAKE) build
@@ -63,13 +68,19 @@ valgrind: deps-test
 	  --errors-for-leak-kinds=definite --suppressions=scripts/valgrind.supp $(BUSTED)
 
 check:
-	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	  --inline-suppr -I csrc $(LUA_CFLAGS:-I%=-I %) csrc
+	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
+	  --std=c99 --inline-suppr -D__GNUC__ -DLUA_VERSION_NUM=504 -I csrc csrc
+
+# Benchmarks and the soak print their numbers; none is part of `make test`.
+bench: build bench-sse
+	$(LUA) bench/streams_bench.lua
+soak: build
+	$(LUA) bench/soak.lua
 
 clean-core:
 	rm -f homie/core.so
 
 clean: clean-core
-	rm -rf homie fuzz/build ctest/build bench/node/node_modules
+	rm -rf homie fuzz/build ctest/build bench/build bench/node/node_modules
 
 -include mk/sse.mk

@@ -5,7 +5,21 @@
  * memory error while building results) cannot corrupt the engine. Such an
  * error is caught by one lua_pcall around the parse loop and rethrown after
  * the unparsed rest of the input has been saved in a stash, which the next
- * feed/each parses first: no event of the stream is lost or repeated. */
+ * feed/each parses first: no event of the stream is lost or repeated.
+ *
+ * Lua API (core.sse_parser([{ max_event_bytes = n }]) -> parser):
+ *   p:feed(chunk)     -> { {type=, data=, id=}, ... }  (id: last event id or nil)
+ *   p:each(chunk, fn) -> count; fn(type, data, id) per event, no tables: use it
+ *                        on hot paths, feed() when tables are wanted
+ *   An event over max_event_bytes (default 1 MiB; counted as the pending
+ *   line + data + event type) is dropped up to its blank line and parsing
+ *   goes on: feed returns nil, err, events and each nil, err, count, where
+ *   events/count cover every event of that call, before and after it.
+ *   p:last_event_id(), p:retry() -> string|nil, integer ms|nil
+ *   p:finish()  end of one stream: drops an unterminated event, keeps the
+ *               last id and retry (reuse the parser for the reconnection)
+ *   p:reset()   a fresh parser: also forgets last id and retry
+ *   p:close()   also __gc/__close; idempotent; later use raises */
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +36,7 @@ typedef struct {
   char *stash;             /* input left over when a callback raised */
   size_t stash_len, stash_cap;
   lua_Alloc alloc; void *alloc_ud;
+  int last_count;          /* events in the last feed(): presizes the next array */
 } lsse;
 
 static lsse *check_open(lua_State *L) {
@@ -126,7 +141,7 @@ static int body(lua_State *L) {
   lua_settop(L, B_FN);
   lua_pushliteral(L, "type"); lua_pushliteral(L, "data"); lua_pushliteral(L, "id");
   lua_pushnil(L); lua_pushnil(L);
-  lua_newtable(L);
+  if (fn) lua_pushnil(L); else lua_createtable(L, c->u->last_count, 0);
   if (c->u->stash_len) {
     c->phase = 1;
     run(L, c, c->u->stash, c->u->stash_len, fn);
@@ -134,6 +149,7 @@ static int body(lua_State *L) {
   }
   c->phase = 2;
   run(L, c, c->chunk, c->n, fn);
+  if (!fn) c->u->last_count = c->count < 4096 ? (int)c->count : 4096;
   return fn ? 0 : 1;
 }
 

@@ -208,6 +208,22 @@ static void test_zero_copy_and_remaining(void) {
   sse_free(&p); /* idempotent */
 }
 
+/* A reconnection: finish() ends one stream, the next starts afresh (BOM
+ * allowed again, no pending CR) but keeps the committed id and retry. */
+static void test_reconnect(void) {
+  static const char a[] = "retry: 9\nid: 1\ndata: a\n\nid: 2\ndata: b\r", b[] = "\xEF\xBB\xBF\ndata: c\n\n";
+  sse_parser p;
+  out_t o;
+  o.n = 0; o.s[0] = 0;
+  sse_init(&p, 0, NULL, NULL);
+  parse_chunk(&p, &o, a, sizeof a - 1);
+  sse_finish(&p);
+  parse_chunk(&p, &o, b, sizeof b - 1);
+  put_tail(&p, &o);
+  CHECK(strcmp(o.s, "message|a|1\nmessage|c|1\nlast=1 retry=9") == 0);
+  sse_free(&p);
+}
+
 static int stop_after_one(void *ud, const sse_event *ev) { (void)ev; ++*(int *)ud; return 42; }
 
 static void test_feed(void) {
@@ -263,6 +279,7 @@ int main(void) {
   test_unterminated();
   test_limits();
   test_zero_copy_and_remaining();
+  test_reconnect();
   test_feed();
   test_nomem();
   printf("sse: %d passed, %d failed\n", passed, failed);

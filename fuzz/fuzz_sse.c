@@ -1,5 +1,7 @@
 /* libFuzzer harness for the SSE engine. Input: byte 0 picks the event size
- * limit, bytes 1-4 seed the chunking, the rest is the stream. Oracles:
+ * limit, bytes 1-4 seed the chunking, byte 5 where the stream ends and a
+ * reconnection's stream starts (sse_finish; 255: never), the rest is the
+ * bytes. Oracles:
  *  - one chunk, fuzzer-chosen chunks and byte-by-byte give identical
  *    transcripts (events with type/data/id, errors, last id, retry);
  *  - no event exceeds the limit, and memory held stays O(limit);
@@ -50,7 +52,7 @@ static void *count_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
 static uint32_t rng(uint32_t *s) { *s = *s * 1664525u + 1013904223u; return *s >> 8; }
 
 /* mode 0: one chunk, 1: seeded chunks, 2: byte by byte. Returns errors seen. */
-static int run(tr_t *t, const char *s, size_t n, size_t max, int mode, uint32_t seed) {
+static int run(tr_t *t, const char *s, size_t n, size_t fin, size_t max, int mode, uint32_t seed) {
   sse_parser p;
   sse_event ev;
   size_t at = 0, idn;
@@ -60,8 +62,9 @@ static int run(tr_t *t, const char *s, size_t n, size_t max, int mode, uint32_t 
   live = peak = 0;
   sse_init(&p, max, count_alloc, NULL);
   do {
-    size_t len = mode == 0 ? n - at : mode == 2 ? 1 : 1 + rng(&seed) % 23;
-    if (len > n - at) len = n - at;
+    size_t stop = at < fin ? fin : n; /* chunks never cross the finish point */
+    size_t len = mode == 0 ? stop - at : mode == 2 ? 1 : 1 + rng(&seed) % 23;
+    if (len > stop - at) len = stop - at;
     sse_input(&p, s + at, len);
     while ((rc = sse_next(&p, &ev)) != SSE_NEED_MORE) {
       if (rc == SSE_EVENT) {
@@ -75,6 +78,7 @@ static int run(tr_t *t, const char *s, size_t n, size_t max, int mode, uint32_t 
       }
     }
     at += len;
+    if (at == fin) sse_finish(&p);
   } while (at < n);
   sse_finish(&p);
   id = sse_last_id(&p, &idn);
@@ -88,11 +92,14 @@ static int run(tr_t *t, const char *s, size_t n, size_t max, int mode, uint32_t 
   return errs;
 }
 
-/* The reference: the spec's steps over the whole buffer, no limit. */
-static void reference(tr_t *t, const char *s, size_t n) {
-  tr_t data = {0}, type = {0}, idbuf = {0}, last = {0};
+/* The reference: the spec's steps over one whole stream, no limit. The
+ * committed id and retry carry over to the next stream (a reconnection). */
+typedef struct { tr_t last; double retry; } ref_state;
+
+static void ref_stream(tr_t *t, const char *s, size_t n, ref_state *st) {
+  tr_t data = {0}, type = {0}, idbuf = {0};
   size_t i = 0, ndata = 0;
-  double retry = -1;
+  tr_put(&idbuf, st->last.p, st->last.n);
   if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) i = 3;
   while (i < n) {
     size_t b = i, e, ln, name, vs;
@@ -102,9 +109,9 @@ static void reference(tr_t *t, const char *s, size_t n) {
     i += (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n') ? 2 : 1;
     ln = e - b;
     if (ln == 0) {
-      last.n = 0; tr_put(&last, idbuf.p, idbuf.n);
+      st->last.n = 0; tr_put(&st->last, idbuf.p, idbuf.n);
       if (ndata) tr_event(t, type.n ? type.p : "message", type.n ? type.n : 7,
-                          data.p, data.n - 1, last.n ? last.p : NULL, last.n);
+                          data.p, data.n - 1, st->last.n ? st->last.p : NULL, st->last.n);
       data.n = type.n = ndata = 0;
       continue;
     }
@@ -123,12 +130,19 @@ static void reference(tr_t *t, const char *s, size_t n) {
       double r = 0;
       for (k = vs; k < ln && s[b + k] >= '0' && s[b + k] <= '9'; k++)
         if (r < 9007199254740992.0) r = r * 10 + (s[b + k] - '0');
-      if (k == ln) retry = r < 9007199254740992.0 ? r : 9007199254740992.0;
+      if (k == ln) st->retry = r < 9007199254740992.0 ? r : 9007199254740992.0;
     }
   }
-  tr_str(t, last.n ? last.p : "-", last.n ? last.n : 1);
-  tr_put(t, &retry, sizeof retry);
-  free(data.p); free(type.p); free(idbuf.p); free(last.p);
+  free(data.p); free(type.p); free(idbuf.p);
+}
+
+static void reference(tr_t *t, const char *s, size_t n, size_t fin) {
+  ref_state st = {{0}, -1};
+  if (fin < n) { ref_stream(t, s, fin, &st); ref_stream(t, s + fin, n - fin, &st); }
+  else ref_stream(t, s, n, &st);
+  tr_str(t, st.last.n ? st.last.p : "-", st.last.n ? st.last.n : 1);
+  tr_put(t, &st.retry, sizeof st.retry);
+  free(st.last.p);
 }
 
 static void same(const tr_t *a, const tr_t *b, const char *what) {
@@ -140,25 +154,26 @@ static void same(const tr_t *a, const tr_t *b, const char *what) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   tr_t one = {0}, other = {0};
-  size_t max;
+  size_t max, fin;
   uint32_t seed;
   const char *s;
   size_t n;
   int errs;
-  if (size < 5) return 0;
+  if (size < 6) return 0;
   max = data[0] < 128 ? 1 + data[0] % 48 : SSE_DEFAULT_MAX_EVENT;
   memcpy(&seed, data + 1, 4);
-  s = (const char *)data + 5;
-  n = size - 5;
-  errs = run(&one, s, n, max, 0, 0);
-  if (run(&other, s, n, max, 1, seed) != errs) fail("error count, seeded chunks");
+  s = (const char *)data + 6;
+  n = size - 6;
+  fin = data[5] == 255 ? n : data[5] * n / 255;
+  errs = run(&one, s, n, fin, max, 0, 0);
+  if (run(&other, s, n, fin, max, 1, seed) != errs) fail("error count, seeded chunks");
   same(&one, &other, "seeded chunks");
   other.n = 0;
-  if (run(&other, s, n, max, 2, 0) != errs) fail("error count, byte by byte");
+  if (run(&other, s, n, fin, max, 2, 0) != errs) fail("error count, byte by byte");
   same(&one, &other, "byte by byte");
   if (errs == 0) {
     other.n = 0;
-    reference(&other, s, n);
+    reference(&other, s, n, fin);
     same(&one, &other, "reference parser");
   }
   free(one.p); free(other.p);

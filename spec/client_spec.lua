@@ -134,6 +134,17 @@ describe("client against the emulator", function()
       assert.are.equal(413, big.status)
     end)
 
+    it("403 is a permission error, 5xx a server error", function()
+      local chat = assert(client:create_chat{ chatbotId = BOT })
+      server:fault{ path = "/messages$", fault = { status = 403 } }
+      local _, err = chat:list_messages()
+      assert.are.equal("permission", err.kind)
+      assert.are.equal(403, err.status)
+      server:fault{ path = "/messages$", fault = { status = 500 } }
+      local _, err2 = chat:list_messages()
+      assert.are.equal("server", err2.kind)
+    end)
+
     it("a refused connection is a connection error", function()
       local c = homie.new{ api_key = "k", base_url = "http://127.0.0.1:" .. mock.free_port(), max_retries = 1 }
       local _, err = c:create_chat{ chatbotId = BOT }

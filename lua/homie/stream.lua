@@ -196,13 +196,18 @@ function Stream:next_event(deadline)
 end
 
 function Stream:feed(chunk)
-  local evs, err, before = self.parser:feed(chunk)
+  -- On an oversized event, feed returns nil, err, and every other event of
+  -- the chunk: those are still delivered, then the error.
+  local evs, err, others = self.parser:feed(chunk)
+  local list = evs or others or {}
   local q = self.queue
-  for _, ev in ipairs(evs or before or {}) do q[#q + 1] = event_of(ev) end
-  self.last_id = self.parser:last_event_id() or self.last_id
+  for _, ev in ipairs(list) do q[#q + 1] = event_of(ev) end
+  -- The parser is new per connection: its id is nil until this connection
+  -- sends one, so keep ours then, unless an event shows an empty-id reset.
+  local id = self.parser:last_event_id()
+  if id then self.last_id = id elseif #list > 0 then self.last_id = list[#list].id end
   self.retry_ms = self.parser:retry() or self.retry_ms
   if not evs then
-    -- The events before the oversized one are still delivered, then this.
     self.fatal = self:error({ kind = "protocol", message = "event stream: " .. tostring(err) })
     self.over = true
     self:drop()

@@ -75,9 +75,7 @@ function M.start(opts)
   -- stays our child: closing the handle in stop() reaps it (no zombie).
   -- HOMIE_MOCK_WATCH_PID=$PPID (this Lua process): the launcher stops by
   -- itself if we die without running stop() (e.g. busted killed).
-  -- LD_PRELOAD is dropped: `make asan` preloads the sanitizer runtime for
-  -- the Lua process only; nginx must not inherit it.
-  local handle = assert(io.popen("unset LD_PRELOAD; echo $$ >" .. shq(tmpdir .. "/pid") .. "; HOMIE_MOCK_WATCH_PID=$PPID TMPDIR=" .. shq(tmpdir)
+  local handle = assert(io.popen("echo $$ >" .. shq(tmpdir .. "/pid") .. "; HOMIE_MOCK_WATCH_PID=$PPID TMPDIR=" .. shq(tmpdir)
     .. " exec " .. table.concat(args, " ") .. " >" .. shq(log) .. " 2>&1 </dev/null", "r"))
   local pid
   for _ = 1, 500 do
