@@ -125,6 +125,15 @@ describe("event streams", function()
     assert.is_true((server:stats().requests["GET /v1/chats/:id/events"] or 0) >= 1)
   end)
 
+  it("an unknown chat is not_found on both paths, and the client stays on the spec's", function()
+    local stream = client:events("00000000-0000-4000-8000-000000000000")
+    local ev, err = stream()
+    assert.is_false(ev)
+    assert.are.equal("not_found", err.kind)
+    assert.is_nil(client._events_intro)
+    assert.are.equal(1, server:stats().requests["GET /v1/chats/:id/events"])
+  end)
+
   it("does not retry 401 and ends after reporting it once", function()
     local bad = homie.new{ api_key = "nope", base_url = server.url }
     local stream = bad:events(chat.id)

@@ -71,7 +71,8 @@ end
 -- or false, nil for a 204 (the server says: no more).
 function Stream:connect()
   local client = self.client
-  local path = (client._events_intro and INTRO_PATH or SPEC_PATH):format(self.chat_id)
+  local intro = client._events_intro or self.trying_intro
+  local path = (intro and INTRO_PATH or SPEC_PATH):format(self.chat_id)
   local extra = { "Accept: text/event-stream", "Cache-Control: no-cache" }
   if self.last_id and self.last_id ~= "" then extra[#extra + 1] = "Last-Event-ID: " .. self.last_id end
   local headers = client:headers(false, extra)
@@ -88,6 +89,7 @@ function Stream:connect()
       return false, self:error({ kind = "protocol", status = status, request_id = h["x-request-id"],
         message = "expected text/event-stream, got content type " .. (h["content-type"] or "none") })
     end
+    if self.trying_intro then client._events_intro = true end  -- remembered once it worked
     self.conn = conn
     self.parser = core.sse_parser({ max_event_bytes = self.max_event_bytes })
     client:log("homie: GET %s -> 200 stream open [request id %s]", path, tostring(h["x-request-id"]))
@@ -96,9 +98,11 @@ function Stream:connect()
   local body = conn:rest(core.now() + self.connect_timeout)
   conn:close()
   if status == 204 then return false, nil end
-  if status == 404 and not client._events_intro then
-    client._events_intro = true     -- the introduction's path, once per client
-    client:log("homie: GET %s -> 404, falling back to %s", path, INTRO_PATH)
+  if status == 404 and not intro then
+    -- The introduction's path, tried once; a chat that does not exist is
+    -- a 404 there too, so the client only remembers it once it answers.
+    self.trying_intro = true
+    client:log("homie: GET %s -> 404, trying %s", path, INTRO_PATH)
     return nil, 0
   end
   local decoded = util.decode(body)
