@@ -230,6 +230,16 @@ describe("gather and ask", function()
     assert.is_true(four < single * 3, ("4 parallel %.3fs vs 1 alone %.3fs"):format(four, single))
   end)
 
+  it("drives the transfers of other clients used inside its tasks", function()
+    local other = homie.new{ api_key = server.api_key, base_url = server.url }
+    local results = client:gather({
+      function() return other:create_chat{ chatbotId = BOT } end,
+      function() return client:create_chat{ chatbotId = BOT } end,
+    })
+    assert.is_string(results[1][1].id)
+    assert.is_string(results[2][1].id)
+  end)
+
   it("raises when a task raises", function()
     assert.has_error(function() client:gather({ function() error("boom") end }) end)
   end)
