@@ -49,6 +49,18 @@ describe("util", function()
     assert.is_true(errors.is_error(e))
   end)
 
+  it("builds errors from any error body", function()
+    local dec = util.decode
+    local e = errors.from_response(400, { ["x-request-id"] = "r1" },
+      '{"statusCode":400,"message":["message must be a string","currentUrl is required"]}', dec)
+    assert.are.equal("invalid_request", e.kind)
+    assert.are.equal("message must be a string; currentUrl is required", e.message)
+    assert.are.equal("r1", e.request_id)
+    assert.are.equal("HTTP 502", errors.from_response(502, {}, "5", dec).message)
+    assert.are.equal("HTTP 503", errors.from_response(503, {}, "<html>busy</html>", dec).message)
+    assert.are.equal("<html>busy</html>", errors.from_response(503, {}, "<html>busy</html>", dec).body)
+  end)
+
   it("maps statuses to kinds", function()
     local want = { [400] = "invalid_request", [401] = "authentication", [403] = "permission",
       [404] = "not_found", [409] = "invalid_request", [413] = "invalid_request",

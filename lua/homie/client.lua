@@ -167,12 +167,7 @@ function Client:call(method, path, o)
         message = "response body is not a JSON object: " .. tostring(why or type(data)),
         request_id = resp.headers["x-request-id"] }, self._secret())
     elseif resp then
-      local decoded = util.decode(resp.body)
-      local msg = decoded and decoded.message
-      if type(msg) == "table" then msg = table.concat(msg, "; ") end
-      err = errors.new({ kind = errors.kind_of_status(resp.status), status = resp.status,
-        message = msg or ("HTTP " .. resp.status), body = decoded or resp.body,
-        request_id = resp.headers["x-request-id"] }, self._secret())
+      err = errors.from_response(resp.status, resp.headers, resp.body, util.decode, self._secret())
     else
       err = errors.new({ kind = fail.kind, message = fail.message }, self._secret())
     end

@@ -51,6 +51,24 @@ function M.new(fields, secret)
   return setmetatable(fields, Error)
 end
 
+-- The error for an HTTP answer that is not a success. `decode` turns the
+-- body into a table when it is JSON (NestJS bodies carry `message`, a
+-- string or an array of strings).
+function M.from_response(status, headers, body, decode, secret)
+  local decoded = decode(body)
+  local msg = type(decoded) == "table" and decoded.message or nil
+  if type(msg) == "table" then
+    local parts = {}
+    for i, m in ipairs(msg) do parts[i] = tostring(m) end
+    msg = table.concat(parts, "; ")
+  elseif msg ~= nil then
+    msg = tostring(msg)
+  end
+  return M.new({ kind = M.kind_of_status(status), status = status,
+    message = msg or ("HTTP " .. status), body = decoded or body,
+    request_id = headers["x-request-id"] }, secret)
+end
+
 function M.is_error(v) return getmetatable(v) == Error end
 
 return M

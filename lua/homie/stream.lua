@@ -105,10 +105,7 @@ function Stream:connect()
     client:log("homie: GET %s -> 404, trying %s", path, INTRO_PATH)
     return nil, 0
   end
-  local decoded = util.decode(body)
-  local err = self:error({ kind = errors.kind_of_status(status), status = status,
-    message = decoded and decoded.message or ("HTTP " .. status), body = decoded or body,
-    request_id = h["x-request-id"] })
+  local err = errors.from_response(status, h, body, util.decode, client._secret())
   if status == 429 or status == 408 or status >= 500 then
     err.retryable = true
     return nil, retry.server_wait(h) or self:backoff(), err
