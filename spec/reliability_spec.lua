@@ -201,6 +201,16 @@ describe("TLS", function()
     assert.are.equal(1, err.attempts)
   end)
 
+  it("an event stream gives up on a bad certificate at once", function()
+    local c = homie.new{ api_key = KEY, base_url = server.url }
+    local stream = c:events(BOT)
+    local ev, err = stream()
+    assert.is_false(ev)
+    assert.are.equal("connection", err.kind)
+    assert.matches("TLS", err.message)
+    assert.are.equal(0, stream.reconnects)
+  end)
+
   it("trusts it with ca_file, or with insecure named", function()
     local c = homie.new{ api_key = KEY, base_url = server.url, ca_file = dir .. "/cert.pem" }
     assert(c:create_chat{ chatbotId = BOT })

@@ -80,6 +80,9 @@ function Stream:connect()
   local status, h = conn:head(core.now() + self.connect_timeout)
   if not status then
     conn:close()
+    if h.detail == "tls" then  -- a bad certificate stays bad
+      return false, self:error({ kind = h.kind, message = h.message })
+    end
     return nil, self:backoff(), self:error({ kind = h.kind, message = h.message, retryable = true })
   end
   if status == 200 then
