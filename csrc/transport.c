@@ -41,6 +41,9 @@ static void detach(hreq *r) {
   hmulti *m = r->multi;
   if (!m) return;
   curl_multi_remove_handle(m->multi, r->easy);
+  /* Release the share too: curl_share_cleanup refuses (and the share
+   * leaks) while any easy handle still points at it. */
+  curl_easy_setopt(r->easy, CURLOPT_SHARE, NULL);
   if (r->prev) r->prev->next = r->next; else m->reqs = r->next;
   if (r->next) r->next->prev = r->prev;
   r->prev = r->next = NULL;

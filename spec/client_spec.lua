@@ -2,10 +2,8 @@
 local homie = require "homie"
 local mock = require "spec.support.mock"
 
-local BOT = "5e9c1a2b-3d4e-4f60-b2f2-9f4b1c2d3e4f"
-local USER = "1bd2e7c4-8a90-4b17-9f36-6e2b5d8f7a3e"
-local HOODIE = "Does the blue hoodie come in size L?"
-local PAGE = "https://store.com/products/blue-hoodie"
+local fx = require "spec.support.fixtures"
+local BOT, USER, HOODIE, PAGE = fx.BOT, fx.USER, fx.HOODIE, fx.PAGE
 
 describe("client against the emulator", function()
   local server, client

@@ -5,11 +5,10 @@ local socket = require "socket"
 local cjson = require "cjson"
 local mock = require "spec.support.mock"
 
-local BOT = "5e9c1a2b-3d4e-4f60-b2f2-9f4b1c2d3e4f"
-local USER = "1bd2e7c4-8a90-4b17-9f36-6e2b5d8f7a3e"
+local fx = require "spec.support.fixtures"
+local BOT, USER = fx.BOT, fx.USER
 local UUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
-local HOODIE_Q = { message = "Does the blue hoodie come in size L?",
-                   currentUrl = "https://store.com/products/blue-hoodie" }
+local HOODIE_Q = { message = fx.HOODIE, currentUrl = fx.PAGE }
 
 local function shq(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 local function sh(cmd)

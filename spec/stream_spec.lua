@@ -3,9 +3,8 @@ local homie = require "homie"
 local core = require "homie.core"
 local mock = require "spec.support.mock"
 
-local BOT = "5e9c1a2b-3d4e-4f60-b2f2-9f4b1c2d3e4f"
-local PAGE = "https://store.com/products/blue-hoodie"
-local HOODIE = "Does the blue hoodie come in size L?"
+local fx = require "spec.support.fixtures"
+local BOT, PAGE, HOODIE = fx.BOT, fx.PAGE, fx.HOODIE
 
 -- Reads events until the final `message` event; returns them all.
 local function until_final(stream, limit)

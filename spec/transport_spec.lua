@@ -2,7 +2,7 @@
 local core = require "homie.core"
 local mock = require "spec.support.mock"
 
-local BOT = "5e9c1a2b-3d4e-4f60-b2f2-9f4b1c2d3e4f"
+local BOT = require("spec.support.fixtures").BOT
 
 local function drive(m, pred, limit)
   local deadline = core.now() + (limit or 10)
