@@ -12,7 +12,7 @@ SRCS     := csrc/lcore.c csrc/lrequest.c csrc/transport.c csrc/lsse.c csrc/sse.c
 HDRS     := $(wildcard csrc/*.h)
 BUSTED   ?= $(LUA) /usr/bin/busted
 
-.PHONY: all build deps deps-test test busted rock demo live clean clean-core asan valgrind check bench soak
+.PHONY: all build deps deps-test test busted rock demo live clean clean-core asan valgrind check bench soak compat
 
 all: build
 build: homie/core.so
@@ -35,6 +35,10 @@ test: deps-test
 
 busted: build
 	scripts/run-busted $(BUSTED)
+
+# The core built for Lua 5.1 and one conversation run under lua5.1.
+compat: deps-test
+	scripts/check-lua51
 
 # luarocks make into a throwaway tree proves the rockspec installs a working module.
 rock:

@@ -6,6 +6,10 @@ local core = require "homie.core"
 
 local M = {}
 
+-- Lua 5.1 / LuaJIT have neither table.pack nor table.unpack.
+local pack = table.pack or function(...) return { n = select("#", ...), ... } end
+local unpack = table.unpack or unpack
+
 local WAIT = {}                                   -- yield marker
 local tasks = setmetatable({}, { __mode = "k" })  -- coroutine -> true inside gather
 
@@ -53,12 +57,12 @@ end
 function M.gather(multi, fns)
   local results, waiting, live = {}, {}, 0
   local function run(i, co, ...)
-    local r = table.pack(coroutine.resume(co, ...))
+    local r = pack(coroutine.resume(co, ...))
     if not r[1] then
       error(("homie: gather task %d failed: %s"):format(i, tostring(r[2])), 0)
     end
     if coroutine.status(co) == "dead" then
-      results[i] = table.pack(table.unpack(r, 2, r.n))
+      results[i] = pack(unpack(r, 2, r.n))
       waiting[i], live = nil, live - 1
     elseif r[2] ~= WAIT then
       error(("homie: gather task %d yielded outside homie"):format(i), 0)
