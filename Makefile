@@ -25,6 +25,8 @@ deps:
 	@scripts/install-deps demo
 deps-test:
 	@scripts/install-deps test
+deps-bench:
+	@scripts/install-deps bench
 
 # The one command users run: everything a change must pass.
 test: deps-test
@@ -76,7 +78,8 @@ check:
 	  --std=c99 --inline-suppr -D__GNUC__ -DLUA_VERSION_NUM=504 -I csrc csrc
 
 # Benchmarks and the soak print their numbers; none is part of `make test`.
-bench: build bench-sse
+bench: deps-bench
+	$(MAKE) build bench-sse
 	$(LUA) bench/streams_bench.lua
 soak: build
 	$(LUA) bench/soak.lua

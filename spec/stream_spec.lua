@@ -255,6 +255,16 @@ describe("gather and ask", function()
     check_reply_events(evs, reply)
   end)
 
+  it("ask closes its stream when on_event raises, and raises", function()
+    local chat = assert(client:create_chat{ chatbotId = BOT })
+    assert.has_error(function()
+      chat:ask(HOODIE, { currentUrl = PAGE, on_event = function() error("stop here") end })
+    end)
+    local deadline = core.now() + 5
+    while (server:stats().streams_open or 0) > 0 and core.now() < deadline do core.sleep(0.05) end
+    assert.are.equal(0, server:stats().streams_open)
+  end)
+
   it("ask returns the send's error when the send fails", function()
     local chat = assert(client:create_chat{ chatbotId = BOT })
     server:fault{ method = "POST", path = "/messages$", fault = { status = 400 } }

@@ -23,7 +23,8 @@ function Chat:ask(text, opts)
   local reply, err, sent_at
   local send_opts = { currentUrl = opts.currentUrl, store = opts.store,
     max_retries = opts.max_retries, timeout = opts.timeout, deadline = opts.deadline }
-  client:gather({
+  -- pcall: a raising on_event must not leave the stream open.
+  local ok, raised = pcall(client.gather, client, {
     function()
       reply, err = self:send(text, send_opts)
       sent_at = core.now()
@@ -48,6 +49,7 @@ function Chat:ask(text, opts)
     end,
   })
   stream:close()
+  if not ok then error(raised, 0) end
   if not reply then return nil, err end
   return reply
 end
