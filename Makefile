@@ -81,8 +81,9 @@ check:
 bench: deps-bench
 	$(MAKE) build bench-sse
 	$(LUA) bench/streams_bench.lua
+SOAK_ARGS ?=
 soak: build
-	$(LUA) bench/soak.lua
+	$(LUA) bench/soak.lua $(SOAK_ARGS)
 
 clean-core:
 	rm -f homie/core.so

@@ -162,6 +162,19 @@ describe("event streams", function()
     assert.matches("text/event%-stream", err.message)
   end)
 
+  it("gives up after max_reconnects consecutive failures", function()
+    server:fault{ method = "GET", path = "/events$", times = 5,
+      fault = { status = 503, headers = { ["Retry-After"] = "0" } } }
+    local stream = chat:events{ max_reconnects = 2 }
+    local ev, err = stream()
+    assert.is_false(ev)
+    assert.are.equal("server", err.kind)
+    assert.are.equal(503, err.status)
+    assert.are.equal(3, stream.reconnects)
+    assert.is_nil(stream())
+    server:reset()
+  end)
+
   it("skips garbage lines and keeps going", function()
     server:fault{ method = "GET", path = "/events$", fault = { garbage = true } }
     local stream = chat:events()
