@@ -162,6 +162,21 @@ describe("event streams", function()
     assert.matches("text/event%-stream", err.message)
   end)
 
+  it("a wait before reconnecting honours the caller's deadline without hammering", function()
+    server:fault{ method = "GET", path = "/events$", fault = { status = 503, headers = { ["Retry-After"] = "1" } } }
+    local stream = chat:events()
+    local t0 = core.now()
+    local ev, why = stream:next_event(core.now() + 0.2)
+    assert.is_nil(ev)
+    assert.are.equal("timeout", why)
+    assert.is_true(core.now() - t0 < 0.9)
+    for _ = 1, 3 do assert.are.equal("timeout", select(2, stream:next_event(core.now() + 0.05))) end
+    assert.are.equal(1, server:stats().requests["GET /v1/chats/:id/messages/events"])
+    assert.is_true(stream:open(core.now() + 5))
+    assert.are.equal(2, server:stats().requests["GET /v1/chats/:id/messages/events"])
+    stream:close()
+  end)
+
   it("gives up after max_reconnects consecutive failures", function()
     server:fault{ method = "GET", path = "/events$", times = 5,
       fault = { status = 503, headers = { ["Retry-After"] = "0" } } }

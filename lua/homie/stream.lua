@@ -120,7 +120,7 @@ end
 -- consecutive failure, capped, with jitter.
 function Stream:backoff()
   local base = (self.retry_ms or 1000) / 1000
-  local w = math.min(base * 2 ^ math.max(0, self.failures - 1), RECONNECT_CAP)
+  local w = math.min(base * 2 ^ self.failures, RECONNECT_CAP)
   return w * (1 - 0.25 * math.random())
 end
 
@@ -130,11 +130,33 @@ function Stream:drop()
   self.conn, self.parser = nil, nil
 end
 
+-- Counts one more consecutive failure and schedules the next attempt
+-- `wait` seconds from now. Returns false, err once max_reconnects is passed.
+function Stream:schedule(wait, err)
+  self.failures = self.failures + 1
+  self.reconnects = self.reconnects + 1
+  if self.failures > self.max_reconnects then return self:fail(err) end
+  self.reconnect_at = core.now() + wait
+  return true
+end
+
 -- Opens the connection now (otherwise the first read does). Returns true,
--- or nil/false, err like the iterator.
+-- or nil/false, err like the iterator. Waits for a scheduled reconnect, but
+-- never past `deadline`: then it returns nil, "timeout" and the reconnect
+-- stays scheduled for the next call.
 function Stream:open(deadline)
+  local multi = self.client.transport.multi
   while not self.conn do
     if self.over then return nil end
+    if self.reconnect_at then
+      local now = core.now()
+      if deadline and deadline < self.reconnect_at then
+        sched.sleep(multi, deadline - now)
+        return nil, "timeout"
+      end
+      sched.sleep(multi, self.reconnect_at - now)
+      self.reconnect_at = nil
+    end
     local ok, wait, err = self:connect()
     if ok then return true end
     if ok == false then
@@ -142,13 +164,9 @@ function Stream:open(deadline)
       self.over = true
       return nil
     end
-    self.failures = self.failures + 1
-    self.reconnects = self.reconnects + 1
-    if self.failures > self.max_reconnects then
-      return self:fail(err or self:error({ kind = "connection", message = "too many reconnects" }))
-    end
-    if deadline and core.now() + wait > deadline then return nil, "timeout" end
-    sched.sleep(self.client.transport.multi, wait)
+    local scheduled, fatal = self:schedule(wait,
+      err or self:error({ kind = "connection", message = "too many reconnects" }))
+    if not scheduled then return scheduled, fatal end
   end
   return true
 end
@@ -187,14 +205,11 @@ function Stream:next_event(deadline)
       self.client:log("homie: event stream %s (%s); reconnecting after id %s", self.chat_id,
         type(why) == "table" and why.message or why, tostring(self.last_id))
       self:drop()
-      self.failures = self.failures + 1
-      self.reconnects = self.reconnects + 1
-      if self.failures > self.max_reconnects then
-        return self:fail(self:error({ kind = type(why) == "table" and why.kind or "connection",
-          message = "event stream lost after " .. self.max_reconnects .. " reconnects",
-          retryable = true }))
-      end
-      sched.sleep(self.client.transport.multi, self:backoff())
+      local scheduled, fatal = self:schedule(self:backoff(), self:error({
+        kind = type(why) == "table" and why.kind or "connection",
+        message = "event stream lost after " .. self.max_reconnects .. " reconnects",
+        retryable = true }))
+      if not scheduled then return scheduled, fatal end
     end
   end
 end
