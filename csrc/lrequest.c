@@ -133,6 +133,10 @@ static int multi_request(lua_State *L) {
   int insecure = opt_bool(L, "insecure", 0);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, insecure ? 0L : 1L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, insecure ? 0L : 2L);
+  /* libcurl silently re-sends a request once when a reused connection dies
+   * before the answer; a fresh connection is the only way to rule that out
+   * for a call that must not run twice (a message send). */
+  if (opt_bool(L, "fresh_connect", 0)) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 #if LIBCURL_VERSION_NUM >= 0x075500

@@ -57,18 +57,20 @@ describe("reliability", function()
     assert.are.equal(0, server:stats().faults_pending)
   end)
 
-  it("a connection reset before the answer is reported, not re-sent", function()
-    -- A fresh client: on a reused connection libcurl itself re-sends once
-    -- when the server closes before answering (it cannot tell a stale
-    -- keep-alive connection from a crash); the emulator never stores a
-    -- message it resets before handling, so either way nothing is stored twice.
+  it("a connection reset before the answer is reported, never re-sent", function()
+    -- The client has a kept-alive connection: on such a connection libcurl
+    -- would silently re-send a request the server closed on. Message sends
+    -- therefore take a new connection, so the reset reaches the caller.
+    local c = new_client()
+    assert(c:list_messages(chat.id))
     local before = received()
     server:fault{ method = "POST", path = "/messages$", fault = { reset = "before_headers" } }
-    local reply, err = new_client():send_message(chat.id, "hoodie?", { currentUrl = PAGE })
+    local reply, err = c:send_message(chat.id, "hoodie?", { currentUrl = PAGE })
     assert.is_nil(reply)
     assert.are.equal("connection", err.kind)
     assert.are.equal(1, err.attempts)
     assert.are.equal(before, received())
+    assert.are.equal(1, server:stats().requests["POST /v1/chats/:id/messages"])
   end)
 
   it("retries idempotent reads through 502, resets and cut bodies", function()

@@ -124,9 +124,9 @@ function Client:headers(has_body, extra)
   return h
 end
 
-function Client:request_options(method, url, headers, body, timeout)
+function Client:request_options(method, url, headers, body, timeout, fresh)
   return {
-    method = method, url = url, headers = headers, body = body,
+    method = method, url = url, headers = headers, body = body, fresh_connect = fresh,
     timeout = timeout, connect_timeout = self.connect_timeout, max_body = self.max_body,
     ca_file = self.ca_file, ca_path = self.ca_path, insecure = self.insecure,
     user_agent = self.user_agent,
@@ -153,8 +153,10 @@ function Client:call(method, path, o)
     local started = core.now()
     local t = timeout
     if deadline then t = math.max(0.001, math.min(t > 0 and t or math.huge, deadline - started)) end
+    -- A call that must not run twice goes on a new connection: on a reused
+    -- one, libcurl itself would re-send it if the server closed early.
     local resp, fail = self.transport:request(
-      self:request_options(method, url, headers, body, t), deadline)
+      self:request_options(method, url, headers, body, t, not o.idempotent), deadline)
     local err
     if resp and resp.status >= 200 and resp.status <= 299 then
       local data, why = util.decode(resp.body)
