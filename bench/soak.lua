@@ -38,14 +38,18 @@ local function run()
   for i = 1, 20 do chats[i] = assert(client:create_chat{ chatbotId = common.BOT }) end
 
   local outcome, allowed = { ok = 0 }, {}
+  local sends, sends_ok, received0 = 0, 0, server:stats().messages_received
   for _, f in ipairs(CALL_FAULTS) do for k in pairs(f.kinds) do allowed[k] = true end end
   local t0 = core.now()
   local done = 0
   while done < calls do
     local n = math.min(batch, calls - done)
-    for _ = 1, math.floor(n / 10) do   -- 10% of this batch's requests
+    -- 10% of this batch's requests, split like the calls (a fifth are
+    -- sends): faults are matched by method, so reads, which reuse warm
+    -- connections and arrive first, cannot take all of them.
+    for k = 1, math.floor(n / 10) do
       local f = CALL_FAULTS[math.random(#CALL_FAULTS)]
-      server:fault{ path = "^/v1/chats/[^/]+/messages$", fault = f.fault }
+      server:fault{ method = (k % 5 == 0) and "POST" or "GET", path = "^/v1/chats/[^/]+/messages$", fault = f.fault }
     end
     local tasks = {}
     for i = 1, n do
@@ -54,7 +58,11 @@ local function run()
         and function() return chat:send("hoodie in L?", { currentUrl = common.PAGE }) end
         or function() return chat:list_messages{ size = 5 } end
     end
-    for _, r in ipairs(client:gather(tasks)) do
+    for i, r in ipairs(client:gather(tasks)) do
+      if i % 5 == 0 then
+        sends = sends + 1
+        if r[1] then sends_ok = sends_ok + 1 end
+      end
       if r[1] then
         outcome.ok = outcome.ok + 1
       else
@@ -66,6 +74,8 @@ local function run()
     done = done + n
   end
   local call_time = core.now() - t0
+  -- Every successful send stored once, and no send stored twice.
+  local received = server:stats().messages_received - received0
   server:reset()
 
   -- Streams: each asks one question while its stream may be cut or garbled.
@@ -104,10 +114,13 @@ local function run()
   for k, v in pairs(outcome) do kinds[#kinds + 1] = k .. "=" .. v end
   table.sort(kinds)
   print(("soak: %d calls in %.1f s (%s)"):format(calls, call_time, table.concat(kinds, " ")))
+  print(("soak: %d message sends, %d succeeded, %d stored by the server (never more than sent)")
+    :format(sends, sends_ok, received))
   print(("soak: %d/%d streams complete with faults in %.1f s (%d stream faults left unconsumed)")
     :format(stream_ok, streams, stream_time, pending))
   print(("soak: fds %d -> %d, Lua heap %.0f -> %.0f KiB, RSS %d -> %d KiB (peak %d KiB)")
     :format(fds0, fds1, heap0, heap1, rss0, rss1, common.peak_rss_kb()))
+  assert(received >= sends_ok and received <= sends, "a message was lost or stored twice")
   assert(stream_ok == streams, "some streams lost events")
   assert(fds1 <= fds0, "file descriptors leaked")
   assert(heap1 < heap0 + 512, "Lua heap grew")
