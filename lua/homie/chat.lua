@@ -45,7 +45,6 @@ local function normalize_message(m)
   end
   return m
 end
-Chat.normalize_message = normalize_message
 
 function Client:create_chat(opts)
   opts = util.check_opts("create_chat", opts, CREATE, 2)

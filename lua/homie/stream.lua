@@ -58,7 +58,6 @@ end
 -- Ends the stream with an error the caller sees once.
 function Stream:fail(err)
   self:close()
-  self.fatal_reported = true
   return false, err
 end
 
@@ -186,7 +185,11 @@ function Stream:next_event(deadline)
       return ev
     end
     if self.over then
-      if self.fatal and not self.fatal_reported then return self:fail(self.fatal) end
+      local fatal = self.fatal
+      if fatal then  -- reported once, after the events queued before it
+        self.fatal = nil
+        return self:fail(fatal)
+      end
       return nil
     end
     if not self.conn then
