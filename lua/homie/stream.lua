@@ -38,7 +38,9 @@ function Client:events(chat_id, opts)
     connect_timeout = opts.connect_timeout or self.timeout,
     retry_ms = nil,      -- the server's last valid `retry:`
     failures = 0,        -- reconnects since the last delivered event
-    queue = {}, qhead = 1,
+    -- Events parsed but not yet handed out, q[qhead..qtail]. The ends are
+    -- kept explicitly: `#` is undefined once the front slots are nil.
+    queue = {}, qhead = 1, qtail = 0,
     conn = nil, parser = nil,
     over = false,        -- ended: closed by the caller, a 204, or an error
     reconnects = 0,      -- total, for the curious
@@ -175,12 +177,11 @@ end
 -- or false, err (then the stream is over).
 function Stream:next_event(deadline)
   while true do
-    local q = self.queue
-    if self.qhead <= #q then
-      local ev = q[self.qhead]
-      q[self.qhead] = nil
+    if self.qhead <= self.qtail then
+      local ev = self.queue[self.qhead]
+      self.queue[self.qhead] = nil
       self.qhead = self.qhead + 1
-      if self.qhead > #q then self.queue, self.qhead = {}, 1 end
+      if self.qhead > self.qtail then self.qhead, self.qtail = 1, 0 end
       self.failures = 0
       return ev
     end
@@ -222,8 +223,12 @@ function Stream:feed(chunk)
   -- the chunk: those are still delivered, then the error.
   local evs, err, others = self.parser:feed(chunk)
   local list = evs or others or {}
-  local q = self.queue
-  for _, ev in ipairs(list) do q[#q + 1] = event_of(ev) end
+  local q, tail = self.queue, self.qtail
+  for _, ev in ipairs(list) do
+    tail = tail + 1
+    q[tail] = event_of(ev)
+  end
+  self.qtail = tail
   -- The parser is new per connection: its id is nil until this connection
   -- sends one, so keep ours then, unless an event shows an empty-id reset.
   local id = self.parser:last_event_id()
