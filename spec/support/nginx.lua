@@ -1,7 +1,8 @@
 -- Test helper: a real nginx with its Lua module running code of the spec's
 -- choosing, beside the emulator. Lua 5.4 + luasocket.
 --   local app = nginx.start{
---     locations = { ["/t/x"] = "ngx.say('hi')" },  -- content_by_lua_block bodies
+--     locations = { ["/t/x"] = "ngx.say('hi')",    -- content_by_lua_block bodies, or
+--                   ["/t/y"] = { lua = "...", conf = "lua_ssl_trusted_certificate f;" } },
 --     http = "lua_shared_dict d 1m;",             -- extra http{} lines
 --     server = "location = /y { ... }",           -- extra server{} lines
 --     env = { MOCK_URL = server.url },            -- seen by os.getenv inside nginx
@@ -63,7 +64,9 @@ function M.config(prefix, port, opts)
   table.sort(env)
   local locations = {}
   for path, code in pairs(opts.locations or {}) do
-    locations[#locations + 1] = ("location = %s {\n content_by_lua_block {\n%s\n }\n}"):format(path, code)
+    if type(code) == "string" then code = { lua = code } end
+    locations[#locations + 1] = ("location = %s {\n %s\n content_by_lua_block {\n%s\n }\n}")
+      :format(path, code.conf or "", code.lua)
   end
   table.sort(locations)
   return table.concat({
