@@ -1,6 +1,6 @@
 -- chat:ask: send a message and watch its reply being written, live.
 local util = require "homie.util"
-local core = require "homie.core"
+local sse = require "homie.sse"
 local Chat = require "homie.chat"
 require "homie.stream"
 
@@ -19,7 +19,7 @@ function Chat:ask(text, opts)
   if on_event ~= nil then util.check_type("on_event", on_event, "function", 2) end
   local client = self:client()
   local stream = client:events(self.id, { idle_timeout = opts.idle_timeout })
-  local open_ok = stream:open(core.now() + (opts.timeout or client.timeout))
+  local open_ok = stream:open(sse.now() + (opts.timeout or client.timeout))
   local reply, err, sent_at
   local send_opts = { currentUrl = opts.currentUrl, store = opts.store,
     max_retries = opts.max_retries, timeout = opts.timeout, deadline = opts.deadline }
@@ -27,16 +27,16 @@ function Chat:ask(text, opts)
   local ok, raised = pcall(client.gather, client, {
     function()
       reply, err = self:send(text, send_opts)
-      sent_at = core.now()
+      sent_at = sse.now()
     end,
     function()
       if not open_ok then return end
       local final_wait, finals = opts.final_wait or 5, {}
       while not err do
         if reply and finals[reply.id] then return end
-        if sent_at and core.now() >= sent_at + final_wait then return end
+        if sent_at and sse.now() >= sent_at + final_wait then return end
         -- Short slices, so the end of the send is noticed promptly.
-        local ev, why = stream:next_event(core.now() + 0.1)
+        local ev, why = stream:next_event(sse.now() + 0.1)
         if ev then
           if on_event then on_event(ev) end
           if ev.type == "message" and type(ev.data) == "table" and ev.data.type == "answer" then

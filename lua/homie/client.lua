@@ -1,6 +1,7 @@
 -- The client: configuration, the request cycle (headers, JSON, errors,
 -- retries, logging) and the REST calls. Chats and streams build on it.
-local core = require "homie.core"
+local sse = require "homie.sse"
+local curl = require "homie.curl"
 local util = require "homie.util"
 local errors = require "homie.errors"
 local retry = require "homie.retry"
@@ -74,7 +75,7 @@ function M.new(opts)
     util.check_header_value("headers[" .. tostring(name) .. "]", value, 2)
     extra[#extra + 1] = name .. ": " .. value
   end
-  local ua = ("homie-lua/%s (Lua %s; libcurl %s)"):format(M.VERSION, lua_version(), core.curl_version())
+  local ua = ("homie-lua/%s (Lua %s; libcurl %s)"):format(M.VERSION, lua_version(), curl.version())
   if opts.user_agent ~= nil then
     ua = ua .. " " .. util.check_header_value("user_agent", opts.user_agent, 2)
   end
@@ -146,11 +147,11 @@ function Client:call(method, path, o)
   local max_retries = o.max_retries or self.max_retries
   local timeout = o.timeout or self.timeout
   local span = o.deadline or self.deadline
-  local deadline = span and (core.now() + span) or nil
+  local deadline = span and (sse.now() + span) or nil
   local attempt = 0
   while true do
     attempt = attempt + 1
-    local started = core.now()
+    local started = sse.now()
     local t = timeout
     if deadline then t = math.max(0.001, math.min(t > 0 and t or math.huge, deadline - started)) end
     -- A call that must not run twice goes on a new connection: on a reused
@@ -162,7 +163,7 @@ function Client:call(method, path, o)
       local data, why = util.decode(resp.body)
       if data ~= nil and type(data) == "table" then
         self:log("homie: %s %s -> %d in %.0f ms [request id %s] attempt %d", method, path,
-          resp.status, (core.now() - started) * 1000, tostring(resp.headers["x-request-id"]), attempt)
+          resp.status, (sse.now() - started) * 1000, tostring(resp.headers["x-request-id"]), attempt)
         return data, resp
       end
       err = errors.new({ kind = "protocol", status = resp.status,
@@ -177,9 +178,9 @@ function Client:call(method, path, o)
     err.retryable = wait ~= nil
     err.attempts = attempt
     local give_up = not wait or attempt > max_retries
-      or (deadline and core.now() + wait >= deadline)
+      or (deadline and sse.now() + wait >= deadline)
     self:log("homie: %s %s -> %s in %.0f ms [request id %s] attempt %d: %s", method, path,
-      tostring(err.status or err.kind), (core.now() - started) * 1000,
+      tostring(err.status or err.kind), (sse.now() - started) * 1000,
       tostring(err.request_id), attempt,
       give_up and "giving up" or ("retrying in %.2f s"):format(wait))
     if give_up then return nil, err end

@@ -1,6 +1,6 @@
 -- A chat's event stream: connects, parses Server-Sent Events in C, and
 -- reconnects with Last-Event-ID when the connection drops, idles or ends.
-local core = require "homie.core"
+local sse = require "homie.sse"
 local util = require "homie.util"
 local errors = require "homie.errors"
 local retry = require "homie.retry"
@@ -78,7 +78,7 @@ function Stream:connect()
   if self.last_id and self.last_id ~= "" then extra[#extra + 1] = "Last-Event-ID: " .. self.last_id end
   local headers = client:headers(false, extra)
   local conn = client.transport:open(client:request_options("GET", client.base_url .. path, headers, nil, 0))
-  local status, h = conn:head(core.now() + self.connect_timeout)
+  local status, h = conn:head(sse.now() + self.connect_timeout)
   if not status then
     conn:close()
     if h.detail == "tls" then  -- a bad certificate stays bad
@@ -95,11 +95,11 @@ function Stream:connect()
     end
     if self.trying_intro then client._events_intro = true end  -- remembered once it worked
     self.conn = conn
-    self.parser = core.sse_parser({ max_event_bytes = self.max_event_bytes })
+    self.parser = sse.parser({ max_event_bytes = self.max_event_bytes })
     client:log("homie: GET %s -> 200 stream open [request id %s]", path, tostring(h["x-request-id"]))
     return true
   end
-  local body = conn:rest(core.now() + self.connect_timeout)
+  local body = conn:rest(sse.now() + self.connect_timeout)
   conn:close()
   if status == 204 then return false, nil end
   if status == 404 and not intro then
@@ -137,7 +137,7 @@ function Stream:schedule(wait, err)
   self.failures = self.failures + 1
   self.reconnects = self.reconnects + 1
   if self.failures > self.max_reconnects then return self:fail(err) end
-  self.reconnect_at = core.now() + wait
+  self.reconnect_at = sse.now() + wait
   return true
 end
 
@@ -150,7 +150,7 @@ function Stream:open(deadline)
   while not self.conn do
     if self.over then return nil end
     if self.reconnect_at then
-      local now = core.now()
+      local now = sse.now()
       if deadline and deadline < self.reconnect_at then
         sched.sleep(multi, deadline - now)
         return nil, "timeout"
@@ -197,12 +197,12 @@ function Stream:next_event(deadline)
       local ok, err = self:open(deadline)
       if not ok then return ok, err end
     end
-    local limit = core.now() + self.idle_timeout
+    local limit = sse.now() + self.idle_timeout
     local wait_until = deadline and math.min(deadline, limit) or limit
     local chunk, why = self.conn:read(wait_until)
     if chunk then
       self:feed(chunk)
-    elseif why == "idle" and deadline and core.now() >= deadline and core.now() < limit then
+    elseif why == "idle" and deadline and sse.now() >= deadline and sse.now() < limit then
       return nil, "timeout"
     else
       -- Idle past idle_timeout, a clean end, or a broken connection: resume.

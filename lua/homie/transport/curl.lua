@@ -1,6 +1,6 @@
--- The libcurl transport: one homie.core multi per client. The interface
+-- The libcurl transport: one homie.curl multi per client. The interface
 -- (request, open) is what an OpenResty transport would implement too.
-local core = require "homie.core"
+local curl = require "homie.curl"
 local sched = require "homie.sched"
 
 local M = {}
@@ -8,7 +8,7 @@ local Transport = {}
 Transport.__index = Transport
 
 function M.new()
-  return setmetatable({ multi = core.multi() }, Transport)
+  return setmetatable({ multi = curl.multi() }, Transport)
 end
 
 local TRANSPORT_KIND = { connect = "connection", connection = "connection", tls = "connection",
