@@ -1,7 +1,7 @@
 -- The client: configuration, the request cycle (headers, JSON, errors,
 -- retries, logging) and the REST calls. Chats and streams build on it.
 local sse = require "homie.sse"
-local curl = require "homie.curl"
+local curl_core = require "homie.curl"
 local util = require "homie.util"
 local errors = require "homie.errors"
 local retry = require "homie.retry"
@@ -75,7 +75,7 @@ function M.new(opts)
     util.check_header_value("headers[" .. tostring(name) .. "]", value, 2)
     extra[#extra + 1] = name .. ": " .. value
   end
-  local ua = ("homie-lua/%s (Lua %s; libcurl %s)"):format(M.VERSION, lua_version(), curl.version())
+  local ua = ("homie-lua/%s (Lua %s; libcurl %s)"):format(M.VERSION, lua_version(), curl_core.version())
   if opts.user_agent ~= nil then
     ua = ua .. " " .. util.check_header_value("user_agent", opts.user_agent, 2)
   end
