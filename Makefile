@@ -13,7 +13,7 @@ BUSTED   ?= $(LUA) /usr/bin/busted
 include mk/sources.mk
 
 .PHONY: all build deps deps-test test busted rock demo live clean clean-core asan valgrind check bench soak \
-  links matrix matrix-build compat
+  links matrix matrix-build compat sources
 
 all: build
 build: homie/sse.so homie/curl.so
@@ -28,6 +28,12 @@ homie/sse.so: $(SSE_SRCS) $(HDRS)
 	$(call module,$(LUA_CFLAGS),$(SSE_SRCS))
 homie/curl.so: $(CURL_SRCS) $(HDRS)
 	$(call module,$(LUA_CFLAGS) $(CURL_CFLAGS),$(CURL_SRCS),$(CURL_LIBS))
+
+# Each C module and its sources, one line each (scripts/check-rock compares
+# them with the rockspec's).
+sources:
+	@echo "homie.sse $(SSE_SRCS)"
+	@echo "homie.curl $(CURL_SRCS)"
 
 # homie.sse must not pull libcurl in (a runtime with its own sockets loads it).
 links: build
