@@ -240,26 +240,29 @@ function Stream:_next(deadline_at)
 end
 
 function Stream:feed(chunk)
-  -- On an oversized event, feed returns nil, err, and every other event of
-  -- the chunk: those are still delivered, then the error.
-  local evs, err, others = self.parser:feed(chunk)
-  local list = evs or others or {}
+  -- An oversize event ends the stream at its place: the events before it
+  -- are delivered, then the error, and nothing after it.
+  local evs, err, others, before = self.parser:feed(chunk)
+  local list, n = evs or others or {}, evs and #evs or before
   local q, tail = self.queue, self.qtail
-  for _, ev in ipairs(list) do
+  for i = 1, n do
     tail = tail + 1
-    q[tail] = event_of(ev)
+    q[tail] = event_of(list[i])
   end
   self.qtail = tail
-  -- The parser is new per connection: its id is nil until this connection
-  -- sends one, so keep ours then, unless an event shows an empty-id reset.
-  local id = self.parser:last_event_id()
-  if id then self.last_id = id elseif #list > 0 then self.last_id = list[#list].id end
-  self.retry_ms = self.parser:retry() or self.retry_ms
   if not evs then
+    -- Resume from the last event delivered, not from what came after it.
+    if n > 0 then self.last_id = list[n].id end
     self.fatal = self:error({ kind = "protocol", message = "event stream: " .. tostring(err), attempts = 1 })
     self.over = true
     self:drop()
+    return
   end
+  -- The parser is new per connection: its id is nil until this connection
+  -- sends one, so keep ours then, unless an event shows an empty-id reset.
+  local id = self.parser:last_event_id()
+  if id then self.last_id = id elseif n > 0 then self.last_id = list[n].id end
+  self.retry_ms = self.parser:retry() or self.retry_ms
 end
 
 -- The generic-for form: for ev, err in stream do ... end
