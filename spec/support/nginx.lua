@@ -44,6 +44,12 @@ M.root = mock.root
 -- Where LuaJIT builds of homie's C modules go (see mk/ngx.mk).
 M.cpath_dir = M.root .. "/build/luajit"
 
+-- Builds homie.sse for LuaJIT, the Lua of nginx's module (a no-op when current).
+function M.build()
+  local out = sh("make -s -C " .. shq(M.root) .. " ngx-build 2>&1; echo \"rc=$?\"")
+  if not out:find("rc=0$") then error("building homie for LuaJIT failed:\n" .. out, 2) end
+end
+
 -- The Lua module search paths every generated config uses: the repo's Lua
 -- code, its LuaJIT C modules, Debian's Lua 5.1 packages (cjson).
 function M.package_paths()

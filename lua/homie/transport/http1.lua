@@ -38,7 +38,8 @@ function M.request_text(method, u, headers, body)
   local out = { method, " ", u.target, " HTTP/1.1\r\nhost: ", headers.host or u.authority, "\r\n" }
   local names = {}
   for name in pairs(headers) do
-    if name ~= "host" and name ~= "content-length" then names[#names + 1] = name end
+    local lower = name:lower()
+    if lower ~= "host" and lower ~= "content-length" then names[#names + 1] = name end
   end
   table.sort(names)
   for _, name in ipairs(names) do

@@ -1,0 +1,8 @@
+# OpenResty (nginx's Lua module): the LuaJIT build of homie's C modules,
+# the non-blocking benchmark, the storefront demo. Included by the Makefile.
+# nginx's Lua module is LuaJIT: homie.sse (and, for the blocking peer in
+# the benchmark, homie.curl) are built for it under build/luajit by the
+# Makefile's build/%/homie/*.so rules.
+.PHONY: ngx-build bench-openresty openresty-demo
+
+ngx-build: build/luajit/homie/sse.so build/luajit/homie/curl.so
