@@ -6,3 +6,10 @@
 .PHONY: ngx-build bench-openresty openresty-demo
 
 ngx-build: build/luajit/homie/sse.so build/luajit/homie/curl.so
+
+# One nginx worker, 200 shoppers at once vs one alone; the curl peer blocks
+# the worker, so it runs fewer (BENCH_OPENRESTY_ARGS="--curl-shoppers 200"
+# for the full, ~100 s, figure).
+BENCH_OPENRESTY_ARGS ?=
+bench-openresty: deps-test ngx-build
+	$(LUA) bench/openresty.lua $(BENCH_OPENRESTY_ARGS)
