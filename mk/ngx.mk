@@ -13,3 +13,19 @@ ngx-build: build/luajit/homie/sse.so build/luajit/homie/curl.so
 BENCH_OPENRESTY_ARGS ?=
 bench-openresty: deps-test ngx-build
 	$(LUA) bench/openresty.lua $(BENCH_OPENRESTY_ARGS)
+
+# The storefront (examples/openresty): emulator + the shop's nginx; prints the URL.
+OPENRESTY_DEMO_PORT ?= 8080
+openresty-demo: deps ngx-build
+	scripts/openresty-demo --port $(OPENRESTY_DEMO_PORT)
+
+# The storefront in headless Chromium (spec/browser): puppeteer-core from npm.
+.PHONY: test-browser deps-browser
+deps-browser:
+	@scripts/install-deps browser
+spec/browser/node_modules: spec/browser/package.json
+	cd spec/browser && npm install --no-audit --no-fund --silent
+	@touch $@
+test-browser: deps-browser ngx-build
+	$(MAKE) spec/browser/node_modules
+	$(BUSTED) --pattern=_test spec/browser

@@ -29,13 +29,20 @@ end
 
 -- True when token was made by chat_token for this chat and has not expired.
 local function token_ok(chat_id, secret, token)
-  if type(token) ~= "string" then return false end
+  if type(token) ~= "string" or type(chat_id) ~= "string" then return false end
   local expires, mac = token:match("^(%d+)%.([%w_-]+)$")
   if not expires or tonumber(expires) <= ngx.time() then return false end
   -- Compared through one more HMAC, so the time taken says nothing about
   -- how much of the signature was right.
   local want = sign(chat_id, secret, expires)
   return ngx.hmac_sha1(secret, mac) == ngx.hmac_sha1(secret, want)
+end
+
+-- For the shop's other handlers (e.g. the one posting the shopper's text):
+-- true when token lets its bearer use chat_id.
+function M.check_token(chat_id, secret, token)
+  util.check_type("secret", secret, "string", 2)
+  return token_ok(chat_id, secret, token)
 end
 
 -- Whether this request may follow chat_id: a valid token when a secret is
