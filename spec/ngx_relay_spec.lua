@@ -37,6 +37,10 @@ local LOCATIONS = {
     local args = ngx.req.get_uri_args()
     ngx.print(require("homie.ngx").chat_token(args.chat, "shop-secret", tonumber(args.ttl)))
   ]],
+  ["/check"] = [[
+    local args = ngx.req.get_uri_args()
+    ngx.print(tostring(require("homie.ngx").check_token(args.chat, "shop-secret", args.token)))
+  ]],
   ["/ended"] = [[ ngx.print(ngx.shared.relay:get(ngx.var.arg_chat) or "") ]],
 }
 
@@ -142,6 +146,9 @@ describe("homie.ngx relay in nginx", function()
     assert.equal(403, status_of("/relay?mode=secret&chat=" .. chat .. "&token=" .. openssl_token(chat, os.time() - 5)))
     local forged = token:gsub("%.(.)", function(ch) return "." .. (ch == "A" and "B" or "A") end)
     assert.equal(403, status_of("/relay?mode=secret&chat=" .. chat .. "&token=" .. forged))
+    assert.equal("true", select(3, app:request("GET", "/check?chat=" .. chat .. "&token=" .. token)))
+    assert.equal("false", select(3, app:request("GET", "/check?chat=" .. other .. "&token=" .. token)))
+    assert.equal("false", select(3, app:request("GET", "/check?chat=" .. chat .. "&token=" .. forged)))
     assert.equal(403, status_of("/relay?mode=secret&chat=" .. chat))
     assert.equal(403, status_of("/relay?chat=" .. chat))          -- nothing configured
     assert.equal(200, status_of("/relay?mode=public&chat=" .. chat))

@@ -74,6 +74,7 @@ local LOCATIONS = {
     end
     try("refused", T.req(t, "GET", "/v1/chats", { base = "http://127.0.0.1:" .. os.getenv("DEAD_PORT") }))
     try("bad_url", T.req(t, "GET", "/x", { base = "ftp://127.0.0.1" }))
+    try("no_resolver", T.req(t, "GET", "/x", { base = "http://homie.invalid" }))  -- no resolver: nothing leaves
     try("ca_file", T.req(t, "GET", "/x", { base = "https://127.0.0.1:1", ca_file = "/etc/ssl/certs/ca-certificates.crt" }))
     local function fault(f)
       assert(t:request(T.req(t, "POST", "/__mock/faults", { body = cjson.encode(f) })))
@@ -337,6 +338,7 @@ describe("ngx transport in nginx", function()
     end
     check("refused", "connection", false, true, "cannot connect to 127.0.0.1")
     check("bad_url", "protocol", false, false, "http:// or https://")
+    check("no_resolver", "connection", false, false, "add a `resolver` directive")
     check("ca_file", "connection", false, false, "lua_ssl_trusted_certificate")
     check("deadline", "timeout", true, true)
     assert.is_true(r.deadline.took >= 0.25 and r.deadline.took < 2, tostring(r.deadline.took))
