@@ -13,7 +13,10 @@ describe("util", function()
 
   it("measures edit distance", function()
     assert.are.equal(0, util.edit_distance("timeout", "timeout"))
-    assert.are.equal(2, util.edit_distance("timeuot", "timeout"))   -- a swap is two edits
+    assert.are.equal(1, util.edit_distance("timeuot", "timeout"))   -- a swap is one edit
+    assert.are.equal(1, util.edit_distance("sned", "send"))
+    assert.are.equal(1, util.edit_distance("ab", "ba"))
+    assert.are.equal(2, util.edit_distance("abc", "ca"))
     assert.are.equal(1, util.edit_distance("tmeout", "timeout"))
     assert.are.equal(3, util.edit_distance("", "abc"))
     assert.are.equal(3, util.edit_distance("kitten", "sitting"))

@@ -18,18 +18,24 @@ function M.check_type(name, v, want, level)
   return v
 end
 
--- Levenshtein distance between two strings (bytes), two rows at a time.
+-- Edit distance between two strings (bytes): insertions, deletions,
+-- substitutions and swaps of two neighbours each count one, since a swap
+-- ("timeuot") is the commonest typo. Three rows at a time.
 function M.edit_distance(a, b)
-  local prev, cur = {}, {}
+  local before, prev, cur = {}, {}, {}
   for j = 0, #b do prev[j] = j end
   for i = 1, #a do
     cur[0] = i
     local ca = a:byte(i)
     for j = 1, #b do
-      local cost = (ca == b:byte(j)) and 0 or 1
-      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+      local cb = b:byte(j)
+      local d = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + ((ca == cb) and 0 or 1))
+      if i > 1 and j > 1 and ca == b:byte(j - 1) and a:byte(i - 1) == cb then
+        d = math.min(d, before[j - 2] + 1)
+      end
+      cur[j] = d
     end
-    prev, cur = cur, prev
+    before, prev, cur = prev, cur, before
   end
   return prev[#b]
 end
