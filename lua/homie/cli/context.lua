@@ -20,6 +20,8 @@ function M.new(command, opts, env)
     stdout = env.stdout or io.stdout, stderr = env.stderr or io.stderr, stdin = env.stdin or io.stdin }, Context)
   self.tty = env.tty
   if self.tty == nil then self.tty = term.isatty(1) end
+  self.stdin_tty = env.stdin_tty
+  if self.stdin_tty == nil then self.stdin_tty = term.isatty(0) end
   self.paint = term.painter(self.tty and term.wants_colour(1, getenv))
   return self
 end

@@ -90,9 +90,12 @@ function M.run(argv, env)
     -- Ctrl-C: the standalone interpreter raises "interrupted!".
     if ctx then ctx:out("\n") end
     return cmd and cmd.on_interrupt or EXIT.interrupted
-  elseif type(result) == "string" and result:match("^homie: ") then
-    -- The SDK refusing what the user typed (a malformed chat id, a bad URL).
-    stderr:write(result, "\n")
+  end
+  -- The SDK refusing what the user typed (a malformed chat id, a bad URL):
+  -- its message, without the Lua position in front.
+  local refused = type(result) == "string" and (result:match("^homie: .*") or result:match("^[^\n]-:%d+: (homie: .*)"))
+  if refused then
+    stderr:write(refused, "\n")
     return EXIT.usage
   end
   stderr:write("homie: internal error: ", tostring(result), "\n")

@@ -81,7 +81,8 @@ end
 
 -- One stored message of a chat's history.
 function M.history_line(m, paint)
-  local who = m.type == "question" and paint("bold", "you") or paint("magenta", clean(m.type or "?"))
+  local who = m.type == "question" and paint("bold", "you")
+    or paint("magenta", m.type == "answer" and "homie" or clean(m.type or "?"))
   local when = m.createdAt and paint("dim", clean(m.createdAt) .. " ") or ""
   return when .. who .. ": " .. clean(m.content, true) .. "\n"
 end

@@ -144,6 +144,7 @@ function M.run(ctx, opts)
   local chat, err = ctx:open_chat(opts.chat)
   if not chat then return err end
   local self = setmetatable({ ctx = ctx, chat = chat, page = opts.url, store = opts.store, suggestions = {} }, Session)
+  self.terminal_echoes = ctx.stdin_tty  -- a terminal shows what was typed
   local paint = ctx.paint
   ctx:out(paint("dim", ("chat %s · page %s · /help for commands, /quit to leave")
     :format(chat.id, self.page and term.clean(self.page) or "(none: /url PAGE)")) .. "\n")
@@ -151,6 +152,7 @@ function M.run(ctx, opts)
     ctx:out(paint("bold", paint("cyan", "you> ")))
     local line = ctx.stdin:read("*l")
     if not line then ctx:out("\n"); return end  -- end of input (Ctrl-D)
+    if not self.terminal_echoes then ctx:out(line .. "\n") end  -- a transcript when input is piped
     line = line:match("^%s*(.-)%s*$")
     local n = line:match("^%d+$") and tonumber(line)
     if n and self.suggestions[n] then
