@@ -89,7 +89,9 @@ end
 
 -- The error line: kind, HTTP status and request id, the key never.
 function M.error_line(err, secret)
-  local s = tostring(err):gsub("%s+", " ")
+  local mt = getmetatable(err)
+  local s = (mt and mt.__tostring) and tostring(err) or ("homie: %s: %s"):format(err.kind, err.message)
+  s = s:gsub("%s+", " ")
   if secret and secret ~= "" then
     s = s:gsub(secret:gsub("%p", "%%%0"), "[redacted]")
   end
