@@ -286,6 +286,7 @@ describe("bin/homie", function()
 
     it("are one line with kind, status and request id, never the key, and a status per kind", function()
       local code, out, err = homie({ "history", chat_id }, api{ HOMIE_API_KEY = "sk-wrong-key-42" })
+      local _
       assert.are.equal(5, code)
       assert.are.equal("", out)
       assert.truthy(err:match("^homie: authentication %(HTTP 401%): .* %[request id %x+%]\n$"), err)

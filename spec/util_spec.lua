@@ -16,7 +16,8 @@ describe("util", function()
     assert.are.equal(1, util.edit_distance("timeuot", "timeout"))   -- a swap is one edit
     assert.are.equal(1, util.edit_distance("sned", "send"))
     assert.are.equal(1, util.edit_distance("ab", "ba"))
-    assert.are.equal(2, util.edit_distance("abc", "ca"))
+    assert.are.equal(1, util.edit_distance("abc", "acb"))
+    assert.are.equal(3, util.edit_distance("abc", "ca"))  -- no edit inside a swapped pair
     assert.are.equal(1, util.edit_distance("tmeout", "timeout"))
     assert.are.equal(3, util.edit_distance("", "abc"))
     assert.are.equal(3, util.edit_distance("kitten", "sitting"))

@@ -40,7 +40,8 @@ end
 function Context:client()
   if self._client then return self._client end
   local o, getenv = self.opts, self.getenv
-  local key, base = env_value(getenv, "HOMIE_API_KEY"), nil
+  local key = env_value(getenv, "HOMIE_API_KEY")
+  local base  -- the emulator's, or the one the flags and environment name
   if o.mock then
     if o.staging or o.base_url then
       args.usage_error("--mock cannot be combined with --staging or --base-url", self.command)
