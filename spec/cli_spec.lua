@@ -15,14 +15,9 @@ local KEY = "homie-cli-spec-key"
 -- The card row: name, price and currency right-aligned, stock, URL.
 local CARD = "Blue Hoodie%s+59%.99 EUR%s+in stock %(12%)%s+https://store%.com/products/blue%-hoodie"
 
-local function shq(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local shq = mock.shq
 
-local function read_file(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local function read_file(path) return assert(mock.read_file(path)) end
 
 -- Runs bin/homie with args (a list) and env (a table of variables, every
 -- other HOMIE_ variable unset); returns exit status, stdout, stderr.

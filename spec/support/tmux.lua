@@ -5,24 +5,18 @@
 --   t:wait_for(pattern[, seconds]) -> screen (or error with the screen)
 --   t:screen([escapes]), t:send(keys...), t:type(text), t:exit_status([seconds]), t:stop()
 local socket = require "socket"
+local mock = require "spec.support.mock"
 
 local M = {}
 
-local function shq(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local shq, read_file = mock.shq, mock.read_file
 
+-- Runs a tmux command; its output, stderr included.
 local function run(cmd)
   local p = assert(io.popen(cmd .. " 2>&1", "r"))
   local out = p:read("a")
   p:close()
   return out
-end
-
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
 end
 
 local Term = {}
