@@ -33,9 +33,12 @@ local function live_view(ctx)
     end
   end
 
+  -- A finished step stays on screen; Homie is still at work until the
+  -- answer starts.
   local function step_done(s)
     clear()
     ctx:out(paint("dim", "  ✓ " .. s) .. "\n")
+    if tty then status("homie is typing…") end
   end
 
   function view.on_event(ev)
