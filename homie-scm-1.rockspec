@@ -23,11 +23,12 @@ build = {
     ["homie.chat"] = "lua/homie/chat.lua",
     ["homie.errors"] = "lua/homie/errors.lua",
     ["homie.retry"] = "lua/homie/retry.lua",
-    ["homie.sched"] = "lua/homie/sched.lua",
     ["homie.stream"] = "lua/homie/stream.lua",
     ["homie.ask"] = "lua/homie/ask.lua",
     ["homie.util"] = "lua/homie/util.lua",
+    ["homie.transport"] = "lua/homie/transport/init.lua",
     ["homie.transport.curl"] = "lua/homie/transport/curl.lua",
+    ["homie.transport.curl_sched"] = "lua/homie/transport/curl_sched.lua",
     -- The C sources repeat mk/sources.mk (scripts/check-rock compares them).
     ["homie.sse"] = {
       sources = { "csrc/lsse_module.c", "csrc/lsse.c", "csrc/sse.c", "csrc/lbind.c" },

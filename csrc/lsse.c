@@ -13,7 +13,8 @@
  *                        on hot paths, feed() when tables are wanted
  *   An event over max_event_bytes (default 1 MiB; counted as the pending
  *   line + data + event type) is dropped up to its blank line and parsing
- *   goes on: feed returns nil, err, events and each nil, err, count, where
+ *   goes on: feed returns nil, err, events, before and each nil, err, count, before, where
+ *   `before` is how many of those events came before the first dropped one, and
  *   events/count cover every event of that call, before and after it.
  *   p:last_event_id(), p:retry() -> string|nil, integer ms|nil
  *   p:finish()  end of one stream: drops an unterminated event, keeps the
@@ -91,6 +92,7 @@ typedef struct {
   int phase;               /* 0 not started, 1 parsing the stash, 2 the chunk */
   lua_Integer count;
   int err;                 /* first SSE_ERR_* met */
+  lua_Integer err_at;      /* events parsed before it: a stream that ends there knows where */
 } ctx_t;
 
 /* body's stack slots */
@@ -115,7 +117,10 @@ static void run(lua_State *L, ctx_t *c, const char *s, size_t n, int fn) {
   int rc;
   sse_input(p, s, n);
   while ((rc = sse_next(p, &ev)) != SSE_NEED_MORE) {
-    if (rc < 0) { if (!c->err) c->err = rc; continue; }
+    if (rc < 0) {
+      if (!c->err) { c->err = rc; c->err_at = c->count; }
+      continue;
+    }
     c->count++;
     if (fn) {
       lua_pushvalue(L, B_FN);
@@ -171,7 +176,7 @@ static void l_run(lua_State *L, lsse *u, int fn, ctx_t *c) {
   c->u = u;
   c->chunk = lua_tolstring(L, 2, &n);
   c->n = n;
-  c->phase = 0; c->count = 0; c->err = 0;
+  c->phase = 0; c->count = 0; c->err = 0; c->err_at = 0;
   lua_pushcfunction(L, body);
   lua_pushlightuserdata(L, c);
   if (fn) lua_pushvalue(L, fn); else lua_pushnil(L);
@@ -189,7 +194,7 @@ static void l_run(lua_State *L, lsse *u, int fn, ctx_t *c) {
   if (status) lua_error(L);  /* the error object, untouched */
 }
 
-/* p:feed(chunk) -> events | nil, err, events */
+/* p:feed(chunk) -> events | nil, err, events, before */
 static int l_feed(lua_State *L) {
   lsse *u = check_idle(L);
   ctx_t c;
@@ -200,10 +205,11 @@ static int l_feed(lua_State *L) {
   lua_pushnil(L);
   push_err(L, u, c.err);
   lua_pushvalue(L, -3);
-  return 3;
+  lua_pushinteger(L, c.err_at);
+  return 4;
 }
 
-/* p:each(chunk, fn) -> count | nil, err, count */
+/* p:each(chunk, fn) -> count | nil, err, count, before */
 static int l_each(lua_State *L) {
   lsse *u = check_idle(L);
   ctx_t c;
@@ -215,7 +221,8 @@ static int l_each(lua_State *L) {
   lua_pushnil(L);
   push_err(L, u, c.err);
   lua_pushinteger(L, c.count);
-  return 3;
+  lua_pushinteger(L, c.err_at);
+  return 4;
 }
 
 static int l_finish(lua_State *L) {

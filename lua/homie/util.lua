@@ -120,6 +120,12 @@ function M.decode(s)
   return normalize(v)
 end
 
+-- The earlier of two optional deadlines (nil: none).
+function M.earliest(a, b)
+  if a and b then return math.min(a, b) end
+  return a or b
+end
+
 function M.encode(v) return json.encode(v) end
 
 return M
