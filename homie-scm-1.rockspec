@@ -17,6 +17,7 @@ dependencies = { "lua >= 5.1", "lua-cjson" }
 external_dependencies = { CURL = { library = "curl" } }
 build = {
   type = "builtin",
+  install = { bin = { homie = "bin/homie" } },
   modules = {
     ["homie"] = "lua/homie/init.lua",
     ["homie.client"] = "lua/homie/client.lua",
