@@ -122,3 +122,4 @@ clean: clean-core
 
 -include mk/sse.mk
 -include mk/ngx.mk
+-include mk/docs.mk
