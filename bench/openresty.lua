@@ -34,7 +34,7 @@ local ASK = [[
 local function shoppers(port, count, transport)
   local socks, pending, answers = {}, {}, {}
   local t0 = socket.gettime()
-  for i = 1, count do
+  for _ = 1, count do
     local c = assert(socket.tcp())
     c:settimeout(10)
     assert(c:connect("127.0.0.1", port))

@@ -71,7 +71,7 @@ local function check(opts)
   end
   for _, k in ipairs({ "max_seconds", "max_bytes", "heartbeat", "idle_timeout" }) do
     local v = opts[k]
-    if v ~= nil and (type(v) ~= "number" or not (v > 0)) then util.fail(k .. " must be a positive number", 3) end
+    if v ~= nil and (type(v) ~= "number" or v ~= v or v <= 0) then util.fail(k .. " must be a positive number", 3) end
   end
   return opts
 end

@@ -1,5 +1,6 @@
 -- Loaded inside the spec nginx (spec/support/nginx.lua): small helpers for
 -- the code the specs run there. LuaJIT.
+-- luacheck: globals ngx
 local cjson = require "cjson"
 
 local T = {}
@@ -32,7 +33,7 @@ end
 -- Answers the spec: a JSON object (cjson.null for nil fields is not needed:
 -- absent keys are absent).
 function T.reply(value)
-  ngx.header.content_type = "application/json"
+  ngx.header["Content-Type"] = "application/json"
   ngx.say(cjson.encode(value))
 end
 

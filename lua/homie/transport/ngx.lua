@@ -46,12 +46,12 @@ function M.new(opts)
   }, Transport)
 end
 
-function Transport:now()
+function Transport.now(_)
   ngx.update_time()
   return ngx.now()
 end
 
-function Transport:sleep(seconds)
+function Transport.sleep(_, seconds)
   phase.guard("sleep")
   if seconds > 0 then ngx.sleep(seconds) end
 end
