@@ -44,12 +44,7 @@ local LOCATIONS = {
   ["/ended"] = [[ ngx.print(ngx.shared.relay:get(ngx.var.arg_chat) or "") ]],
 }
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  p:close()
-  return (out:gsub("%s+$", ""))
-end
+local sh = mock.sh
 
 -- The token chat_token documents, computed with openssl: an independent check.
 local function openssl_token(chat, expires)

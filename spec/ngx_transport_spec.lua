@@ -5,12 +5,7 @@ local mock = require "spec.support.mock"
 local nginx = require "spec.support.nginx"
 local socket = require "socket"
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  p:close()
-  return (out:gsub("%s+$", ""))
-end
+local sh = mock.sh
 
 local PRELUDE = [[
 local cjson = require "cjson"

@@ -7,13 +7,7 @@ local nginx = require "spec.support.nginx"
 local socket = require "socket"
 local cjson = require "cjson"
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read_file = mock.read_file
 
 describe("the OpenResty storefront in a browser", function()
   local demo, log, port

@@ -17,27 +17,12 @@ local mock = require "spec.support.mock"
 
 local M = {}
 
-local function shq(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local shq, sh, read_file = mock.shq, mock.sh, mock.read_file
 
 local function write_file(path, s)
   local f = assert(io.open(path, "wb"))
   f:write(s)
   f:close()
-end
-
-local function sh(cmd)
-  local p = assert(io.popen(cmd, "r"))
-  local out = p:read("a")
-  p:close()
-  return (out:gsub("%s+$", ""))
 end
 
 M.root = mock.root

@@ -306,14 +306,21 @@ function Stream:head(deadline_at)
   return self.status, self.headers
 end
 
-function Stream:read(deadline_at)
+-- The connection to read the body from (reading the head first when
+-- needed); false once the body is over; nil, fail when it cannot be read.
+local function body_conn(self, deadline_at)
   if not self.status then
     local ok, f = self:head(deadline_at)
     if not ok then return nil, f end
   end
-  local conn = self.conn
-  if conn.body:done() then return nil end
-  if conn.done then return nil, self.failed or closed_stream() end
+  if self.conn.body:done() then return false end
+  if self.conn.done then return nil, self.failed or closed_stream() end
+  return self.conn
+end
+
+function Stream:read(deadline_at)
+  local conn, f0 = body_conn(self, deadline_at)
+  if not conn then return nil, f0 end
   conn:settle(deadline_at)
   local data, err, kind = conn.body:next(READ_SIZE)
   if data then return data end
@@ -335,13 +342,9 @@ function Stream:read(deadline_at)
 end
 
 function Stream:rest(deadline_at)
-  if not self.status then
-    local ok, f = self:head(deadline_at)
-    if not ok then return nil, f end
-  end
-  local conn = self.conn
-  if conn.body:done() then return "" end
-  if conn.done then return nil, self.failed or closed_stream() end
+  local conn, f0 = body_conn(self, deadline_at)
+  if conn == false then return "" end
+  if not conn then return nil, f0 end
   local body, f = read_all(conn, self.max_body, deadline_at)
   if not body then
     self.failed = f
