@@ -18,16 +18,6 @@ function M.new(client, fields)
   return chat
 end
 
--- A product that only has the introduction's `uri` also gets `url`.
-function M.normalize_message(m)
-  if type(m) == "table" and type(m.products) == "table" then
-    for _, p in ipairs(m.products) do
-      if type(p) == "table" and p.url == nil and p.uri ~= nil then p.url = p.uri end
-    end
-  end
-  return m
-end
-
 function Chat:client() return owner[self] end
 function Chat:send(text, opts) return owner[self]:send_message(self.id, text, opts) end
 function Chat:list_messages(opts) return owner[self]:list_messages(self.id, opts) end
