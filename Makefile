@@ -121,3 +121,4 @@ clean: clean-core
 	rm -rf homie build fuzz/build ctest/build bench/build bench/node/node_modules
 
 -include mk/sse.mk
+-include mk/docs.mk

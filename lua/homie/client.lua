@@ -1,6 +1,12 @@
--- The client: options, the request cycle (headers, JSON, errors, retries,
+--- The client: options, the request cycle (headers, JSON, errors, retries,
 -- logging) and every public method. Chats, streams and ask are built by the
 -- modules that export them; this file installs the methods.
+--
+-- Every call that sends takes the per-call options `max_retries`, `timeout`
+-- (seconds per attempt) and `deadline` (seconds for the whole call). A
+-- programming error raises at once, naming the argument; a runtime failure
+-- returns `nil, err`, `err` a `homie.errors.Error`.
+-- @module homie.client
 local util = require "homie.util"
 local errors = require "homie.errors"
 local retry = require "homie.retry"
@@ -11,6 +17,7 @@ local message = require "homie.message"
 local reconcile = require "homie.reconcile"
 
 local M = {}
+
 local Client = {}
 Client.__index = Client
 Client.__name = "homie.Client"
@@ -61,6 +68,22 @@ local function user_headers(list)
   return extra
 end
 
+--- Creates a client.
+-- @tparam[opt] table opts
+--  `api_key` (default: env `HOMIE_API_KEY`; required),
+--  `environment` (`"production"` or `"staging"`),
+--  `base_url` (default: env `HOMIE_BASE_URL`, else the environment's),
+--  `auth` (`"x-api-key"` or `"bearer"`), `timeout` (60 s per attempt),
+--  `connect_timeout` (10 s), `deadline` (none), `max_retries` (2),
+--  `max_body` (8 MiB), `headers` (extra request headers),
+--  `user_agent` (appended to ours), `ca_file`, `ca_path`, `insecure` (false),
+--  `logger` (`function(line)`; `HOMIE_LOG=debug` logs to stderr),
+--  `transport` (`"curl"`, `"ngx"` or an object; default by runtime),
+--  `getenv` (replaces `os.getenv`).
+-- @treturn Client
+-- @raise on a missing key, an unknown option (naming the nearest known one)
+--  or a value of the wrong type or range
+-- @usage local client = homie.new{ api_key = key, environment = "staging", timeout = 20 }
 function M.new(opts)
   opts = util.check_opts("homie.new", opts, OPTIONS, 2)
   local getenv = optional("getenv", opts.getenv, "function") or os.getenv
@@ -175,6 +198,7 @@ end
 -- One API call with retries. o: query (string), body (table), idempotent,
 -- and the per-call options max_retries, timeout (per attempt), deadline
 -- (the whole call). Returns the decoded body, the response; or nil, err.
+-- (internal, not part of the API)
 function Client:call(method, path, o)
   local t = self.transport
   local req = self:request_for(method, path .. (o.query or ""), o.body and util.encode(o.body),
@@ -223,6 +247,12 @@ function Client:call(method, path, o)
   end
 end
 
+--- A client: holds the key (never printed), options and the transport.
+-- Fields: `base_url`, `environment`, `timeout`, `connect_timeout`,
+-- `deadline`, `max_retries`, `max_body`, `user_agent`, `transport`.
+-- @type Client
+
+
 -- REST calls ---------------------------------------------------------------
 
 local CREATE = with_call_options({ "chatbotId", "userId" })
@@ -236,8 +266,14 @@ local function checked_opts(where, opts, allowed)
   return opts
 end
 
--- A chat creation is not idempotent: like a send, it is retried only when
--- the server provably did not act on it (429, 503, a refused connection).
+--- Creates a chat (`POST /v1/chats`).
+-- Not idempotent: like a send, it is retried only when the server provably
+-- did not act on it (429, 503, a refused connection).
+-- @tparam table opts `chatbotId` (required), `userId`, and the per-call options
+-- @treturn homie.chat.Chat the chat: `id`, `chatbotId`, `userId`, `organizationId`, `createdAt`
+-- @return or `nil, err`
+-- @raise on a malformed id or an unknown option
+-- @usage local chat, err = client:create_chat{ chatbotId = BOT, userId = USER }
 function Client:create_chat(opts)
   opts = checked_opts("create_chat", opts, CREATE)
   util.check_id("chatbotId", opts.chatbotId, 2)
@@ -248,11 +284,28 @@ function Client:create_chat(opts)
   return chat_mod.new(self, data)
 end
 
+--- A handle for an existing chat, without a request.
+-- @string chat_id the chat's id
+-- @treturn homie.chat.Chat
+-- @raise on a malformed id
+-- @usage local chat = client:chat(saved_chat_id)
 function Client:chat(chat_id)
   util.check_id("chat_id", chat_id, 2)
   return chat_mod.new(self, { id = chat_id })
 end
 
+--- Sends a shopper's message and returns Homie's reply
+-- (`POST /v1/chats/{id}/messages`). Never sent twice: retried only when the
+-- server provably did not act on it.
+-- @string chat_id the chat's id
+-- @string text the message (UTF-8)
+-- @tparam table opts `currentUrl` (required: the page the shopper is on),
+--  `store` (a store id), and the per-call options
+-- @treturn table the reply: `id`, `chatId`, `type`, `content`, `suggestions`,
+--  `products` (each with `url`, copied from `uri` when only that came), `createdAt`
+-- @return or `nil, err`
+-- @raise on a malformed id, non-UTF-8 text, a missing `currentUrl`
+-- @usage local reply = assert(client:send_message(chat_id, "Size L?", { currentUrl = url }))
 function Client:send_message(chat_id, text, opts)
   util.check_id("chat_id", chat_id, 2)
   util.check_text("text", text, 2)
@@ -279,6 +332,14 @@ local function check_page_number(name, v)
   end
 end
 
+--- One page of a chat's messages (`GET /v1/chats/{id}/messages`).
+-- @string chat_id the chat's id
+-- @tparam[opt] table opts `page` (1-based), `size`, and the per-call options
+-- @treturn table `items`, `totalItems`, `size`, `totalPages`, `currentPage`,
+--  `hasPrevPage`, `hasNextPage`, `prevPage`, `nextPage`
+-- @return or `nil, err`
+-- @raise on a malformed id or a page that is not a positive integer
+-- @usage local page = assert(client:list_messages(chat_id, { page = 2, size = 20 }))
 function Client:list_messages(chat_id, opts)
   util.check_id("chat_id", chat_id, 2)
   opts = checked_opts("list_messages", opts, LIST)
@@ -293,8 +354,15 @@ function Client:list_messages(chat_id, opts)
   return data
 end
 
--- Every message across pages, fetched lazily. On failure yields false, err
--- once, then ends.
+--- Every message across pages, fetched lazily.
+-- @string chat_id the chat's id
+-- @tparam[opt] table opts `size` (per page), and the per-call options
+-- @treturn function an iterator: each message; on failure `false, err` once, then the end
+-- @raise on a malformed id
+-- @usage for msg, err in client:messages(chat_id) do
+--   if not msg then error(err) end
+--   print(msg.type, msg.content)
+-- end
 function Client:messages(chat_id, opts)
   util.check_id("chat_id", chat_id, 2)
   opts = checked_opts("messages", opts, ITER)
@@ -321,15 +389,31 @@ function Client:messages(chat_id, opts)
   end
 end
 
--- A chat's event stream (homie.stream): iterate it, or call next_event.
+--- A chat's event stream: iterate it, or call `next_event`.
+-- Nothing is sent until the first read (or `open`).
+-- @string chat_id the chat's id
+-- @tparam[opt] table opts `last_event_id` (resume after it), `idle_timeout`
+--  (60 s of silence before a reconnect), `max_reconnects` (10 in a row),
+--  `max_event_bytes` (1 MiB), `connect_timeout` (the client's `timeout`)
+-- @treturn homie.stream.Stream
+-- @raise on a malformed id or a wrong option
+-- @usage for ev, err in client:events(chat_id) do
+--   if not ev then error(err) end
+--   print(ev.type, ev.id, ev.data)
+-- end
 function Client:events(chat_id, opts)
   util.check_id("chat_id", chat_id, 2)
   local stream = stream_mod.new(self, chat_id, opts, 3)  -- not a tail call: level 3 is the caller
   return stream
 end
 
--- Runs each function of `fns` as its own task, all transfers in flight
--- together; element i of the result is table.pack(fns[i]()).
+--- Runs each function of `fns` as its own task, all transfers in flight
+-- together (calls inside yield instead of blocking).
+-- @tparam {function,...} fns the tasks
+-- @treturn table element `i` is `table.pack(fns[i]())`
+-- @raise when a task raises (naming it), or `fns` holds a non-function
+-- @usage local r = client:gather{ function() return a:send(q1, o) end,
+--                               function() return b:send(q2, o) end }
 function Client:gather(fns)
   util.check_type("tasks", fns, "table", 2)
   for i, fn in ipairs(fns) do
@@ -338,9 +422,14 @@ function Client:gather(fns)
   return self.transport:gather(fns)
 end
 
--- Seconds on the client's monotonic clock (the transport's).
+--- Seconds on the client's monotonic clock (the transport's).
+-- @treturn number
+-- @usage local t0 = client:now()
 function Client:now() return self.transport:now() end
 
+--- Closes the client: ends every transfer and frees pooled connections.
+-- Idempotent; a later call raises.
+-- @usage client:close()
 function Client:close()
   self.transport:close()
 end

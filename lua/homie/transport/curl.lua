@@ -50,7 +50,7 @@ local function options(req, stream)
   }
 end
 
-function Transport:now() return now() end
+function Transport.now() return now() end
 function Transport:sleep(seconds) sched.sleep(self.multi, seconds) end
 function Transport:gather(fns) return sched.gather(self.multi, fns) end
 function Transport:close() self.multi:close() end
