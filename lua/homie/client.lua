@@ -79,6 +79,7 @@ end
 --  `user_agent` (appended to ours), `ca_file`, `ca_path`, `insecure` (false),
 --  `logger` (`function(line)`; `HOMIE_LOG=debug` logs to stderr),
 --  `transport` (`"curl"`, `"ngx"` or an object; default by runtime),
+--  `reconcile` (false: see `Client:send_message`),
 --  `getenv` (replaces `os.getenv`).
 -- @treturn Client
 -- @raise on a missing key, an unknown option (naming the nearest known one)
@@ -299,8 +300,13 @@ end
 -- server provably did not act on it.
 -- @string chat_id the chat's id
 -- @string text the message (UTF-8)
+-- A failed send's `err.maybe_stored` says whether the server may have
+-- stored it. With `reconcile` (this call's option, else the client's), such
+-- a failure is followed by a look at the chat's newest messages: the answer
+-- after the newest question with the same text stored within 120 s of the
+-- send is returned, marked `recovered = true`, the failure in `recovered_from`.
 -- @tparam table opts `currentUrl` (required: the page the shopper is on),
---  `store` (a store id), and the per-call options
+--  `store` (a store id), `reconcile` (boolean), and the per-call options
 -- @treturn table the reply: `id`, `chatId`, `type`, `content`, `suggestions`,
 --  `products` (each with `url`, copied from `uri` when only that came), `createdAt`
 -- @return or `nil, err`

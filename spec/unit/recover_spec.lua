@@ -51,7 +51,8 @@ describe("ask recovers a reply from its stream", function()
   end)
 
   it("when a 2xx body is cut (a protocol error)", function()
-    local chat, _, reply = asking({ status = 201, body = '{"id": "1111', headers = { ["content-type"] = "application/json" } }, 0.35)
+    local cut = { status = 201, body = '{"id": "1111', headers = { ["content-type"] = "application/json" } }
+    local chat, _, reply = asking(cut, 0.35)
     local got = assert(chat:ask("L?", { currentUrl = h.PAGE }))
     assert.are.equal(reply.id, got.id)
     assert.are.equal("protocol", got.recovered_from.kind)
