@@ -123,7 +123,7 @@ function M.new(opts)
     connect_timeout = positive("connect_timeout", opts.connect_timeout, 10),
     deadline = positive("deadline", opts.deadline, nil),
     max_retries = math.floor(positive("max_retries", opts.max_retries, 2)),
-    max_body = positive("max_body", opts.max_body, 8 * 1024 * 1024),
+    max_body = positive("max_body", opts.max_body, 8 * 1024 * 1024),  -- checked below
     ca_file = optional("ca_file", opts.ca_file, "string"),
     ca_path = optional("ca_path", opts.ca_path, "string"),
     insecure = optional("insecure", opts.insecure, "boolean") or false,
@@ -132,6 +132,9 @@ function M.new(opts)
     logger = logger,
     transport = transport,
   }, Client)
+  if self.max_body < 1 or self.max_body > 2 ^ 32 or self.max_body % 1 ~= 0 then
+    util.fail("max_body must be a whole number of bytes from 1 to 2^32", 2)
+  end
   -- The key lives in closures, not fields: nothing can print it by accident.
   -- The headers every request carries are built here, once.
   local base_headers = { ["Accept"] = "application/json", ["User-Agent"] = ua }

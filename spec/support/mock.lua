@@ -35,6 +35,8 @@ local function repo_root()
   return run("cd " .. shq(dir) .. " && pwd")
 end
 M.root = repo_root()
+-- Shared with the other spec helpers: shell quoting and whole-file reads.
+M.shq, M.read_file = shq, read_file
 
 -- Alive and not a zombie (the launcher is reparented; nobody may reap it).
 local function alive(pid)
