@@ -125,4 +125,5 @@ clean: clean-core
 	rm -rf homie build fuzz/build ctest/build bench/build bench/node/node_modules
 
 -include mk/sse.mk
+-include mk/ngx.mk
 -include mk/docs.mk

@@ -32,6 +32,10 @@ build = {
     ["homie.transport"] = "lua/homie/transport/init.lua",
     ["homie.transport.curl"] = "lua/homie/transport/curl.lua",
     ["homie.transport.curl_sched"] = "lua/homie/transport/curl_sched.lua",
+    ["homie.transport.ngx"] = "lua/homie/transport/ngx.lua",
+    ["homie.transport.ngx_phase"] = "lua/homie/transport/ngx_phase.lua",
+    ["homie.transport.http1"] = "lua/homie/transport/http1.lua",
+    ["homie.ngx"] = "lua/homie/ngx.lua",
     -- bin/homie, the terminal client (doc/cli.md)
     ["homie.cli.args"] = "lua/homie/cli/args.lua",
     ["homie.cli.commands"] = "lua/homie/cli/commands.lua",
