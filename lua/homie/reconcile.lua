@@ -4,6 +4,11 @@
 -- the answer after it. Homie has no idempotency keys, so the history is the
 -- only record of whether a send went through. Called by send_message when
 -- `reconcile` is on; it installs nothing.
+--
+-- The shape relied on is the emulator's (server/lua/homie_mock/messages.lua),
+-- the only one published: a send stores the shopper's message as
+-- { type = "question", content = the text, createdAt = whole-second UTC }
+-- and then the reply (type "answer"), listed oldest first.
 local message = require "homie.message"
 
 local M = {}
