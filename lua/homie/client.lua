@@ -301,13 +301,14 @@ end
 --- Sends a shopper's message and returns Homie's reply
 -- (`POST /v1/chats/{id}/messages`). Never sent twice: retried only when the
 -- server provably did not act on it.
--- @string chat_id the chat's id
--- @string text the message (UTF-8)
+--
 -- A failed send's `err.maybe_stored` says whether the server may have
 -- stored it. With `reconcile` (this call's option, else the client's), such
 -- a failure is followed by a look at the chat's newest messages: the answer
 -- after the newest question with the same text stored within 120 s of the
 -- send is returned, marked `recovered = true`, the failure in `recovered_from`.
+-- @string chat_id the chat's id
+-- @string text the message (UTF-8)
 -- @tparam table opts `currentUrl` (required: the page the shopper is on),
 --  `store` (a store id), `reconcile` (boolean), and the per-call options
 -- @treturn table the reply: `id`, `chatId`, `type`, `content`, `suggestions`,
