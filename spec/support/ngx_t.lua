@@ -30,6 +30,24 @@ function T.create_chat(t)
   return cjson.decode(resp.body).id, resp
 end
 
+-- The emulator's control API (/__mock/...) on cosockets, shaped like
+-- spec/support/mock.lua's server: url, control(method, path, body),
+-- fault(t), stats(), reset().
+function T.emulator(url)
+  local t = T.transport()
+  local em = { url = url }
+  function em.control(method, path, body)
+    local resp = assert(t:request(T.req(t, method, path,
+      { base = url, body = body and cjson.encode(body) or (method == "POST" and "{}" or nil) })))
+    if resp.status >= 300 then error(("%s %s -> %d: %s"):format(method, path, resp.status, resp.body), 2) end
+    return cjson.decode(resp.body)
+  end
+  function em.fault(_, f) return em.control("POST", "/__mock/faults", f) end
+  function em.stats() return em.control("GET", "/__mock/stats") end
+  function em.reset() return em.control("POST", "/__mock/reset") end
+  return em
+end
+
 -- Answers the spec: a JSON object (cjson.null for nil fields is not needed:
 -- absent keys are absent).
 function T.reply(value)
