@@ -151,6 +151,24 @@ local LOCATIONS = {
     out.insecure = resp and resp.status or T.failure(f)
     T.reply(out)
   ]],
+  -- Many refusals in a row: each must come back as a fail, none raise.
+  -- (lua-resty-core 0.1.25, Debian 12's, raises "assertion failed!" from
+  -- sslhandshake when a handshake that completed at once then fails
+  -- verification, which happens now and then on loopback.)
+  ["/t/tls_refusals"] = [[
+    local out = { kinds = {}, raised = {} }
+    for i = 1, 40 do
+      local ok, resp, f = pcall(t.request, t, T.req(t, "GET", "/v1/chats/00000000-0000-0000-0000-000000000000/messages",
+        { base = os.getenv("TLS_URL"), idempotent = false }))  -- a fresh connection: a handshake each time
+      if not ok then out.raised[#out.raised + 1] = tostring(resp)
+      else
+        local key = resp and tostring(resp.status) or (f.kind .. (f.retryable and " retryable" or " final")
+          .. (f.message:find("lua_ssl_trusted_certificate", 1, true) and " named" or ""))
+        out.kinds[key] = (out.kinds[key] or 0) + 1
+      end
+    end
+    T.reply(out)
+  ]],
   ["/t/tls_trusted"] = {
     conf = "lua_ssl_trusted_certificate " .. "@CERT@;",
     lua = [[
@@ -388,6 +406,12 @@ describe("ngx transport in nginx", function()
     r = app:json("/t/tls_trusted")
     assert.equal(201, r.status)
     assert.is_true(r.reused)
+  end)
+
+  it("refuses an unknown certificate every time, as a failure, never by raising", function()
+    local r = app:json("/t/tls_refusals")
+    assert.same({}, r.raised)
+    assert.same({ ["connection final named"] = 40 }, r.kinds)
   end)
 
   it("gathers tasks at once and returns what each returned", function()

@@ -27,6 +27,7 @@ local function start_servers(mock_opts)
   assert(mock.read_file(s.cert), "openssl made no certificate")
   s.server = mock.start(mock_opts or {})
   s.tls = mock.start{ tls_cert = s.cert, tls_key = s.key }
+  s.dead_url = "http://127.0.0.1:" .. mock.free_port()
   return s
 end
 
@@ -45,7 +46,7 @@ function TRANSPORTS.curl(s, modname)
   local now = require("homie.sse").now
   return function(i)
     cases[i].run(case_env{ transport = "curl", server = s.server, tls_url = s.tls.url, ca_file = s.cert,
-      trust = { ca_file = s.cert }, now = now })
+      dead_url = s.dead_url, trust = { ca_file = s.cert }, now = now })
   end, function() end
 end
 
@@ -56,7 +57,7 @@ local IN_NGINX = [[
 local case_env = require "spec.support.case_env"
   local cases = require(ngx.var.arg_module)
   local env = case_env{ transport = "ngx", server = T.emulator(T.mock_url()), tls_url = os.getenv("TLS_URL"),
-    ca_file = os.getenv("CA_FILE"), trust = {}, now = function() ngx.update_time(); return ngx.now() end }
+    dead_url = os.getenv("DEAD_URL"), ca_file = os.getenv("CA_FILE"), trust = {}, now = function() ngx.update_time(); return ngx.now() end }
   local ok, err = xpcall(cases[tonumber(ngx.var.arg_i)].run, debug.traceback, env)
   T.reply({ ok = ok, error = not ok and tostring(err) or nil })
 ]]
@@ -65,7 +66,7 @@ function TRANSPORTS.ngx(s, modname)
   local nginx = require "spec.support.nginx"
   nginx.build()
   local app = nginx.start{
-    env = { MOCK_URL = s.server.url, TLS_URL = s.tls.url, CA_FILE = s.cert },
+    env = { MOCK_URL = s.server.url, TLS_URL = s.tls.url, CA_FILE = s.cert, DEAD_URL = s.dead_url },
     -- A case marked `trusted` runs where nginx trusts the https emulator's CA.
     locations = { ["/case"] = IN_NGINX,
                   ["/case/trusted"] = { conf = "lua_ssl_trusted_certificate " .. s.cert .. ";", lua = IN_NGINX } },

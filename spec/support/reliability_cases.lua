@@ -14,6 +14,7 @@
 --   env.transport          "curl" or "ngx"
 --   env.server             the emulator: url, fault(t), stats(), reset()
 --   env.tls_url            the same emulator over https, with a certificate nobody trusts by default
+--   env.dead_url           a loopback port nobody listens on
 --   env.ca_file            that certificate's file
 --   env.trust              client options that trust it (curl: ca_file; ngx: none, nginx.conf names it)
 --   env.now()              seconds, monotonic enough for relative bounds
@@ -185,6 +186,86 @@ case("a body over max_body is a clean protocol error and the client stays usable
   assert(big:list_messages(chat.id))
   c.max_body = 1e6
   assert(c:list_messages(chat.id))
+end)
+
+case("a refused connection is retried: the send provably never arrived", function(env)
+  local c = env.new_client{ base_url = env.dead_url, max_retries = 1 }
+  local t0 = env.now()
+  local _, err = c:create_chat{ chatbotId = BOT, max_retries = 1 }
+  assert.are.equal("connection", err.kind)
+  assert.are.equal(2, err.attempts)
+  assert.is_true(err.retryable)
+  assert.is_false(err.maybe_stored)
+  -- The backoff: 0.5 s, up to a quarter shorter (jitter).
+  local took = env.now() - t0
+  assert.is_true(took >= 0.5 * 0.75 * 0.9 and took <= 0.5 * 1.5, ("backed off %.3f s"):format(took))
+  assert.are.equal(2, #env.lines)
+end)
+
+-- Event streams ----------------------------------------------------------------
+
+-- Reads `chat`'s stream while the chat is sent a message, until the answer
+-- (or an error); returns the events' ids and types, and the error.
+local function read_while_sending(env, chat, opts)
+  local events = chat:events(opts)
+  assert(events:open(5))
+  local results = env.new_client():gather({
+    function()
+      local got, ends = {}, env.now() + 10
+      while env.now() < ends do
+        local ev, err = events:next_event(1)
+        if ev == false then return got, err end
+        if ev then
+          got[#got + 1] = { id = tonumber(ev.id), type = ev.type }
+          if ev.type == "message" and type(ev.data) == "table" and ev.data.type == "answer" then break end
+        end
+      end
+      events:close()
+      return got
+    end,
+    function() return chat:send(fx.HOODIE, { currentUrl = PAGE }) end,
+  })
+  assert(results[2][1], results[2][2])
+  return results[1][1], results[1][2], events
+end
+
+case("a cut stream resumes with Last-Event-ID: every event once, in order", function(env)
+  local chat = begin(env)
+  env.server:fault{ path = "/events$", fault = { cut_after = 3 } }
+  local got, err = read_while_sending(env, chat, { idle_timeout = 5 })
+  assert.is_nil(err)
+  assert.is_true(#got >= 5, "events before and after the cut")
+  assert.are.equal("typing", got[1].type)
+  assert.are.equal("message", got[#got].type)
+  for i = 2, #got do assert.are.equal(got[i - 1].id + 1, got[i].id) end
+  assert.are.equal(2, count(env, "GET /v1/chats/:id/messages/events"))
+end)
+
+case("a stream silent past idle_timeout is reconnected", function(env)
+  local chat = begin(env)
+  env.server:fault{ path = "/events$", fault = { stall_stream = true } }
+  local t0 = env.now()
+  local got, err, events = read_while_sending(env, chat, { idle_timeout = 0.4 })
+  assert.is_nil(err)
+  assert.are.equal("message", got[#got].type)
+  assert.is_true(events.reconnects >= 1)
+  assert.is_true(env.now() - t0 >= 0.4 * 0.9, "waited for idle_timeout")
+  assert.is_true(count(env, "GET /v1/chats/:id/messages/events") >= 2)
+end)
+
+case("a message send that times out is reported, never re-sent", function(env)
+  local chat = begin(env)
+  local c = env.new_client{ timeout = 0.4 }
+  env.server:fault{ method = "POST", path = "/messages$", fault = { stall = true } }
+  local t0 = env.now()
+  local reply, err = c:send_message(chat.id, "hoodie?", { currentUrl = PAGE })
+  within(env.now() - t0, 0.4, "a stalled send with timeout = 0.4")
+  assert.is_nil(reply)
+  assert.are.equal("timeout", err.kind)
+  assert.are.equal(1, err.attempts)
+  assert.is_false(err.retryable)
+  assert.is_true(err.maybe_stored)
+  assert.are.equal(1, count(env, POSTS))
 end)
 
 -- Timeouts and deadlines -----------------------------------------------------
