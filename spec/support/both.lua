@@ -7,7 +7,8 @@
 -- real nginx (spec/support/nginx.lua), which answers whether it held and,
 -- if not, the failed assertion with its traceback. Either way the case gets
 -- the same env (spec/support/case_env.lua) and makes the same assertions.
--- The list may carry `mock` (options for the emulator) and `title`.
+-- The list may carry `mock` (options for the emulator), `title`, and
+-- `tls = false` when no case needs the https emulator.
 local assert = require "luassert"
 local case_env = require "spec.support.case_env"
 local mock = require "spec.support.mock"
@@ -16,18 +17,20 @@ local M = {}
 
 local sh, shq = mock.sh, mock.shq
 
--- The emulator, and the same over https with a fresh self-signed
--- certificate for 127.0.0.1 (which nobody trusts unless told).
-local function start_servers(mock_opts)
+-- The emulator, a port nobody listens on, and (when `tls`) the emulator
+-- over https with a fresh self-signed certificate for 127.0.0.1, which
+-- nobody trusts unless told.
+local function start_servers(mock_opts, tls)
   local s = { dir = sh("mktemp -d /tmp/homie-cases.XXXXXX") }
   assert(s.dir ~= "", "mktemp failed")
+  s.server = mock.start(mock_opts or {})
+  s.dead_url = "http://127.0.0.1:" .. mock.free_port()
+  if not tls then return s end
   s.cert, s.key = s.dir .. "/cert.pem", s.dir .. "/key.pem"
   sh(("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
     .. "-addext subjectAltName=IP:127.0.0.1 -keyout %s -out %s 2>/dev/null"):format(shq(s.key), shq(s.cert)))
   assert(mock.read_file(s.cert), "openssl made no certificate")
-  s.server = mock.start(mock_opts or {})
   s.tls = mock.start{ tls_cert = s.cert, tls_key = s.key }
-  s.dead_url = "http://127.0.0.1:" .. mock.free_port()
   return s
 end
 
@@ -45,7 +48,7 @@ function TRANSPORTS.curl(s, modname)
   local cases = require(modname)
   local now = require("homie.sse").now
   return function(i)
-    cases[i].run(case_env{ transport = "curl", server = s.server, tls_url = s.tls.url, ca_file = s.cert,
+    cases[i].run(case_env{ transport = "curl", server = s.server, tls_url = s.tls and s.tls.url, ca_file = s.cert,
       dead_url = s.dead_url, trust = { ca_file = s.cert }, now = now })
   end, function() end
 end
@@ -66,10 +69,10 @@ function TRANSPORTS.ngx(s, modname)
   local nginx = require "spec.support.nginx"
   nginx.build()
   local app = nginx.start{
-    env = { MOCK_URL = s.server.url, TLS_URL = s.tls.url, CA_FILE = s.cert, DEAD_URL = s.dead_url },
+    env = { MOCK_URL = s.server.url, TLS_URL = s.tls and s.tls.url or "", CA_FILE = s.cert or "", DEAD_URL = s.dead_url },
     -- A case marked `trusted` runs where nginx trusts the https emulator's CA.
     locations = { ["/case"] = IN_NGINX,
-                  ["/case/trusted"] = { conf = "lua_ssl_trusted_certificate " .. s.cert .. ";", lua = IN_NGINX } },
+                  ["/case/trusted"] = s.cert and { conf = "lua_ssl_trusted_certificate " .. s.cert .. ";", lua = IN_NGINX } },
   }
   return function(i, case)
     local r = app:json(("%s?module=%s&i=%d"):format(case.trusted and "/case/trusted" or "/case", modname, i))
@@ -85,7 +88,7 @@ function M.run(modname, transport, busted)
   describe(("%s (%s transport)"):format(cases.title or modname, transport), function()
     local servers, run, stop
     setup(function()
-      servers = start_servers(cases.mock)
+      servers = start_servers(cases.mock, cases.tls ~= false)
       run, stop = TRANSPORTS[transport](servers, modname)
     end)
     teardown(function()

@@ -1,108 +1,110 @@
--- The cases of spec/recover_spec.lua, shared by both transports: busted
--- runs them with the curl transport, a location of the spec nginx with the
--- ngx one. Each case takes `env` and returns plain data (JSON-able) for the
--- spec to assert on, so both transports are held to the same assertions.
---   env.client               a homie client on the emulator
---   env.control(method, path, body_or_nil) -> the decoded answer of /__mock/...
--- Runs on Lua 5.1-5.4 and LuaJIT.
-local M = {}
+-- Nothing lost between a send and its stream, against the emulator: when
+-- the POST's answer is cut after the message was stored (reset mid_body,
+-- truncate, malformed), ask returns the streamed answer and
+-- send_message{ reconcile = true } the one in the history, both marked
+-- recovered, and the message is stored once. Shared by both transports in
+-- the shape of spec/support/reliability_cases.lua (env: see there);
+-- spec/recover_spec.lua runs them with libcurl and inside nginx.
+-- Runs on Lua 5.4 and LuaJIT.
+local assert = require "luassert"
+local fx = require "spec.support.fixtures"
 
-M.BOT = "5e9c1a2b-3d4e-4f60-b2f2-9f4b1c2d3e4f"
-M.PAGE = "https://store.com/products/blue-hoodie"
-M.HOODIE = "Does the blue hoodie come in size L?"
+local BOT, PAGE, HOODIE = fx.BOT, fx.PAGE, fx.HOODIE
 
 -- The faults that answer after the message is stored, and the kind of
 -- error each leaves the send with.
-M.AFTER_STORE = {
+local AFTER_STORE = {
   { name = "mid_body", fault = { reset = "mid_body" }, kind = "connection" },
   { name = "truncate", fault = { truncate = true }, kind = "protocol" },
   { name = "malformed", fault = { malformed = true }, kind = "protocol" },
 }
 
 local function fault_post(env, fault)
-  env.control("POST", "/__mock/faults", { method = "POST", path = "^/v1/chats/[^/]+/messages$", fault = fault })
+  env.server:fault{ method = "POST", path = "^/v1/chats/[^/]+/messages$", fault = fault }
 end
 
-local function stats(env) return env.control("GET", "/__mock/stats") end
-
--- A fresh chat and the counters reset.
+-- A fresh chat, the counters reset, and its client.
 local function start(env)
-  env.control("POST", "/__mock/reset")
-  return assert(env.client:create_chat{ chatbotId = M.BOT })
+  env.server:reset()
+  local client = env.new_client{ timeout = 10 }
+  return assert(client:create_chat{ chatbotId = BOT }), client
 end
 
-local function err_fields(err)
-  if not err then return nil end
-  return { kind = err.kind, message = tostring(err), maybe_stored = err.maybe_stored, attempts = err.attempts }
+-- What the server stored, as the caller's reply must match it: one more
+-- exchange (`stored` in all), the newest answer being the reply, no fault left.
+local function check_stored(env, chat, reply, stored)
+  local stats = env.server:stats()
+  assert.are.equal(stored, stats.messages_received, "each message stored once")
+  assert.are.equal(0, stats.faults_pending)
+  local items = assert(chat:list_messages{ size = 100 }).items
+  assert.are.equal(reply.id, items[#items].id)
+  assert.are.equal(HOODIE, items[#items - 1].content)
 end
 
--- What the case's send returned, and what the server stored.
-local function outcome(env, chat, reply, err, extra)
-  local page = assert(chat:list_messages{ size = 100 })
-  local items = page.items
-  local out = extra or {}
-  out.transport = env.client.transport.name
-  out.err = err_fields(err)
-  out.stored = stats(env).messages_received
-  out.pending = stats(env).faults_pending
-  out.newest_answer = items[#items] and items[#items].id
-  out.newest_question = items[#items - 1] and items[#items - 1].content
-  if reply then
-    out.reply = { id = reply.id, type = reply.type, content = reply.content, recovered = reply.recovered,
-      from = err_fields(reply.recovered_from) }
-  end
-  return out
+local cases = { title = "recovered replies", mock = { chunk_delay_ms = 5 }, tls = false }
+
+for _, f in ipairs(AFTER_STORE) do
+  cases[#cases + 1] = { name = "ask returns the streamed answer after " .. f.name, run = function(env)
+    local chat, client = start(env)
+    fault_post(env, f.fault)
+    local chunks = {}
+    local reply, err = chat:ask(HOODIE, { currentUrl = PAGE, final_wait = 10, on_event = function(ev)
+      if ev.type == "chunk" then chunks[#chunks + 1] = ev.data.content end
+    end })
+    assert.is_nil(err)
+    assert.is_true(reply.recovered)
+    assert.are.equal(f.kind, reply.recovered_from.kind)
+    assert.is_true(reply.recovered_from.maybe_stored)
+    assert.are.equal(table.concat(chunks), reply.content)
+    assert.are.equal(env.transport, client.transport.name)
+    check_stored(env, chat, reply, 1)
+  end }
+
+  cases[#cases + 1] = { name = "send_message{ reconcile = true } returns the stored answer after " .. f.name,
+    run = function(env)
+      local chat = start(env)
+      assert(chat:send("Any jeans in 32?", { currentUrl = PAGE }))
+      fault_post(env, f.fault)
+      local reply, err = chat:send(HOODIE, { currentUrl = PAGE, reconcile = true })
+      assert.is_nil(err)
+      assert.is_true(reply.recovered)
+      assert.are.equal(f.kind, reply.recovered_from.kind)
+      assert.are.equal("answer", reply.type)
+      check_stored(env, chat, reply, 2)  -- the earlier exchange and this one, once
+    end }
 end
 
--- ask, with fault number `i` of AFTER_STORE on its POST.
-function M.ask_after(env, i)
-  local chat = start(env)
-  fault_post(env, M.AFTER_STORE[i].fault)
-  local chunks = {}
-  local reply, err = chat:ask(M.HOODIE, { currentUrl = M.PAGE, final_wait = 10, on_event = function(ev)
-    if ev.type == "chunk" then chunks[#chunks + 1] = ev.data.content end
-  end })
-  return outcome(env, chat, reply, err, { streamed = table.concat(chunks) })
-end
+cases[#cases + 1] = { name = "without reconcile, a send's error says whether the message may be stored",
+  run = function(env)
+    local chat = start(env)
+    fault_post(env, { reset = "mid_body" })
+    local _, cut = chat:send(HOODIE, { currentUrl = PAGE })
+    fault_post(env, { status = 503 })
+    local _, refused = chat:send(HOODIE, { currentUrl = PAGE, max_retries = 0 })
+    assert.are.equal("connection", cut.kind)
+    assert.is_true(cut.maybe_stored)
+    assert.are.equal(503, refused.status)
+    assert.is_false(refused.maybe_stored)
+    assert.are.equal(1, env.server:stats().messages_received)
+  end }
 
--- send_message{ reconcile = true }, with fault number `i` on its POST,
--- after one answered exchange in the chat.
-function M.reconcile_after(env, i)
-  local chat = start(env)
-  assert(chat:send("Any jeans in 32?", { currentUrl = M.PAGE }))
-  fault_post(env, M.AFTER_STORE[i].fault)
-  local reply, err = chat:send(M.HOODIE, { currentUrl = M.PAGE, reconcile = true })
-  return outcome(env, chat, reply, err)
-end
+-- After an identical question was answered: neither ask nor reconcile may
+-- return that older answer for a send that never reached the application.
+cases[#cases + 1] = { name = "a failure that never reached the application is not recovered, from the stream or the history",
+  run = function(env)
+    local chat = start(env)
+    assert(chat:send(HOODIE, { currentUrl = PAGE }))
+    for _, fault in ipairs({ { status = 503 }, { status = 429 } }) do
+      fault_post(env, fault)
+      local asked, ask_err = chat:ask(HOODIE, { currentUrl = PAGE, max_retries = 0 })
+      assert.is_nil(asked)
+      assert.is_false(ask_err.maybe_stored)
+      fault_post(env, fault)
+      local sent, send_err = chat:send(HOODIE, { currentUrl = PAGE, max_retries = 0, reconcile = true })
+      assert.is_nil(sent)
+      assert.is_false(send_err.maybe_stored)
+    end
+    assert.are.equal(1, env.server:stats().messages_received)
+  end }
 
--- Without reconcile: maybe_stored after a reset mid-body (stored) and a 503
--- (not stored).
-function M.maybe_stored(env)
-  local chat = start(env)
-  fault_post(env, { reset = "mid_body" })
-  local _, cut = chat:send(M.HOODIE, { currentUrl = M.PAGE })
-  fault_post(env, { status = 503 })
-  local _, refused = chat:send(M.HOODIE, { currentUrl = M.PAGE, max_retries = 0 })
-  return { cut = err_fields(cut), refused = err_fields(refused), stored = stats(env).messages_received }
-end
-
--- Failures that never reached the application (503, 429), after an
--- identical question was answered: neither ask nor reconcile may return
--- that older answer.
-function M.not_reached(env)
-  local chat = start(env)
-  assert(chat:send(M.HOODIE, { currentUrl = M.PAGE }))
-  local out = { tries = {} }
-  for _, fault in ipairs({ { status = 503 }, { status = 429 } }) do
-    fault_post(env, fault)
-    local asked, ask_err = chat:ask(M.HOODIE, { currentUrl = M.PAGE, max_retries = 0 })
-    fault_post(env, fault)
-    local sent, send_err = chat:send(M.HOODIE, { currentUrl = M.PAGE, max_retries = 0, reconcile = true })
-    out.tries[#out.tries + 1] = { asked = asked ~= nil, ask_err = err_fields(ask_err),
-      sent = sent ~= nil, send_err = err_fields(send_err) }
-  end
-  out.stored = stats(env).messages_received
-  return out
-end
-
-return M
+return cases
