@@ -9,7 +9,8 @@
 -- A case: { name, run = function(env), trusted = true when it needs the
 -- https emulator's CA trusted by configuration, ngx = "why" when the ngx
 -- transport differs by design (the case then asserts the documented
--- behaviour there; scripts/reliability-table shows the reason) }.
+-- behaviour there), via = { curl = ..., ngx = ... } when each gets there
+-- its own way }; scripts/reliability-table shows the last two.
 -- env (spec/support/both.lua builds it):
 --   env.transport          "curl" or "ngx"
 --   env.server             the emulator: url, fault(t), stats(), reset()
@@ -365,7 +366,7 @@ case("trusts the certificate when the CA is configured", function(env)
   local opts = {}
   for k, v in pairs(env.trust) do opts[k] = v end
   assert(tls_client(env, opts):create_chat{ chatbotId = BOT })
-end, { trusted = true })
+end, { trusted = true, via = { curl = "ca_file", ngx = "lua_ssl_trusted_certificate in nginx.conf" } })
 
 case("insecure = true, named, accepts any certificate", function(env)
   assert(tls_client(env, { insecure = true }):create_chat{ chatbotId = BOT })
