@@ -57,7 +57,7 @@ function Transport:close() self.multi:close() end
 
 function Transport:request(req)
   local r = self.multi:request(options(req, false))
-  local finished = sched.wait(self.multi, function() return r:done() end, req.deadline_at)
+  local finished = sched.wait(self.multi, r, function() return r:done() end, req.deadline_at)
   if not finished then
     local sent = r:info().request_bytes > 0
     r:close()
@@ -83,7 +83,7 @@ end
 
 function Stream:head(deadline_at)
   local r = self.r
-  local ok = sched.wait(self.multi, function() return r:headers_done() or r:done() end, deadline_at)
+  local ok = sched.wait(self.multi, r, function() return r:headers_done() or r:done() end, deadline_at)
   if not ok then
     return nil, { kind = "timeout", message = "no response headers in time", sent = true, retryable = true }
   end
@@ -94,7 +94,7 @@ end
 
 function Stream:read(deadline_at)
   local r = self.r
-  local ok = sched.wait(self.multi, function() return r:pending() > 0 or r:done() end, deadline_at)
+  local ok = sched.wait(self.multi, r, function() return r:pending() > 0 or r:done() end, deadline_at)
   if r:pending() > 0 then return r:take() end
   if not ok then
     return nil, { kind = "timeout", message = "no bytes in time", sent = true, retryable = true, idle = true }
@@ -105,7 +105,7 @@ end
 
 function Stream:rest(deadline_at)
   local r = self.r
-  sched.wait(self.multi, function() return r:done() end, deadline_at)
+  sched.wait(self.multi, r, function() return r:done() end, deadline_at)
   return r:take()
 end
 
