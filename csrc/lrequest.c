@@ -19,7 +19,7 @@
  *   curl.wait(multis, seconds) waits until any multi of the array has work
  *   multi:close()       ends every attached transfer (their error: "closed")
  *   request:id(), request:done(), :headers_done(), :status(), :headers(), :body(),
- *          :take(), :pending(), :error(), :info(), :close() */
+ *          :take(), :pending(), :error(), :info(), :connects(), :close() */
 #include <stdlib.h>
 #include <string.h>
 #include <ctype.h>
@@ -221,7 +221,7 @@ static void set_options(lua_State *L, hreq *r, const reqopts *o) {
   r->stream = o->stream;
   /* A stream waits mostly; its events are small: a small receive buffer
    * keeps thousands of open streams cheap (libcurl's default is 16 KiB). */
-  if (o->stream) curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 4096L);
+  if (o->stream) curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 1024L);
   r->max_body = o->max_body;
   if (o->timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
   if (o->connect_timeout_ms > 0) curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
@@ -409,6 +409,14 @@ static hmulti *test_multi(lua_State *L, int i) {
   return same ? p : NULL;
 }
 
+/* info().new_connections alone, without a table: read on every answer. */
+static int req_connects(lua_State *L) {
+  long conns = 0;
+  curl_easy_getinfo(check_req(L)->easy, CURLINFO_NUM_CONNECTS, &conns);
+  lua_pushinteger(L, conns);
+  return 1;
+}
+
 /* close, __gc and __close: idempotent, and the only method a closed
  * request accepts. */
 static int req_close(lua_State *L) {
@@ -425,7 +433,7 @@ static const luaL_Reg multi_methods[] = {
 static const luaL_Reg req_methods[] = {
   {"id", req_id}, {"done", req_done}, {"headers_done", req_headers_done}, {"status", req_status},
   {"headers", req_headers}, {"body", req_body}, {"take", req_take},
-  {"pending", req_pending}, {"error", req_error}, {"info", req_info},
+  {"pending", req_pending}, {"error", req_error}, {"info", req_info}, {"connects", req_connects},
   {NULL, NULL}};
 
 void homie_curl_open(lua_State *L) {

@@ -80,7 +80,7 @@ local function unregister(S, task)
   else
     S.multis[m] = c
   end
-  task.multi, task.id, task.pred = nil, nil, nil
+  task.multi, task.id, task.pred, task.r = nil, nil, nil, nil
 end
 
 local function wake(S, task, value)
@@ -119,17 +119,20 @@ function fail(S, task, msg, how)
 end
 
 -- Files what a task's resume returned: its results, a wait, a join.
-local function filed(S, task, ok, what, ...)
-  if not ok then return fail(S, task, what) end
+local function filed(S, task, ok, ...)
+  if not ok then return fail(S, task, (...)) end
   if coroutine.status(task.co) == "dead" then
     task.dead = true
     local group = task.group
-    group.results[task.index] = pack(what, ...)
+    group.results[task.index] = pack(...)
     group.live = group.live - 1
     if group.live == 0 and not group.over then group_over(S, group) end
-  elseif what == WAIT then
-    local m, id, pred, deadline = ...
-    task.waiting, task.multi, task.id, task.pred = true, m, id, pred
+    return
+  end
+  local what, m, r, pred, deadline = ...
+  if what == WAIT then
+    local id = r and r:id()
+    task.waiting, task.multi, task.id, task.pred, task.r = true, m, id, pred, r
     if id then
       local ids = S.by_id[m]
       if not ids then ids = {}; S.by_id[m] = ids end
@@ -163,7 +166,7 @@ local function wake_ready(S, m, count)
   local ids, ready = S.by_id[m], S.ready
   for i = 1, count do
     local task = ids and ids[ready[i]]
-    if task and task.pred() then wake(S, task, true) end
+    if task and task.pred(task.r) then wake(S, task, true) end
   end
 end
 
@@ -194,7 +197,7 @@ local function poll(S)
   at, task = heap_top(S)
   while at and at <= t do
     heap_pop(S)
-    wake(S, task, task.pred() and true or false)
+    wake(S, task, task.pred(task.r) and true or false)
     at, task = heap_top(S)
   end
 end
@@ -226,17 +229,18 @@ end
 
 -- Blocks (or yields, inside gather) until pred() holds or the deadline
 -- (monotonic seconds) passes; `r` is the transfer whose progress can make
--- pred() hold (nil: only time can, as for a sleep).
+-- pred(r) hold (nil: only time can, as for a sleep). pred takes r, so the
+-- callers pass plain functions, not a closure per wait.
 function M.wait(multi, r, pred, deadline)
-  if pred() then return true end
+  if pred(r) then return true end
   local co = coroutine.running()
   local task = co and task_of[co]
-  if task and not task.dead then return coroutine.yield(WAIT, multi, r and r:id(), pred, deadline) end
+  if task and not task.dead then return coroutine.yield(WAIT, multi, r, pred, deadline) end
   while true do
     local t = now()
     if deadline and t >= deadline then return false end
     multi:step(deadline and math.min(deadline - t, SLICE) or SLICE)
-    if pred() then return true end
+    if pred(r) then return true end
   end
 end
 
