@@ -1,16 +1,10 @@
 -- The benchmark's own nginx (bench/nginx.conf.in) in a fresh prefix,
 -- daemonized on a free loopback port: start() -> { url, stop() }.
 local mock = require "spec.support.mock"
+local common = require "bench.common"
 
 local M = {}
-
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  local ok = p:close()
-  return ok and out or nil, out
-end
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local sh, q = common.sh, common.q
 
 function M.start()
   local prefix = assert(sh("mktemp -d /tmp/homie-bench.XXXXXX")):gsub("%s+$", "")

@@ -19,12 +19,7 @@ local only = {}
 for w in opts.only:gmatch("[^,]+") do only[w] = true end
 local LUA = arg[-1] or "lua5.4"
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  local ok = p:close()
-  return ok and out or nil, out
-end
+local sh, q = common.sh, common.q
 local function kv(s)
   local t = {}
   for k, v in (s or ""):gmatch("([%w_]+)=(%S+)") do t[k] = tonumber(v) or v end
@@ -34,7 +29,6 @@ local function median(t)
   table.sort(t)
   return t[(#t + 1) // 2]
 end
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
 local rows = {}
 local function row(workload, homie, peer, peer_fig, ratio, target, note)
