@@ -8,11 +8,14 @@ void homie_newclass(lua_State *L, const char *name, const luaL_Reg *methods, lua
   size_t i;
   luaL_newmetatable(L, name);
   homie_setfuncs(L, methods);
-  /* __close is only called by 5.4, and harmless as a field elsewhere. */
+  /* One function object (5.1 makes a new one per push); __close is only
+   * called by 5.4, and harmless as a field elsewhere. */
+  lua_pushcfunction(L, close);
   for (i = 0; i < sizeof closers / sizeof closers[0]; i++) {
-    lua_pushcfunction(L, close);
-    lua_setfield(L, -2, closers[i]);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, closers[i]);
   }
+  lua_pop(L, 1);
   lua_pushvalue(L, -1);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);

@@ -1,14 +1,23 @@
--- The client: options, the request cycle (headers, JSON, errors, retries,
+--- The client: options, the request cycle (headers, JSON, errors, retries,
 -- logging) and every public method. Chats, streams and ask are built by the
 -- modules that export them; this file installs the methods.
+--
+-- Every call that sends takes the per-call options `max_retries`, `timeout`
+-- (seconds per attempt) and `deadline` (seconds for the whole call). A
+-- programming error raises at once, naming the argument; a runtime failure
+-- returns `nil, err`, `err` a `homie.errors.Error`.
+-- @module homie.client
 local util = require "homie.util"
 local errors = require "homie.errors"
 local retry = require "homie.retry"
 local transports = require "homie.transport"
 local chat_mod = require "homie.chat"
 local stream_mod = require "homie.stream"
+local message = require "homie.message"
+local reconcile = require "homie.reconcile"
 
 local M = {}
+
 local Client = {}
 Client.__index = Client
 Client.__name = "homie.Client"
@@ -24,7 +33,7 @@ local OPTIONS = {
   api_key = true, environment = true, base_url = true, auth = true, timeout = true,
   connect_timeout = true, headers = true, user_agent = true, max_retries = true,
   deadline = true, ca_file = true, ca_path = true, insecure = true, logger = true,
-  max_body = true, getenv = true, transport = true,
+  max_body = true, getenv = true, transport = true, reconcile = true,
 }
 
 local function optional(name, v, want)
@@ -59,6 +68,23 @@ local function user_headers(list)
   return extra
 end
 
+--- Creates a client.
+-- @tparam[opt] table opts
+--  `api_key` (default: env `HOMIE_API_KEY`; required),
+--  `environment` (`"production"` or `"staging"`),
+--  `base_url` (default: env `HOMIE_BASE_URL`, else the environment's),
+--  `auth` (`"x-api-key"` or `"bearer"`), `timeout` (60 s per attempt),
+--  `connect_timeout` (10 s), `deadline` (none), `max_retries` (2),
+--  `max_body` (8 MiB), `headers` (extra request headers),
+--  `user_agent` (appended to ours), `ca_file`, `ca_path`, `insecure` (false),
+--  `logger` (`function(line)`; `HOMIE_LOG=debug` logs to stderr),
+--  `transport` (`"curl"`, `"ngx"` or an object; default by runtime),
+--  `reconcile` (false: see `Client:send_message`),
+--  `getenv` (replaces `os.getenv`).
+-- @treturn Client
+-- @raise on a missing key, an unknown option (naming the nearest known one)
+--  or a value of the wrong type or range
+-- @usage local client = homie.new{ api_key = key, environment = "staging", timeout = 20 }
 function M.new(opts)
   opts = util.check_opts("homie.new", opts, OPTIONS, 2)
   local getenv = optional("getenv", opts.getenv, "function") or os.getenv
@@ -97,14 +123,18 @@ function M.new(opts)
     connect_timeout = positive("connect_timeout", opts.connect_timeout, 10),
     deadline = positive("deadline", opts.deadline, nil),
     max_retries = math.floor(positive("max_retries", opts.max_retries, 2)),
-    max_body = positive("max_body", opts.max_body, 8 * 1024 * 1024),
+    max_body = positive("max_body", opts.max_body, 8 * 1024 * 1024),  -- checked below
     ca_file = optional("ca_file", opts.ca_file, "string"),
     ca_path = optional("ca_path", opts.ca_path, "string"),
     insecure = optional("insecure", opts.insecure, "boolean") or false,
+    reconcile = optional("reconcile", opts.reconcile, "boolean") or false,
     user_agent = ua,
     logger = logger,
     transport = transport,
   }, Client)
+  if self.max_body < 1 or self.max_body > 2 ^ 32 or self.max_body % 1 ~= 0 then
+    util.fail("max_body must be a whole number of bytes from 1 to 2^32", 2)
+  end
   -- The key lives in closures, not fields: nothing can print it by accident.
   -- The headers every request carries are built here, once.
   local base_headers = { ["Accept"] = "application/json", ["User-Agent"] = ua }
@@ -172,6 +202,7 @@ end
 -- One API call with retries. o: query (string), body (table), idempotent,
 -- and the per-call options max_retries, timeout (per attempt), deadline
 -- (the whole call). Returns the decoded body, the response; or nil, err.
+-- (internal, not part of the API)
 function Client:call(method, path, o)
   local t = self.transport
   local req = self:request_for(method, path .. (o.query or ""), o.body and util.encode(o.body),
@@ -206,6 +237,9 @@ function Client:call(method, path, o)
     local wait = retry.decide(attempt, resp, fail, o.idempotent)
     err.retryable = wait ~= nil
     err.attempts = attempt
+    -- Only the last attempt can have been stored: an earlier one was
+    -- retried, so the server provably did not act on it.
+    if o.idempotent == false then err.maybe_stored = retry.maybe_acted(resp, fail) end
     local give_up = not wait or attempt > max_retries
       or (deadline_at and t:now() + wait >= deadline_at)
     self:log("homie: %s %s -> %s in %.0f ms [request id %s] attempt %d: %s", method, path,
@@ -217,10 +251,16 @@ function Client:call(method, path, o)
   end
 end
 
+--- A client: holds the key (never printed), options and the transport.
+-- Fields: `base_url`, `environment`, `timeout`, `connect_timeout`,
+-- `deadline`, `max_retries`, `max_body`, `user_agent`, `transport`.
+-- @type Client
+
+
 -- REST calls ---------------------------------------------------------------
 
 local CREATE = with_call_options({ "chatbotId", "userId" })
-local SEND = with_call_options({ "currentUrl", "store" })
+local SEND = with_call_options({ "currentUrl", "store", "reconcile" })
 local LIST = with_call_options({ "page", "size" })
 local ITER = with_call_options({ "size" })
 
@@ -230,8 +270,14 @@ local function checked_opts(where, opts, allowed)
   return opts
 end
 
--- A chat creation is not idempotent: like a send, it is retried only when
--- the server provably did not act on it (429, 503, a refused connection).
+--- Creates a chat (`POST /v1/chats`).
+-- Not idempotent: like a send, it is retried only when the server provably
+-- did not act on it (429, 503, a refused connection).
+-- @tparam table opts `chatbotId` (required), `userId`, and the per-call options
+-- @treturn homie.chat.Chat the chat: `id`, `chatbotId`, `userId`, `organizationId`, `createdAt`
+-- @return or `nil, err`
+-- @raise on a malformed id or an unknown option
+-- @usage local chat, err = client:create_chat{ chatbotId = BOT, userId = USER }
 function Client:create_chat(opts)
   opts = checked_opts("create_chat", opts, CREATE)
   util.check_id("chatbotId", opts.chatbotId, 2)
@@ -242,22 +288,51 @@ function Client:create_chat(opts)
   return chat_mod.new(self, data)
 end
 
+--- A handle for an existing chat, without a request.
+-- @string chat_id the chat's id
+-- @treturn homie.chat.Chat
+-- @raise on a malformed id
+-- @usage local chat = client:chat(saved_chat_id)
 function Client:chat(chat_id)
   util.check_id("chat_id", chat_id, 2)
   return chat_mod.new(self, { id = chat_id })
 end
 
+--- Sends a shopper's message and returns Homie's reply
+-- (`POST /v1/chats/{id}/messages`). Never sent twice: retried only when the
+-- server provably did not act on it.
+-- @string chat_id the chat's id
+-- @string text the message (UTF-8)
+-- A failed send's `err.maybe_stored` says whether the server may have
+-- stored it. With `reconcile` (this call's option, else the client's), such
+-- a failure is followed by a look at the chat's newest messages: the answer
+-- after the newest question with the same text stored within 120 s of the
+-- send is returned, marked `recovered = true`, the failure in `recovered_from`.
+-- @tparam table opts `currentUrl` (required: the page the shopper is on),
+--  `store` (a store id), `reconcile` (boolean), and the per-call options
+-- @treturn table the reply: `id`, `chatId`, `type`, `content`, `suggestions`,
+--  `products` (each with `url`, copied from `uri` when only that came), `createdAt`
+-- @return or `nil, err`
+-- @raise on a malformed id, non-UTF-8 text, a missing `currentUrl`
+-- @usage local reply = assert(client:send_message(chat_id, "Size L?", { currentUrl = url }))
 function Client:send_message(chat_id, text, opts)
   util.check_id("chat_id", chat_id, 2)
   util.check_text("text", text, 2)
   opts = checked_opts("send_message", opts, SEND)
   util.check_text("currentUrl", opts.currentUrl, 2)
   if opts.store ~= nil then util.check_text("store", opts.store, 2) end
+  local recon = self.reconcile
+  if opts.reconcile ~= nil then recon = util.check_type("reconcile", opts.reconcile, "boolean", 2) end
+  local started = os.time()  -- wall clock: compared with the server's createdAt
   local data, err = self:call("POST", "/v1/chats/" .. chat_id .. "/messages", call_options(opts, {
     query = util.query({ { "store", opts.store } }),
     body = { message = text, currentUrl = opts.currentUrl }, idempotent = false }))
-  if not data then return nil, err end
-  return chat_mod.normalize_message(data)
+  if data then return message.normalize(data) end
+  if recon and err.maybe_stored then
+    local answer = reconcile.find_answer(self, chat_id, text, started, call_options(opts, {}))
+    if answer then return message.recovered(answer, err) end
+  end
+  return nil, err
 end
 
 local function check_page_number(name, v)
@@ -266,6 +341,14 @@ local function check_page_number(name, v)
   end
 end
 
+--- One page of a chat's messages (`GET /v1/chats/{id}/messages`).
+-- @string chat_id the chat's id
+-- @tparam[opt] table opts `page` (1-based), `size`, and the per-call options
+-- @treturn table `items`, `totalItems`, `size`, `totalPages`, `currentPage`,
+--  `hasPrevPage`, `hasNextPage`, `prevPage`, `nextPage`
+-- @return or `nil, err`
+-- @raise on a malformed id or a page that is not a positive integer
+-- @usage local page = assert(client:list_messages(chat_id, { page = 2, size = 20 }))
 function Client:list_messages(chat_id, opts)
   util.check_id("chat_id", chat_id, 2)
   opts = checked_opts("list_messages", opts, LIST)
@@ -276,12 +359,19 @@ function Client:list_messages(chat_id, opts)
     query = util.query({ { "page", fmt(opts.page) }, { "size", fmt(opts.size) } }),
     idempotent = true }))
   if not data then return nil, err end
-  for _, m in ipairs(data.items or {}) do chat_mod.normalize_message(m) end
+  for _, m in ipairs(data.items or {}) do message.normalize(m) end
   return data
 end
 
--- Every message across pages, fetched lazily. On failure yields false, err
--- once, then ends.
+--- Every message across pages, fetched lazily.
+-- @string chat_id the chat's id
+-- @tparam[opt] table opts `size` (per page), and the per-call options
+-- @treturn function an iterator: each message; on failure `false, err` once, then the end
+-- @raise on a malformed id
+-- @usage for msg, err in client:messages(chat_id) do
+--   if not msg then error(err) end
+--   print(msg.type, msg.content)
+-- end
 function Client:messages(chat_id, opts)
   util.check_id("chat_id", chat_id, 2)
   opts = checked_opts("messages", opts, ITER)
@@ -308,15 +398,31 @@ function Client:messages(chat_id, opts)
   end
 end
 
--- A chat's event stream (homie.stream): iterate it, or call next_event.
+--- A chat's event stream: iterate it, or call `next_event`.
+-- Nothing is sent until the first read (or `open`).
+-- @string chat_id the chat's id
+-- @tparam[opt] table opts `last_event_id` (resume after it), `idle_timeout`
+--  (60 s of silence before a reconnect), `max_reconnects` (10 in a row),
+--  `max_event_bytes` (1 MiB), `connect_timeout` (the client's `timeout`)
+-- @treturn homie.stream.Stream
+-- @raise on a malformed id or a wrong option
+-- @usage for ev, err in client:events(chat_id) do
+--   if not ev then error(err) end
+--   print(ev.type, ev.id, ev.data)
+-- end
 function Client:events(chat_id, opts)
   util.check_id("chat_id", chat_id, 2)
   local stream = stream_mod.new(self, chat_id, opts, 3)  -- not a tail call: level 3 is the caller
   return stream
 end
 
--- Runs each function of `fns` as its own task, all transfers in flight
--- together; element i of the result is table.pack(fns[i]()).
+--- Runs each function of `fns` as its own task, all transfers in flight
+-- together (calls inside yield instead of blocking).
+-- @tparam {function,...} fns the tasks
+-- @treturn table element `i` is `table.pack(fns[i]())`
+-- @raise when a task raises (naming it), or `fns` holds a non-function
+-- @usage local r = client:gather{ function() return a:send(q1, o) end,
+--                               function() return b:send(q2, o) end }
 function Client:gather(fns)
   util.check_type("tasks", fns, "table", 2)
   for i, fn in ipairs(fns) do
@@ -325,9 +431,14 @@ function Client:gather(fns)
   return self.transport:gather(fns)
 end
 
--- Seconds on the client's monotonic clock (the transport's).
+--- Seconds on the client's monotonic clock (the transport's).
+-- @treturn number
+-- @usage local t0 = client:now()
 function Client:now() return self.transport:now() end
 
+--- Closes the client: ends every transfer and frees pooled connections.
+-- Idempotent; a later call raises.
+-- @usage client:close()
 function Client:close()
   self.transport:close()
 end

@@ -1,11 +1,19 @@
--- A chat's event stream: connects, parses Server-Sent Events (homie.sse),
+--- A chat's event stream: connects, parses Server-Sent Events (homie.sse),
 -- and reconnects with Last-Event-ID when the connection drops, idles or ends.
+-- Made by `homie.client.Client:events`.
+-- @module homie.stream
 local sse = require "homie.sse"
 local util = require "homie.util"
 local errors = require "homie.errors"
 local retry = require "homie.retry"
 
 local M = {}
+
+--- An event stream. Each event is a table: `type` (`"message"` when the
+-- server named none), `id`, `data` (a decoded table when it is JSON, else
+-- the string) and `raw` (the data as sent). Iterate it with a generic `for`
+-- (`for ev, err in stream do`), close it with `close` or `<close>`.
+-- @type Stream
 local Stream = {}
 Stream.__index = Stream
 Stream.__name = "homie.Stream"
@@ -176,21 +184,28 @@ end
 
 local function deadline(self, timeout, where)
   if timeout == nil then return nil end
-  if type(timeout) ~= "number" or not (timeout >= 0) then
+  if type(timeout) ~= "number" or not (timeout >= 0) then  -- luacheck: ignore 581 (NaN fails too)
     util.fail(where .. ": timeout must be a non-negative number of seconds", 3)
   end
   return self.transport:now() + timeout
 end
 
--- Opens the connection now (otherwise the first read does), waiting at
+--- Opens the connection now (otherwise the first read does), waiting at
 -- most `timeout` seconds for a scheduled reconnect.
+-- @tparam[opt] number timeout seconds (nil: no limit)
+-- @return `true`; `nil, "timeout"`; `nil` at the end; or `false, err`
+-- @raise on a negative or non-number timeout
+-- @usage assert(stream:open(5))
 function Stream:open(timeout)
   return self:_open(deadline(self, timeout, "open"))
 end
 
--- The next event, waiting at most `timeout` seconds (nil: no limit).
--- Returns the event; or nil, "timeout"; or nil at the end; or false, err
--- (then the stream is over).
+--- The next event, waiting at most `timeout` seconds.
+-- @tparam[opt] number timeout seconds (nil: no limit)
+-- @return the event; `nil, "timeout"` (still open); `nil` at the end; or
+--  `false, err` (then the stream is over)
+-- @raise on a negative or non-number timeout
+-- @usage local ev, why = stream:next_event(0.5)
 function Stream:next_event(timeout)
   return self:_next(deadline(self, timeout, "next_event"))
 end
@@ -270,6 +285,8 @@ function Stream:__call()
   return self:_next(nil)
 end
 
+--- Closes the stream and its connection. Idempotent; also `__close` and `__gc`.
+-- @usage stream:close()
 function Stream:close()
   self.over = true
   self:drop()

@@ -130,6 +130,8 @@ describe("client (fake transport)", function()
   it("type-checks every option the same way", function()
     assert.has_error(function() h.client{ insecure = "yes" } end, "homie: insecure must be a boolean, got string")
     assert.has_error(function() h.client{ timeout = "5" } end, "homie: timeout must be a number, got string")
+    assert.has_error(function() h.client{ max_body = 2 ^ 33 } end,
+      "homie: max_body must be a whole number of bytes from 1 to 2^32")
     local client = h.client()
     assert.has_error(function() client:list_messages(h.CHAT, { timeout = -1 }) end)
   end)

@@ -55,7 +55,7 @@ local function is_done(r) return r:done() end
 local function has_head(r) return r:headers_done() or r:done() end
 local function has_bytes(r) return r:pending() > 0 or r:done() end
 
-function Transport:now() return now() end
+function Transport.now() return now() end
 function Transport:sleep(seconds) sched.sleep(self.multi, seconds) end
 function Transport:gather(fns) return sched.gather(self.multi, fns) end
 function Transport:close() self.multi:close() end
