@@ -5,11 +5,11 @@
 -- named peer's figure from the same run, the ratio and the target.
 -- Options: --rounds 3 (request-path rounds; medians), --seconds 1.5 (per
 -- request-path figure), --idle 10000, --sse-mb 50, --only NAME[,NAME]
--- (request, asks, idle, sse).
+-- (request, asks, idle, sse, openresty).
 local common = require "bench.common"
 local mock = require "spec.support.mock"
 
-local opts = { rounds = 3, seconds = 1.5, idle = 10000, ["sse-mb"] = 50, only = "request,asks,idle,sse" }
+local opts = { rounds = 3, seconds = 1.5, idle = 10000, ["sse-mb"] = 50, only = "request,asks,idle,sse,openresty" }
 for i = 1, #arg, 2 do
   local k = arg[i]:match("^%-%-(.+)$")
   assert(k and opts[k] ~= nil and arg[i + 1], "unknown or incomplete argument " .. tostring(arg[i]))
@@ -120,6 +120,20 @@ local ok, err = pcall(function()
         each / parse_only, ">= 1.0x")
       row("SSE each() (MB/s)", ("%.0f"):format(each), "pure-Lua parser", ("%.0f"):format(pure), each / pure, "-")
     end
+  end
+
+  -- The OpenResty proof (bench/openresty.lua, its own emulator and nginx):
+  -- shoppers at once in one nginx worker against one alone.
+  if only.openresty then
+    io.stderr:write("OpenResty: shoppers in one nginx worker ...\n")
+    local out, all = sh(LUA .. " bench/openresty.lua")
+    if not out then io.stderr:write(all or "", "\n") end
+    for name, alone, n, together in (out or ""):gmatch("(%S+)%s+one alone%s+([%d.]+) s%s+(%d+) at once%s+([%d.]+) s") do
+      row(("%s shoppers, one nginx worker, transport %s (s)"):format(n, name), together, "one shopper alone", alone,
+        tonumber(together) / tonumber(alone), name == "ngx" and "<= 1.5x" or "-",
+        name == "curl" and "libcurl blocks the worker: the peer" or nil)
+    end
+    if not out then row("OpenResty shoppers", "failed", "-", "-", nil, "<= 1.5x", "see stderr") end
   end
 end)
 emu:stop()

@@ -9,7 +9,7 @@ bench/build/curl_loop: bench/curl_loop.c
 	@mkdir -p $(@D)
 	$(CC) -O2 $(WARN) $(CURL_CFLAGS) -o $@ $< $(CURL_LIBS)
 
-bench-build: build bench/build/curl_loop bench/build/sse_engine_bench
+bench-build: build bench/build/curl_loop bench/build/sse_engine_bench ngx-build
 
 bench: deps-bench
 	$(MAKE) bench-build

@@ -173,7 +173,7 @@ end
 -- Waits for the next thing to happen (a transfer's progress, a deadline)
 -- and wakes the tasks it concerns.
 local function poll(S)
-  local at, task = heap_top(S)
+  local at = heap_top(S)
   local t = now()
   local wait = SLICE
   if at then wait = math.min(wait, math.max(0, at - t)) end
@@ -194,6 +194,7 @@ local function poll(S)
     end
   end
   t = now()
+  local task
   at, task = heap_top(S)
   while at and at <= t do
     heap_pop(S)
