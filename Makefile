@@ -110,10 +110,7 @@ check:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
 	  --std=c99 --inline-suppr -D__GNUC__ -DLUA_VERSION_NUM=504 -I csrc csrc
 
-# Benchmarks and the soak print their numbers; none is part of `make test`.
-bench: deps-bench
-	$(MAKE) build bench-sse
-	$(LUA) bench/streams_bench.lua
+# Benchmarks (mk/bench.mk) and the soak print their numbers; none is part of `make test`.
 SOAK_ARGS ?=
 soak: build
 	$(LUA) bench/soak.lua $(SOAK_ARGS)
@@ -125,5 +122,6 @@ clean: clean-core
 	rm -rf homie build fuzz/build ctest/build bench/build bench/node/node_modules
 
 -include mk/sse.mk
+-include mk/bench.mk
 -include mk/ngx.mk
 -include mk/docs.mk
