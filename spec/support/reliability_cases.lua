@@ -254,13 +254,32 @@ case("a stream silent past idle_timeout is reconnected", function(env)
   assert.is_true(count(env, "GET /v1/chats/:id/messages/events") >= 2)
 end)
 
-case("a message send that times out is reported, never re-sent", function(env)
+-- Timeouts and deadlines -----------------------------------------------------
+
+-- Stalls the next `times` requests of `method` to the messages path of a
+-- fresh chat; returns how long call(chat) took and what it returned.
+local function stalled(env, method, times, call)
   local chat = begin(env)
-  local c = env.new_client{ timeout = 0.4 }
-  env.server:fault{ method = "POST", path = "/messages$", fault = { stall = true } }
+  env.server:fault{ method = method, path = "/messages$", times = times, fault = { stall = true } }
   local t0 = env.now()
-  local reply, err = c:send_message(chat.id, "hoodie?", { currentUrl = PAGE })
-  within(env.now() - t0, 0.4, "a stalled send with timeout = 0.4")
+  local a, b = call(chat)
+  return env.now() - t0, a, b
+end
+
+case("a server that never answers ends in a timeout at the configured time", function(env)
+  local c = env.new_client{ timeout = 0.5, max_retries = 0 }
+  local took, _, err = stalled(env, "GET", 1, function(chat) return c:list_messages(chat.id) end)
+  within(took, 0.5, "a stalled read with timeout = 0.5")
+  assert.are.equal("timeout", err.kind)
+  assert.are.equal(1, err.attempts)
+end)
+
+case("a message send that times out is reported, never re-sent", function(env)
+  local c = env.new_client{ timeout = 0.4 }
+  local took, reply, err = stalled(env, "POST", 1, function(chat)
+    return c:send_message(chat.id, "hoodie?", { currentUrl = PAGE })
+  end)
+  within(took, 0.4, "a stalled send with timeout = 0.4")
   assert.is_nil(reply)
   assert.are.equal("timeout", err.kind)
   assert.are.equal(1, err.attempts)
@@ -269,36 +288,18 @@ case("a message send that times out is reported, never re-sent", function(env)
   assert.are.equal(1, count(env, POSTS))
 end)
 
--- Timeouts and deadlines -----------------------------------------------------
-
-case("a server that never answers ends in a timeout at the configured time", function(env)
-  local chat = begin(env)
-  local c = env.new_client{ timeout = 0.5, max_retries = 0 }
-  env.server:fault{ method = "GET", path = "/messages$", fault = { stall = true } }
-  local t0 = env.now()
-  local _, err = c:list_messages(chat.id)
-  within(env.now() - t0, 0.5, "a stalled read with timeout = 0.5")
-  assert.are.equal("timeout", err.kind)
-  assert.are.equal(1, err.attempts)
-end)
-
 case("deadline bounds a call including its retries", function(env)
-  local chat = begin(env)
   local c = env.new_client{ timeout = 30, max_retries = 5 }
-  env.server:fault{ method = "GET", path = "/messages$", times = 6, fault = { stall = true } }
-  local t0 = env.now()
-  local _, err = c:list_messages(chat.id, { deadline = 0.7 })
-  within(env.now() - t0, 0.7, "stalled reads with deadline = 0.7")
+  local took, _, err = stalled(env, "GET", 6, function(chat) return c:list_messages(chat.id, { deadline = 0.7 }) end)
+  within(took, 0.7, "stalled reads with deadline = 0.7")
   assert.are.equal("timeout", err.kind)
 end)
 
 case("a per-attempt timeout is retried within the deadline", function(env)
-  local chat = begin(env)
   local c = env.new_client{ timeout = 0.3, max_retries = 5 }
-  env.server:fault{ method = "GET", path = "/messages$", fault = { stall = true } }
-  local t0 = env.now()
-  assert(c:list_messages(chat.id, { deadline = 10 }))
-  assert.is_true(env.now() - t0 >= 0.3 * 0.9, "the stall was waited out")
+  local took, page, err = stalled(env, "GET", 1, function(chat) return c:list_messages(chat.id, { deadline = 10 }) end)
+  assert(page, err)
+  assert.is_true(took >= 0.3 * 0.9, "the stall was waited out")
   assert.are.equal(2, count(env, GETS))
   assert.are.equal(1, retried_lines(env))
   assert.matches("%-> timeout .- attempt 1: retrying", env.lines[1])
