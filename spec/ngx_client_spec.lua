@@ -1,6 +1,7 @@
 -- The whole client (homie.new) inside a real nginx: the transport is chosen
--- by itself, and every endpoint, error kind, stream resume and gather work
--- on cosockets against the emulator.
+-- by itself, and every endpoint, error kind and gather work on cosockets
+-- against the emulator. Stream resume and idle reconnects, with the other
+-- failure cases, are in spec/ngx_reliability_spec.lua.
 local mock = require "spec.support.mock"
 local nginx = require "spec.support.nginx"
 
@@ -15,8 +16,6 @@ local function control(path, body)
   local resp = assert(t:request(T.req(t, body and "POST" or "GET", path, { body = body and cjson.encode(body) })))
   return cjson.decode(resp.body)
 end
--- The final event (tool steps have no event: line, so they are "message" too).
-local function is_reply(ev) return ev.type == "message" and type(ev.data) == "table" and ev.data.type == "answer" end
 local function err_table(err)
   return err and { kind = err.kind, status = err.status, attempts = err.attempts, retryable = err.retryable,
                    message = err.message } or nil
@@ -76,52 +75,6 @@ local LOCATIONS = {
     try("send_reset", { path = "/messages$", method = "POST", fault = { reset = "before_headers" } }, send())
     out.send_reset.received = control("/__mock/stats").messages_received
     T.reply(out)
-  ]],
-  -- A stream cut after 3 events resumes with Last-Event-ID: nothing lost, nothing twice.
-  ["/c/resume"] = [[
-    local chat = assert(client:create_chat{ chatbotId = T.BOT })
-    control("/__mock/reset", {})
-    control("/__mock/faults", { path = "/events$", fault = { cut_after = 3 } })
-    local events = chat:events{ idle_timeout = 5 }
-    assert(events:open(5))
-    local results = client:gather({
-      function()
-        local got, ends = {}, client.transport:now() + 10
-        while client.transport:now() < ends do
-          local ev, err = events:next_event(1)
-          if ev == false then return got, err_table(err) end
-          if ev then
-            got[#got + 1] = { type = ev.type, id = ev.id }
-            if is_reply(ev) then break end
-          end
-        end
-        events:close()
-        return got
-      end,
-      function() return chat:send(HOODIE, { currentUrl = PAGE }) end,
-    })
-    T.reply({ events = results[1][1], err = results[1][2], sent = results[2][1] and true,
-              requests = control("/__mock/stats").requests })
-  ]],
-  -- A silent stream is dropped after idle_timeout and resumed.
-  ["/c/idle"] = [[
-    local chat = assert(client:create_chat{ chatbotId = T.BOT })
-    control("/__mock/reset", {})
-    control("/__mock/faults", { path = "/events$", fault = { stall_stream = true } })
-    local events = chat:events{ idle_timeout = 0.3 }
-    assert(events:open(5))
-    local results = client:gather({
-      function()
-        local ends = client.transport:now() + 10
-        while client.transport:now() < ends do
-          local ev, err = events:next_event(1)
-          if ev == false then return nil, err_table(err) end
-          if ev and is_reply(ev) then events:close(); return ev.data.content end
-        end
-      end,
-      function() client.transport:sleep(0.6); return chat:send(HOODIE, { currentUrl = PAGE }) end,
-    })
-    T.reply({ content = results[1][1], err = results[1][2], requests = control("/__mock/stats").requests })
   ]],
   ["/c/gather"] = [[
     local chats = {}
@@ -193,26 +146,6 @@ describe("homie client in nginx", function()
     assert.equal(1, r.send_cut.received)
     assert.equal(1, r.send_reset.attempts)
     assert.equal(0, r.send_reset.received)
-  end)
-
-  it("resumes a cut stream with Last-Event-ID: every event once, in order", function()
-    local r = app:json("/c/resume")
-    assert.is_nil(r.err)
-    assert.is_true(r.sent)
-    local ids = {}
-    for i, ev in ipairs(r.events) do ids[i] = tonumber(ev.id) end
-    for i = 2, #ids do assert.equal(ids[i - 1] + 1, ids[i]) end
-    assert.equal("typing", r.events[1].type)
-    assert.equal("message", r.events[#r.events].type)
-    assert.is_true(#r.events >= 8)
-    assert.equal(2, r.requests["GET /v1/chats/:id/messages/events"], require("cjson").encode(r))
-  end)
-
-  it("reconnects a stream that stays silent past idle_timeout", function()
-    local r = app:json("/c/idle")
-    assert.is_nil(r.err)
-    assert.truthy(r.content:find("Size L", 1, true))
-    assert.is_true(r.requests["GET /v1/chats/:id/messages/events"] >= 2)
   end)
 
   it("gathers sends on ngx.thread and re-raises a task's error", function()
