@@ -12,7 +12,7 @@ SRCS     := csrc/lcore.c csrc/lrequest.c csrc/transport.c csrc/lsse.c csrc/sse.c
 HDRS     := $(wildcard csrc/*.h)
 BUSTED   ?= $(LUA) /usr/bin/busted
 
-.PHONY: all build deps deps-test test busted rock demo live clean clean-core asan valgrind check bench soak compat
+.PHONY: all build deps deps-test test busted rock demo live clean clean-core asan valgrind check bench soak compat mutate
 
 all: build
 build: homie/core.so
@@ -92,3 +92,8 @@ clean: clean-core
 	rm -rf homie fuzz/build ctest/build bench/build bench/node/node_modules
 
 -include mk/sse.mk
+
+# Mutation testing (scripts/mutate.lua, scripts/mutants.lua): every mutant
+# must be killed by the specs it names. MUTATE_SAMPLE=N runs a daily window.
+mutate: build
+	$(LUA) scripts/mutate.lua
