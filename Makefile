@@ -8,18 +8,36 @@ WARN     := -Wall -Wextra -Werror -std=c99 -D_POSIX_C_SOURCE=200809L
 LUA_CFLAGS  ?= $(shell pkg-config --cflags $(LUA_PC) 2>/dev/null)
 CURL_CFLAGS ?= $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS   ?= $(shell pkg-config --libs libcurl 2>/dev/null)
-SRCS     := csrc/lcore.c csrc/lrequest.c csrc/transport.c csrc/lsse.c csrc/sse.c
 HDRS     := $(wildcard csrc/*.h)
 BUSTED   ?= $(LUA) /usr/bin/busted
+include mk/sources.mk
 
-.PHONY: all build deps deps-test test busted rock demo live clean clean-core asan valgrind check bench soak compat mutate
+.PHONY: all build deps deps-test test busted rock demo live clean clean-core asan valgrind check bench soak \
+  links matrix matrix-build compat sources mutate
 
 all: build
-build: homie/core.so
+build: homie/sse.so homie/curl.so
 
-homie/core.so: $(SRCS) $(HDRS)
-	@mkdir -p homie
-	$(CC) $(CFLAGS) $(WARN) -fPIC -shared $(LUA_CFLAGS) $(CURL_CFLAGS) -o $@ $(SRCS) $(CURL_LIBS)
+# $(call module,LUA_CFLAGS,SOURCES,LIBS): one shared object from its sources.
+define module
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -fPIC -shared $(1) -o $@ $(2) $(3)
+endef
+
+homie/sse.so: $(SSE_SRCS) $(HDRS)
+	$(call module,$(LUA_CFLAGS),$(SSE_SRCS))
+homie/curl.so: $(CURL_SRCS) $(HDRS)
+	$(call module,$(LUA_CFLAGS) $(CURL_CFLAGS),$(CURL_SRCS),$(CURL_LIBS))
+
+# Each C module and its sources, one line each (scripts/check-rock compares
+# them with the rockspec's).
+sources:
+	@echo "homie.sse $(SSE_SRCS)"
+	@echo "homie.curl $(CURL_SRCS)"
+
+# homie.sse must not pull libcurl in (a runtime with its own sockets loads it).
+links: build
+	scripts/check-links homie/sse.so
 
 deps:
 	@scripts/install-deps demo
@@ -31,6 +49,7 @@ deps-bench:
 # The one command users run: everything a change must pass.
 test: deps-test
 	$(MAKE) build
+	$(MAKE) links
 	$(MAKE) ctest
 	$(MAKE) rock
 	scripts/run-busted $(BUSTED)
@@ -38,9 +57,19 @@ test: deps-test
 busted: build
 	scripts/run-busted $(BUSTED)
 
-# The core built for Lua 5.1 and one conversation run under lua5.1.
-compat: deps-test
-	scripts/check-lua51
+# Both modules built for every Lua Debian ships (build/<lua>/homie/*.so),
+# then under each interpreter the unit specs and one real conversation.
+MATRIX ?= lua5.1 lua5.2 lua5.3 lua5.4 luajit
+matrix-build: $(foreach l,$(MATRIX),build/$(l)/homie/sse.so build/$(l)/homie/curl.so)
+build/%/homie/sse.so: $(SSE_SRCS) $(HDRS)
+	$(call module,$(shell pkg-config --cflags $*),$(SSE_SRCS))
+build/%/homie/curl.so: $(CURL_SRCS) $(HDRS)
+	$(call module,$(shell pkg-config --cflags $*) $(CURL_CFLAGS),$(CURL_SRCS),$(CURL_LIBS))
+matrix: deps-test
+	$(MAKE) matrix-build
+	scripts/matrix $(MATRIX)
+# The old name.
+compat: matrix
 
 # luarocks make into a throwaway tree proves the rockspec installs a working module.
 rock:
@@ -86,14 +115,11 @@ soak: build
 	$(LUA) bench/soak.lua $(SOAK_ARGS)
 
 clean-core:
-	rm -f homie/core.so
+	rm -f homie/sse.so homie/curl.so
 
 clean: clean-core
-	rm -rf homie fuzz/build ctest/build bench/build bench/node/node_modules
+	rm -rf homie build fuzz/build ctest/build bench/build bench/node/node_modules
 
 -include mk/sse.mk
-
-# Mutation testing (scripts/mutate.lua, scripts/mutants.lua): every mutant
-# must be killed by the specs it names. MUTATE_SAMPLE=N runs a daily window.
-mutate: build
-	$(LUA) scripts/mutate.lua
+-include mk/ngx.mk
+-include mk/docs.mk

@@ -12,24 +12,49 @@ the server, typed errors and many chats in flight from one Lua thread.
   license = "MIT",
 }
 dependencies = { "lua >= 5.1", "lua-cjson" }
-external_dependencies = { CURL = { header = "curl/curl.h", library = "curl" } }
+-- The library only: Debian keeps curl/curl.h in a multiarch folder that
+-- luarocks does not search but the compiler does.
+external_dependencies = { CURL = { library = "curl" } }
 build = {
   type = "builtin",
+  install = { bin = { homie = "bin/homie" } },
   modules = {
     ["homie"] = "lua/homie/init.lua",
     ["homie.client"] = "lua/homie/client.lua",
     ["homie.chat"] = "lua/homie/chat.lua",
     ["homie.errors"] = "lua/homie/errors.lua",
     ["homie.retry"] = "lua/homie/retry.lua",
-    ["homie.sched"] = "lua/homie/sched.lua",
     ["homie.stream"] = "lua/homie/stream.lua",
     ["homie.ask"] = "lua/homie/ask.lua",
     ["homie.util"] = "lua/homie/util.lua",
+    ["homie.transport"] = "lua/homie/transport/init.lua",
     ["homie.transport.curl"] = "lua/homie/transport/curl.lua",
-    ["homie.core"] = {
-      sources = { "csrc/lcore.c", "csrc/lrequest.c", "csrc/transport.c", "csrc/lsse.c", "csrc/sse.c" },
+    ["homie.transport.curl_sched"] = "lua/homie/transport/curl_sched.lua",
+    ["homie.transport.ngx"] = "lua/homie/transport/ngx.lua",
+    ["homie.transport.ngx_phase"] = "lua/homie/transport/ngx_phase.lua",
+    ["homie.transport.http1"] = "lua/homie/transport/http1.lua",
+    ["homie.ngx"] = "lua/homie/ngx.lua",
+    -- bin/homie, the terminal client (doc/cli.md)
+    ["homie.cli.args"] = "lua/homie/cli/args.lua",
+    ["homie.cli.commands"] = "lua/homie/cli/commands.lua",
+    ["homie.cli.context"] = "lua/homie/cli/context.lua",
+    ["homie.cli.json"] = "lua/homie/cli/json.lua",
+    ["homie.cli.main"] = "lua/homie/cli/main.lua",
+    ["homie.cli.mock"] = "lua/homie/cli/mock.lua",
+    ["homie.cli.render"] = "lua/homie/cli/render.lua",
+    ["homie.cli.session"] = "lua/homie/cli/session.lua",
+    ["homie.cli.term"] = "lua/homie/cli/term.lua",
+    ["homie.cli.usage"] = "lua/homie/cli/usage.lua",
+    -- The C sources repeat mk/sources.mk (scripts/check-rock compares them).
+    ["homie.sse"] = {
+      sources = { "csrc/lsse_module.c", "csrc/lsse.c", "csrc/sse.c", "csrc/lbind.c" },
+      incdirs = { "csrc" },
+      defines = { "_POSIX_C_SOURCE=200809L" },
+    },
+    ["homie.curl"] = {
+      sources = { "csrc/lcurl.c", "csrc/lrequest.c", "csrc/transport.c", "csrc/lbind.c" },
       libraries = { "curl" },
-      incdirs = { "csrc", "$(CURL_INCDIR)" },
+      incdirs = { "csrc" },
       libdirs = { "$(CURL_LIBDIR)" },
       defines = { "_POSIX_C_SOURCE=200809L" },
     },

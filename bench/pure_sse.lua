@@ -1,6 +1,6 @@
 -- The pure-Lua baseline: a plain, correct SSE parser with no tricks, the
 -- kind a Lua program would write without homie. Same output shape as
--- core.sse_parser's feed(). No size limit.
+-- homie.sse parser's feed(). No size limit.
 local find, sub, byte, concat = string.find, string.sub, string.byte, table.concat
 
 local P = {}

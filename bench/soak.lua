@@ -7,7 +7,7 @@
 -- Usage: lua5.4 bench/soak.lua [--calls 10000] [--streams 200] [--batch 50]
 local common = require "bench.common"
 local homie = require "homie"
-local core = require "homie.core"
+local sse = require "homie.sse"
 local mock = require "spec.support.mock"
 
 local calls, streams, batch = 10000, 200, 100
@@ -43,7 +43,7 @@ local function run()
   local sends, sends_ok, received0 = 0, 0, server:stats().messages_received
   local sent = {}  -- text -> true (the call succeeded) or false (it failed)
   for _, f in ipairs(CALL_FAULTS) do for k in pairs(f.kinds) do allowed[k] = true end end
-  local t0 = core.now()
+  local t0 = sse.now()
   local done = 0
   while done < calls do
     local n = math.min(batch, calls - done)
@@ -83,7 +83,7 @@ local function run()
     end
     done = done + n
   end
-  local call_time = core.now() - t0
+  local call_time = sse.now() - t0
   -- Every successful send stored once, and no send stored twice.
   local received = server:stats().messages_received - received0
   server:reset()
@@ -108,7 +108,7 @@ local function run()
 
   -- Streams: each asks one question while its stream may be cut or garbled.
   local stream_ok = 0
-  t0 = core.now()
+  t0 = sse.now()
   for _ = 1, streams / 10 do
     local f = STREAM_FAULTS[math.random(#STREAM_FAULTS)]
     server:fault{ method = "GET", path = "/events$", fault = f }
@@ -128,7 +128,7 @@ local function run()
   for i, r in ipairs(client:gather(tasks)) do
     if r[1] then stream_ok = stream_ok + 1 else print("stream " .. i .. " incomplete") end
   end
-  local stream_time = core.now() - t0
+  local stream_time = sse.now() - t0
   local pending = server:stats().faults_pending
   server:reset()
 

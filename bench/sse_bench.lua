@@ -17,7 +17,7 @@ do
 end
 package.cpath = opts.cpath .. ";" .. package.cpath
 package.path = "./bench/?.lua;" .. package.path
-local core = require "homie.core"
+local sse = require "homie.sse"
 local pure = require "pure_sse"
 
 local CHUNK = 65536
@@ -94,7 +94,7 @@ record("C engine (sse.c)", kv(eng))
 do
   local p
   measure("Lua parser feed()", 5, function(c)
-    p = core.sse_parser()
+    p = sse.parser()
     chunks(function(ch)
       local evs = assert(p:feed(ch))
       for j = 1, #evs do local e = evs[j]; tally(c, e.type, e.data, e.id) end
@@ -104,7 +104,7 @@ do
   local k = 0
   local function on() k = k + 1 end
   measure("Lua parser each()", 5, function(c)
-    p = core.sse_parser()
+    p = sse.parser()
     chunks(function(ch) assert(p:each(ch, function(t, d, id) tally(c, t, d, id) end)) end)
     p:finish()
   end, function(ch) k = 0; p:each(ch, on); return k end)

@@ -4,7 +4,7 @@
 -- Usage: lua5.4 bench/streams_bench.lua [--streams 100] [--chunk-delay-ms 30]
 local common = require "bench.common"
 local homie = require "homie"
-local core = require "homie.core"
+local sse = require "homie.sse"
 local mock = require "spec.support.mock"
 
 local n, delay = 100, 30
@@ -27,16 +27,16 @@ local ok, err = pcall(function()
     return events
   end
 
-  local t0 = core.now()
+  local t0 = sse.now()
   local alone_events = converse(chats[1])
-  local alone = core.now() - t0
+  local alone = sse.now() - t0
 
   local tasks = {}
   for i = 1, n do tasks[i] = function() return converse(chats[i]) end end
   local rss0 = common.rss_kb()
-  t0 = core.now()
+  t0 = sse.now()
   local results = client:gather(tasks)
-  local together = core.now() - t0
+  local together = sse.now() - t0
   local events = 0
   for i = 1, n do
     assert(results[i][1] == alone_events, ("stream %d got %s events, expected %d"):format(i, tostring(results[i][1]), alone_events))

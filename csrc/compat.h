@@ -8,8 +8,11 @@
 #if LUA_VERSION_NUM < 502
 /* 5.1 / LuaJIT: fenv plays the role of the uservalue. */
 #define lua_rawlen(L, i) lua_objlen(L, (i))
+/* LuaJIT 2.1 already has these two (from 5.2); plain 5.1 does not. */
+#ifndef luaL_newlib
 #define luaL_setmetatable(L, n) (luaL_getmetatable(L, (n)), lua_setmetatable(L, -2))
 #define luaL_newlib(L, l) (lua_newtable(L), luaL_register(L, NULL, (l)))
+#endif
 static inline void homie_setfuncs(lua_State *L, const luaL_Reg *l) { luaL_register(L, NULL, l); }
 #define homie_setuservalue(L, i) lua_setfenv(L, (i))
 static inline int homie_getuservalue(lua_State *L, int i) { lua_getfenv(L, i); return lua_type(L, -1); }
@@ -25,15 +28,6 @@ static inline void homie_setfuncs(lua_State *L, const luaL_Reg *l) { luaL_setfun
 static inline int homie_getuservalue(lua_State *L, int i) { return lua_getiuservalue(L, i, 1); }
 static inline void *homie_newuserdata(lua_State *L, size_t n) { return lua_newuserdatauv(L, n, 1); }
 #endif
-
-/* Register a named metatable whose __index is itself, holding methods `m`. */
-static inline void homie_newclass(lua_State *L, const char *name, const luaL_Reg *m) {
-  luaL_newmetatable(L, name);
-  homie_setfuncs(L, m);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
-}
 
 /* Push a whole number of at most 2^53: an integer where Lua has them (5.3+),
  * else a float (exact up to 2^53). */

@@ -1,10 +1,26 @@
 /* Lua bindings for homie.Multi (one per client) and homie.Request (one per
  * transfer). Lua decides when to drive the multi (step) and when a transfer
- * is finished; these functions only expose state the callbacks recorded. */
+ * is finished; these functions only expose state the callbacks recorded.
+ *
+ * Lifecycle, as liolib.c does it for files: each object is created closed
+ * (zeroed userdata), then acquires its handle, so __gc can run at any point
+ * of construction. A Multi is open while it has a multi handle, a Request
+ * while it has an easy handle. Every method but close goes through one guard
+ * (check_multi / check_req), which raises on a closed object; close, __gc
+ * and __close are one idempotent function.
+ *
+ * Lua API (require("homie.curl").multi() -> multi):
+ *   multi:request(opts) -> request  (options: see OPTIONS and read_options)
+ *   multi:step([wait])  -> transfers still running; waits at most `wait`
+ *                          seconds for activity (a wait <= 0 only polls)
+ *   multi:close()       ends every attached transfer (their error: "closed")
+ *   request:done(), :headers_done(), :status(), :headers(), :body(),
+ *          :take(), :pending(), :error(), :info(), :close() */
 #include <stdlib.h>
 #include <string.h>
 #include <ctype.h>
-#include "compat.h"
+#include <limits.h>
+#include "lbind.h"
 #include "transport.h"
 
 #define MULTI "homie.Multi"
@@ -16,7 +32,11 @@ static hmulti *check_multi(lua_State *L) {
   return m;
 }
 
-static hreq *check_req(lua_State *L) { return luaL_checkudata(L, 1, REQUEST); }
+static hreq *check_req(lua_State *L) {
+  hreq *r = luaL_checkudata(L, 1, REQUEST);
+  if (!r->easy) luaL_error(L, "homie: attempt to use a closed request");
+  return r;
+}
 
 static int multi_new(lua_State *L) {
   hmulti *m = homie_newuserdata(L, sizeof *m);
@@ -33,116 +53,177 @@ static int multi_close(lua_State *L) {
 
 static int multi_step(lua_State *L) {
   hmulti *m = check_multi(L);
-  double wait = luaL_optnumber(L, 2, 0);
-  int running = hmulti_step(m, wait < 0 ? 0 : wait);
+  lua_Number wait = luaL_optnumber(L, 2, 0);
+  int running;
+  if (wait != wait) return luaL_error(L, "homie: multi:step wait must be a number of seconds, got NaN");
+  running = hmulti_step(m, wait < 0 ? 0 : (double)wait);
   if (running < 0) return luaL_error(L, "homie: curl multi failure");
   lua_pushinteger(L, running);
   return 1;
 }
 
-/* Option readers: the table is at index 2. A wrong type raises naming the key. */
+static const char *const OPTIONS[] = {
+  "method", "url", "headers", "body", "stream", "max_body", "timeout", "connect_timeout",
+  "user_agent", "accept_encoding", "ca_file", "ca_path", "insecure", "fresh_connect", NULL};
+
+/* Everything multi:request reads, checked before any handle exists. The
+ * strings stay alive: the options table (argument 2) holds them. */
+typedef struct {
+  const char *url, *method, *body, *user_agent, *ca_file, *ca_path;
+  size_t body_len, max_body;
+  long timeout_ms, connect_timeout_ms; /* 0: none */
+  int nheaders, stream, accept_encoding, insecure, fresh_connect;
+} reqopts;
+
+/* Option readers: raw access to the table at index 2; a wrong type or
+ * range raises naming the key. */
+static int opt_get(lua_State *L, const char *key) {
+  lua_pushstring(L, key);
+  lua_rawget(L, 2);
+  if (!lua_isnil(L, -1)) return 1;
+  lua_pop(L, 1);
+  return 0;
+}
+
 static const char *opt_string(lua_State *L, const char *key, size_t *len) {
-  const char *s = NULL;
-  lua_getfield(L, 2, key);
-  if (!lua_isnil(L, -1)) {
-    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "homie: request option '%s' must be a string", key);
-    s = lua_tolstring(L, -1, len);
-  }
-  lua_pop(L, 1); /* the string stays alive: the options table holds it */
+  const char *s;
+  if (!opt_get(L, key)) return NULL;
+  if (lua_type(L, -1) != LUA_TSTRING)
+    luaL_error(L, "homie: request option '%s' must be a string, got %s", key, luaL_typename(L, -1));
+  s = lua_tolstring(L, -1, len);
+  lua_pop(L, 1);
   return s;
 }
 
-static double opt_number(lua_State *L, const char *key, double def) {
-  double v = def;
-  lua_getfield(L, 2, key);
-  if (!lua_isnil(L, -1)) {
-    if (lua_type(L, -1) != LUA_TNUMBER) luaL_error(L, "homie: request option '%s' must be a number", key);
-    v = lua_tonumber(L, -1);
-  }
-  lua_pop(L, 1);
-  return v;
-}
-
 static int opt_bool(lua_State *L, const char *key, int def) {
-  int v = def;
-  lua_getfield(L, 2, key);
-  if (!lua_isnil(L, -1)) v = lua_toboolean(L, -1);
+  int v;
+  if (!opt_get(L, key)) return def;
+  if (lua_type(L, -1) != LUA_TBOOLEAN)
+    luaL_error(L, "homie: request option '%s' must be a boolean, got %s", key, luaL_typename(L, -1));
+  v = lua_toboolean(L, -1);
   lua_pop(L, 1);
   return v;
 }
 
-static void set_headers(lua_State *L, hreq *r) {
-  lua_getfield(L, 2, "headers");
-  if (lua_istable(L, -1)) {
-    int n = (int)lua_rawlen(L, -1);
-    for (int i = 1; i <= n; i++) {
-      lua_rawgeti(L, -1, i);
-      const char *h = lua_tostring(L, -1);
-      if (!h) luaL_error(L, "homie: request header %d must be a string", i);
-      struct curl_slist *s = curl_slist_append(r->headers, h);
-      if (!s) luaL_error(L, "homie: out of memory");
-      r->headers = s;
-      lua_pop(L, 1);
-    }
+/* Seconds (finite, >= 0; 0 means no limit) as whole milliseconds, rounded
+ * up so that a tiny positive timeout does not become "none", and capped at
+ * what a long holds (beyond 24 days on 32-bit: effectively no limit). */
+static long opt_ms(lua_State *L, const char *key) {
+  lua_Number v;
+  double ms;
+  long whole;
+  if (!opt_get(L, key)) return 0;
+  v = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : -1;
+  if (!(v >= 0 && v - v == 0)) /* false for NaN and +-inf */
+    luaL_error(L, "homie: request option '%s' must be a finite number of seconds >= 0, got %s", key,
+               lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1) : luaL_typename(L, -1));
+  lua_pop(L, 1);
+  ms = (double)v * 1000;
+  if (ms >= (double)LONG_MAX) return LONG_MAX;
+  whole = (long)ms;
+  return (double)whole < ms ? whole + 1 : whole;
+}
+
+/* headers: an array of "Name: value" strings. */
+static int opt_headers(lua_State *L) {
+  int i, n;
+  if (!opt_get(L, "headers")) return 0;
+  if (!lua_istable(L, -1))
+    luaL_error(L, "homie: request option 'headers' must be a table, got %s", luaL_typename(L, -1));
+  n = (int)lua_rawlen(L, -1);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);
+    if (lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "homie: request header %d must be a string, got %s", i, luaL_typename(L, -1));
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return n;
+}
+
+static void read_options(lua_State *L, reqopts *o) {
+  homie_check_options(L, 2, "request", OPTIONS);
+  memset(o, 0, sizeof *o);
+  o->url = opt_string(L, "url", NULL);
+  if (!o->url) luaL_error(L, "homie: request option 'url' is required");
+  o->method = opt_string(L, "method", NULL);
+  o->body = opt_string(L, "body", &o->body_len);
+  o->nheaders = opt_headers(L);
+  o->stream = opt_bool(L, "stream", 0);
+  o->max_body = homie_opt_count(L, 2, "request", "max_body", (size_t)8 * 1024 * 1024);
+  o->timeout_ms = opt_ms(L, "timeout");
+  o->connect_timeout_ms = opt_ms(L, "connect_timeout");
+  o->user_agent = opt_string(L, "user_agent", NULL);
+  o->accept_encoding = opt_bool(L, "accept_encoding", 1);
+  o->ca_file = opt_string(L, "ca_file", NULL);
+  o->ca_path = opt_string(L, "ca_path", NULL);
+  o->insecure = opt_bool(L, "insecure", 0);
+  o->fresh_connect = opt_bool(L, "fresh_connect", 0);
+}
+
+/* The checked headers into the request's list (freed by close). */
+static void set_headers(lua_State *L, hreq *r, int n) {
+  int i;
+  if (!opt_get(L, "headers")) return;
+  for (i = 1; i <= n; i++) {
+    struct curl_slist *s;
+    lua_rawgeti(L, -1, i);
+    s = curl_slist_append(r->headers, lua_tostring(L, -1));
+    if (!s) luaL_error(L, "homie: out of memory");
+    r->headers = s;
+    lua_pop(L, 1);
   }
   lua_pop(L, 1);
 }
 
-static int multi_request(lua_State *L) {
-  hmulti *m = check_multi(L);
-  luaL_checktype(L, 2, LUA_TTABLE);
-  /* Create the userdata first, then acquire: __gc can always clean up. */
-  hreq *r = homie_newuserdata(L, sizeof *r);
-  memset(r, 0, sizeof *r);
-  luaL_setmetatable(L, REQUEST);
-  lua_pushvalue(L, 1);
-  homie_setuservalue(L, -2); /* the multi outlives its transfers */
-  r->easy = curl_easy_init();
-  if (!r->easy) return luaL_error(L, "homie: cannot create a curl easy handle");
+static void set_options(lua_State *L, hreq *r, const reqopts *o) {
   CURL *e = r->easy;
-
-  const char *url = opt_string(L, "url", NULL);
-  if (!url) return luaL_error(L, "homie: request option 'url' is required");
-  curl_easy_setopt(e, CURLOPT_URL, url);
-  const char *method = opt_string(L, "method", NULL);
-  if (!method || strcmp(method, "GET") == 0) curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-  else if (strcmp(method, "POST") == 0) curl_easy_setopt(e, CURLOPT_POST, 1L);
-  else curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-  size_t blen = 0;
-  const char *body = opt_string(L, "body", &blen);
-  if (body) {
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
-    curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body);
+  curl_easy_setopt(e, CURLOPT_URL, o->url);
+  if (!o->method || strcmp(o->method, "GET") == 0) curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+  else if (strcmp(o->method, "POST") == 0) curl_easy_setopt(e, CURLOPT_POST, 1L);
+  else curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, o->method);
+  if (o->body) {
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
+    curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, o->body);
   }
-  set_headers(L, r);
+  set_headers(L, r, o->nheaders);
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
-
-  r->stream = opt_bool(L, "stream", 0);
-  r->max_body = (size_t)opt_number(L, "max_body", 8.0 * 1024 * 1024);
-  long timeout = (long)(opt_number(L, "timeout", 0) * 1000);
-  long ctimeout = (long)(opt_number(L, "connect_timeout", 0) * 1000);
-  if (timeout > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout);
-  if (ctimeout > 0) curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ctimeout);
-  const char *ua = opt_string(L, "user_agent", NULL);
-  if (ua) curl_easy_setopt(e, CURLOPT_USERAGENT, ua);
-  if (opt_bool(L, "accept_encoding", 1)) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-  const char *ca_file = opt_string(L, "ca_file", NULL);
-  const char *ca_path = opt_string(L, "ca_path", NULL);
-  if (ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, ca_file);
-  if (ca_path) curl_easy_setopt(e, CURLOPT_CAPATH, ca_path);
-  int insecure = opt_bool(L, "insecure", 0);
-  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, insecure ? 0L : 1L);
-  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, insecure ? 0L : 2L);
+  r->stream = o->stream;
+  r->max_body = o->max_body;
+  if (o->timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+  if (o->connect_timeout_ms > 0) curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
+  if (o->user_agent) curl_easy_setopt(e, CURLOPT_USERAGENT, o->user_agent);
+  if (o->accept_encoding) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+  if (o->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
+  if (o->ca_path) curl_easy_setopt(e, CURLOPT_CAPATH, o->ca_path);
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
   /* libcurl silently re-sends a request once when a reused connection dies
    * before the answer; a fresh connection is the only way to rule that out
    * for a call that must not run twice (a message send). */
-  if (opt_bool(L, "fresh_connect", 0)) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+  if (o->fresh_connect) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 #if LIBCURL_VERSION_NUM >= 0x075500
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 #endif
+}
+
+static int multi_request(lua_State *L) {
+  hmulti *m = check_multi(L);
+  reqopts o;
+  hreq *r;
+  read_options(L, &o); /* raises before anything is allocated */
+  lua_settop(L, 2);
+  r = homie_newuserdata(L, sizeof *r);
+  memset(r, 0, sizeof *r); /* closed until it holds an easy handle */
+  luaL_setmetatable(L, REQUEST);
+  lua_pushvalue(L, 1);
+  homie_setuservalue(L, -2); /* the multi outlives its transfers */
+  if (!(r->easy = curl_easy_init())) return luaL_error(L, "homie: cannot create a curl easy handle");
+  set_options(L, r, &o);
   if (hreq_attach(m, r) != 0) return luaL_error(L, "homie: cannot start a transfer");
+  lua_settop(L, 3);
   return 1;
 }
 
@@ -250,7 +331,11 @@ static int req_error(lua_State *L) {
   }
   lua_pushstring(L, error_kind(r));
   if (r->too_large)
-    lua_pushfstring(L, "response body larger than max_body (%d bytes)", (int)r->max_body);
+  {
+    homie_pushsize(L, r->max_body);
+    lua_pushfstring(L, "response body larger than max_body (%s bytes)", lua_tostring(L, -1));
+    lua_remove(L, -2);
+  }
   else
     lua_pushstring(L, r->errbuf[0] ? r->errbuf : curl_easy_strerror(r->result));
   lua_pushinteger(L, r->result);
@@ -263,12 +348,10 @@ static int req_info(lua_State *L) {
   hreq *r = check_req(L);
   long sent = 0, conns = 0, port = 0;
   double total = 0;
-  if (r->easy) {
-    curl_easy_getinfo(r->easy, CURLINFO_REQUEST_SIZE, &sent);
-    curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &conns);
-    curl_easy_getinfo(r->easy, CURLINFO_LOCAL_PORT, &port);
-    curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME, &total);
-  }
+  curl_easy_getinfo(r->easy, CURLINFO_REQUEST_SIZE, &sent);
+  curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &conns);
+  curl_easy_getinfo(r->easy, CURLINFO_LOCAL_PORT, &port);
+  curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME, &total);
   lua_createtable(L, 0, 4);
   lua_pushinteger(L, sent); lua_setfield(L, -2, "request_bytes");
   lua_pushinteger(L, conns); lua_setfield(L, -2, "new_connections");
@@ -277,33 +360,25 @@ static int req_info(lua_State *L) {
   return 1;
 }
 
+/* close, __gc and __close: idempotent, and the only method a closed
+ * request accepts. */
 static int req_close(lua_State *L) {
-  hreq_close(check_req(L));
+  hreq_close(luaL_checkudata(L, 1, REQUEST));
   return 0;
 }
 
 static const luaL_Reg multi_methods[] = {
-  {"request", multi_request}, {"step", multi_step}, {"close", multi_close},
-  {"__gc", multi_close},
-#if LUA_VERSION_NUM >= 504
-  {"__close", multi_close},
-#endif
-  {NULL, NULL}};
+  {"request", multi_request}, {"step", multi_step}, {NULL, NULL}};
 
 static const luaL_Reg req_methods[] = {
   {"done", req_done}, {"headers_done", req_headers_done}, {"status", req_status},
   {"headers", req_headers}, {"body", req_body}, {"take", req_take},
   {"pending", req_pending}, {"error", req_error}, {"info", req_info},
-  {"close", req_close}, {"__gc", req_close},
-#if LUA_VERSION_NUM >= 504
-  {"__close", req_close},
-#endif
   {NULL, NULL}};
 
-/* With the module table on top: registers both classes and `multi`. */
-void homie_open_transport(lua_State *L) {
-  homie_newclass(L, MULTI, multi_methods);
-  homie_newclass(L, REQUEST, req_methods);
+void homie_curl_open(lua_State *L) {
+  homie_newclass(L, MULTI, multi_methods, multi_close);
+  homie_newclass(L, REQUEST, req_methods, req_close);
   lua_pushcfunction(L, multi_new);
   lua_setfield(L, -2, "multi");
 }

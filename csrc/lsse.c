@@ -7,27 +7,27 @@
  * the unparsed rest of the input has been saved in a stash, which the next
  * feed/each parses first: no event of the stream is lost or repeated.
  *
- * Lua API (core.sse_parser([{ max_event_bytes = n }]) -> parser):
+ * Lua API (require("homie.sse").parser([{ max_event_bytes = n }]) -> parser):
  *   p:feed(chunk)     -> { {type=, data=, id=}, ... }  (id: last event id or nil)
  *   p:each(chunk, fn) -> count; fn(type, data, id) per event, no tables: use it
  *                        on hot paths, feed() when tables are wanted
  *   An event over max_event_bytes (default 1 MiB; counted as the pending
  *   line + data + event type) is dropped up to its blank line and parsing
- *   goes on: feed returns nil, err, events and each nil, err, count, where
+ *   goes on: feed returns nil, err, events, before and each nil, err, count, before, where
+ *   `before` is how many of those events came before the first dropped one, and
  *   events/count cover every event of that call, before and after it.
  *   p:last_event_id(), p:retry() -> string|nil, integer ms|nil
  *   p:finish()  end of one stream: drops an unterminated event, keeps the
  *               last id and retry (reuse the parser for the reconnection)
  *   p:reset()   a fresh parser: also forgets last id and retry
- *   p:close()   also __gc/__close; idempotent; later use raises */
-#include <stdio.h>
+ *   p:close()   also __gc/__close; idempotent; later use raises
+ * Raised errors start "homie: " like every binding's. */
 #include <string.h>
 
-#include "compat.h"
+#include "lbind.h"
 #include "sse.h"
 
 #define SSE_MT "homie.SSEParser"
-#define MAX_LIMIT 4294967296.0 /* 4 GiB: a sane ceiling for max_event_bytes */
 
 typedef struct {
   sse_parser p;
@@ -41,7 +41,7 @@ typedef struct {
 
 static lsse *check_open(lua_State *L) {
   lsse *u = (lsse *)luaL_checkudata(L, 1, SSE_MT);
-  if (!u->open) luaL_error(L, "sse parser: attempt to use a closed parser");
+  if (!u->open) luaL_error(L, "homie: attempt to use a closed sse parser");
   return u;
 }
 
@@ -49,7 +49,7 @@ static lsse *check_open(lua_State *L) {
  * each() callback, or a finalizer run by an allocation during feed). */
 static lsse *check_idle(lua_State *L) {
   lsse *u = check_open(L);
-  if (u->busy) luaL_error(L, "sse parser: cannot be used from inside its own each() callback");
+  if (u->busy) luaL_error(L, "homie: an sse parser cannot be used from inside its own each() callback");
   return u;
 }
 
@@ -92,6 +92,7 @@ typedef struct {
   int phase;               /* 0 not started, 1 parsing the stash, 2 the chunk */
   lua_Integer count;
   int err;                 /* first SSE_ERR_* met */
+  lua_Integer err_at;      /* events parsed before it: a stream that ends there knows where */
 } ctx_t;
 
 /* body's stack slots */
@@ -116,7 +117,10 @@ static void run(lua_State *L, ctx_t *c, const char *s, size_t n, int fn) {
   int rc;
   sse_input(p, s, n);
   while ((rc = sse_next(p, &ev)) != SSE_NEED_MORE) {
-    if (rc < 0) { if (!c->err) c->err = rc; continue; }
+    if (rc < 0) {
+      if (!c->err) { c->err = rc; c->err_at = c->count; }
+      continue;
+    }
     c->count++;
     if (fn) {
       lua_pushvalue(L, B_FN);
@@ -155,9 +159,9 @@ static int body(lua_State *L) {
 
 static void push_err(lua_State *L, lsse *u, int err) {
   if (err == SSE_ERR_TOO_LARGE) {
-    char n[32]; /* lua_pushfstring has no portable size_t format */
-    sprintf(n, "%.0f", (double)u->p.max_event);
-    lua_pushfstring(L, "sse: event larger than max_event_bytes (%s bytes); event dropped", n);
+    homie_pushsize(L, u->p.max_event);
+    lua_pushfstring(L, "sse: event larger than max_event_bytes (%s bytes); event dropped", lua_tostring(L, -1));
+    lua_remove(L, -2);
   } else {
     lua_pushliteral(L, "sse: out of memory; event dropped");
   }
@@ -172,7 +176,7 @@ static void l_run(lua_State *L, lsse *u, int fn, ctx_t *c) {
   c->u = u;
   c->chunk = lua_tolstring(L, 2, &n);
   c->n = n;
-  c->phase = 0; c->count = 0; c->err = 0;
+  c->phase = 0; c->count = 0; c->err = 0; c->err_at = 0;
   lua_pushcfunction(L, body);
   lua_pushlightuserdata(L, c);
   if (fn) lua_pushvalue(L, fn); else lua_pushnil(L);
@@ -190,7 +194,7 @@ static void l_run(lua_State *L, lsse *u, int fn, ctx_t *c) {
   if (status) lua_error(L);  /* the error object, untouched */
 }
 
-/* p:feed(chunk) -> events | nil, err, events */
+/* p:feed(chunk) -> events | nil, err, events, before */
 static int l_feed(lua_State *L) {
   lsse *u = check_idle(L);
   ctx_t c;
@@ -201,10 +205,11 @@ static int l_feed(lua_State *L) {
   lua_pushnil(L);
   push_err(L, u, c.err);
   lua_pushvalue(L, -3);
-  return 3;
+  lua_pushinteger(L, c.err_at);
+  return 4;
 }
 
-/* p:each(chunk, fn) -> count | nil, err, count */
+/* p:each(chunk, fn) -> count | nil, err, count, before */
 static int l_each(lua_State *L) {
   lsse *u = check_idle(L);
   ctx_t c;
@@ -216,7 +221,8 @@ static int l_each(lua_State *L) {
   lua_pushnil(L);
   push_err(L, u, c.err);
   lua_pushinteger(L, c.count);
-  return 3;
+  lua_pushinteger(L, c.err_at);
+  return 4;
 }
 
 static int l_finish(lua_State *L) {
@@ -251,7 +257,7 @@ static int l_retry(lua_State *L) {
 /* close, __gc and __close: idempotent; refused only from inside a callback. */
 static int l_close(lua_State *L) {
   lsse *u = (lsse *)luaL_checkudata(L, 1, SSE_MT);
-  if (u->busy) return luaL_error(L, "sse parser: cannot be closed from inside its own each() callback");
+  if (u->busy) return luaL_error(L, "homie: an sse parser cannot be closed from inside its own each() callback");
   if (u->open) {
     u->open = 0;
     sse_free(&u->p);
@@ -267,32 +273,15 @@ static int l_tostring(lua_State *L) {
   return 1;
 }
 
+static const char *const OPTIONS[] = {"max_event_bytes", NULL};
+
 static size_t opt_max(lua_State *L) {
-  size_t max = SSE_DEFAULT_MAX_EVENT;
-  if (lua_isnoneornil(L, 1)) return max;
-  luaL_checktype(L, 1, LUA_TTABLE);
-  lua_pushnil(L);
-  while (lua_next(L, 1)) {
-    const char *k;
-    if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "sse_parser: option names must be strings");
-    k = lua_tostring(L, -2);
-    if (strcmp(k, "max_event_bytes") == 0) {
-      lua_Number v;
-      if (lua_type(L, -1) != LUA_TNUMBER)
-        luaL_error(L, "sse_parser: option 'max_event_bytes' must be a number, got %s", luaL_typename(L, -1));
-      v = lua_tonumber(L, -1);
-      if (!(v >= 1 && v <= MAX_LIMIT) || v != (lua_Number)(size_t)v)
-        luaL_error(L, "sse_parser: option 'max_event_bytes' must be a whole number from 1 to 2^32");
-      max = (size_t)v;
-    } else {
-      luaL_error(L, "sse_parser: unknown option '%s'", k);
-    }
-    lua_pop(L, 1);
-  }
-  return max;
+  if (lua_isnoneornil(L, 1)) return SSE_DEFAULT_MAX_EVENT;
+  homie_check_options(L, 1, "sse.parser", OPTIONS);
+  return homie_opt_count(L, 1, "sse.parser", "max_event_bytes", SSE_DEFAULT_MAX_EVENT);
 }
 
-/* sse_parser([opts]) -> parser. Options are checked before the userdata
+/* parser([opts]) -> parser. Options are checked before the userdata
  * exists, so a bad option leaves nothing behind. */
 static int l_new(lua_State *L) {
   size_t max = opt_max(L);
@@ -309,14 +298,11 @@ static int l_new(lua_State *L) {
 
 static const luaL_Reg methods[] = {
   {"feed", l_feed}, {"each", l_each}, {"finish", l_finish}, {"reset", l_reset},
-  {"last_event_id", l_last_event_id}, {"retry", l_retry}, {"close", l_close},
-  {"__gc", l_close}, {"__close", l_close}, {"__tostring", l_tostring},
+  {"last_event_id", l_last_event_id}, {"retry", l_retry}, {"__tostring", l_tostring},
   {NULL, NULL}};
 
-/* Module table at the top of the stack; adds sse_parser; stack unchanged. */
-int homie_open_sse(lua_State *L) {
-  homie_newclass(L, SSE_MT, methods);
+void homie_sse_open(lua_State *L) {
+  homie_newclass(L, SSE_MT, methods, l_close);
   lua_pushcfunction(L, l_new);
-  lua_setfield(L, -2, "sse_parser");
-  return 0;
+  lua_setfield(L, -2, "parser");
 }

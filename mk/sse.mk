@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 30
 SSE_WARN     := -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -pedantic
 SSE_SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 # The Lua module the benchmark loads, and the cpath that finds it.
-SSE_BENCH_MODULE ?= homie/core.so
+SSE_BENCH_MODULE ?= homie/sse.so
 SSE_BENCH_CPATH  ?= ./?.so
 SSE_BENCH_MB     ?= 100
 

@@ -185,7 +185,8 @@ describe("homie.new", function()
   end)
 
   it("refuses unknown options and bad values", function()
-    assert.has_error(function() homie.new{ api_key = "k", api_kye = "x" } end, "homie: unknown option 'api_kye' for homie.new")
+    assert.has_error(function() homie.new{ api_key = "k", api_kye = "x" } end,
+      "homie: unknown option 'api_kye' for homie.new; did you mean 'api_key'?")
     assert.has_error(function() homie.new{ api_key = "k", timeout = "5" } end, "homie: timeout must be a number, got string")
     assert.has_error(function() homie.new{ api_key = "k", auth = "basic" } end)
     assert.has_error(function() homie.new{ api_key = "k", headers = { ["X-A"] = "1\r\nX-B: 2" } } end,

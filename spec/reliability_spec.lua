@@ -1,7 +1,7 @@
 -- Retries, timeouts, limits, logging and TLS against an emulator that
 -- misbehaves on command (its /__mock/faults control API).
 local homie = require "homie"
-local core = require "homie.core"
+local sse = require "homie.sse"
 local mock = require "spec.support.mock"
 
 local fx = require "spec.support.fixtures"
@@ -34,11 +34,11 @@ describe("reliability", function()
     local c = new_client()
     server:fault{ method = "POST", path = "/messages$", fault = { status = 503, headers = { ["Retry-After"] = "1" } } }
     local before = received()
-    local t0 = core.now()
+    local t0 = sse.now()
     local reply, err = c:send_message(chat.id, "hoodie?", { currentUrl = PAGE })
     assert.is_nil(err)
     assert.are.equal("answer", reply.type)
-    assert.is_true(core.now() - t0 >= 0.9, "waited for Retry-After")
+    assert.is_true(sse.now() - t0 >= 0.9, "waited for Retry-After")
     assert.are.equal(before + 1, received())
     assert.matches("retrying in 1%.00 s", lines[1])
   end)
@@ -111,19 +111,19 @@ describe("reliability", function()
   it("a server that never answers ends in a timeout at the configured time", function()
     local c = new_client{ timeout = 0.5, max_retries = 0 }
     server:fault{ method = "GET", path = "/messages$", fault = { stall = true } }
-    local t0 = core.now()
+    local t0 = sse.now()
     local _, err = c:list_messages(chat.id)
     assert.are.equal("timeout", err.kind)
-    assert.is_true(core.now() - t0 < 10)
+    assert.is_true(sse.now() - t0 < 10)
   end)
 
   it("deadline bounds a call including its retries", function()
     local c = new_client{ timeout = 30, max_retries = 5 }
     server:fault{ method = "GET", path = "/messages$", times = 6, fault = { stall = true } }
-    local t0 = core.now()
+    local t0 = sse.now()
     local _, err = c:list_messages(chat.id, { deadline = 0.7 })
     assert.are.equal("timeout", err.kind)
-    assert.is_true(core.now() - t0 < 10)
+    assert.is_true(sse.now() - t0 < 10)
     server:reset()
   end)
 

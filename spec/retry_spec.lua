@@ -37,30 +37,28 @@ end)
 
 describe("retry.decide", function()
   local function resp(status, headers) return { status = status, headers = headers or {} } end
-  local http = { kind = "server" }
   it("retries the documented statuses for idempotent calls", function()
     for _, s in ipairs({ 408, 409, 429, 500, 502, 503, 504 }) do
-      assert.is_number(retry.decide(http, 1, resp(s), nil, true), "status " .. s)
+      assert.is_number(retry.decide(1, resp(s), nil, true), "status " .. s)
     end
     for _, s in ipairs({ 400, 401, 403, 404, 413, 422, 501 }) do
-      assert.is_nil(retry.decide(http, 1, resp(s), nil, true), "status " .. s)
+      assert.is_nil(retry.decide(1, resp(s), nil, true), "status " .. s)
     end
   end)
   it("retries a message send only when the server did not act on it", function()
-    assert.is_number(retry.decide(http, 1, resp(429), nil, false))
-    assert.is_number(retry.decide(http, 1, resp(503), nil, false))
-    assert.is_nil(retry.decide(http, 1, resp(500), nil, false))
-    assert.is_nil(retry.decide(http, 1, resp(502), nil, false))
-    local conn = { kind = "connection" }
-    assert.is_number(retry.decide(conn, 1, nil, { kind = "connection", sent = false }, false))
-    assert.is_nil(retry.decide(conn, 1, nil, { kind = "connection", sent = true }, false))
-    assert.is_number(retry.decide(conn, 1, nil, { kind = "connection", sent = true }, true))
+    assert.is_number(retry.decide(1, resp(429), nil, false))
+    assert.is_number(retry.decide(1, resp(503), nil, false))
+    assert.is_nil(retry.decide(1, resp(500), nil, false))
+    assert.is_nil(retry.decide(1, resp(502), nil, false))
+    assert.is_number(retry.decide(1, nil, { kind = "connection", sent = false }, false))
+    assert.is_nil(retry.decide(1, nil, { kind = "connection", sent = true }, false))
+    assert.is_number(retry.decide(1, nil, { kind = "connection", sent = true }, true))
   end)
   it("uses the server's wait when it gives one", function()
-    assert.are.equal(2, retry.decide(http, 1, resp(503, { ["retry-after"] = "2" }), nil, false))
+    assert.are.equal(2, retry.decide(1, resp(503, { ["retry-after"] = "2" }), nil, false))
   end)
   it("never retries a bad certificate or a protocol error", function()
-    assert.is_nil(retry.decide({ kind = "connection" }, 1, nil, { kind = "connection", detail = "tls", sent = false }, true))
-    assert.is_nil(retry.decide({ kind = "protocol" }, 1, nil, { kind = "protocol", sent = true }, true))
+    assert.is_nil(retry.decide(1, nil, { kind = "connection", retryable = false, sent = false }, true))
+    assert.is_nil(retry.decide(1, nil, { kind = "protocol", sent = true }, true))
   end)
 end)

@@ -1,9 +1,9 @@
--- The SSE parser as Lua sees it (core.sse_parser, csrc/lsse.c over csrc/sse.c).
-local core = require "homie.core"
+-- The SSE parser as Lua sees it (sse.parser, csrc/lsse.c over csrc/sse.c).
+local sse = require "homie.sse"
 
 -- Feeds `s` in pieces of `size` bytes (whole when nil) and returns every event.
 local function parse(s, size, opts)
-  local p = core.sse_parser(opts)
+  local p = sse.parser(opts)
   local all = {}
   size = size or #s
   for i = 1, math.max(#s, 1), size do
@@ -26,7 +26,7 @@ local function parse_every_way(s, opts)
   return want, p
 end
 
-describe("core.sse_parser", function()
+describe("homie.sse parser", function()
   it("parses events with type, data and id", function()
     local evs, p = parse_every_way("id: 1\nevent: chunk\ndata: a\n\ndata: b\ndata: c\n\n")
     assert.same({
@@ -40,7 +40,7 @@ describe("core.sse_parser", function()
     local want = { { type = "message", data = "a\nb" }, { type = "message", data = "c" } }
     assert.same(want, (parse_every_way("data: a\r\ndata: b\r\n\r\ndata: c\r\n\r\n")))
     assert.same(want, (parse_every_way("data: a\rdata: b\r\rdata: c\r\r")))
-    local p = core.sse_parser()
+    local p = sse.parser()
     assert.same({}, p:feed("data: x\r"))
     assert.same({}, p:feed("\n"))            -- the LF belongs to the CR before it
     assert.same({ { type = "message", data = "x" } }, p:feed("\r\n"))
@@ -49,7 +49,7 @@ describe("core.sse_parser", function()
   it("skips a BOM only at the very start, also when split", function()
     assert.same({ { type = "message", data = "x" } }, (parse_every_way("\239\187\191data: x\n\n")))
     assert.same({}, (parse_every_way("\239\187\191\239\187\191data: x\n\n")))
-    local p = core.sse_parser()
+    local p = sse.parser()
     p:feed("\239"); p:feed("\187")
     assert.same({ { type = "message", data = "y" } }, p:feed("\191data: y\n\n"))
   end)
@@ -78,11 +78,11 @@ describe("core.sse_parser", function()
   it("honours retry only when it is all digits", function()
     local _, p = parse_every_way("retry: 1000\nretry: 5s\nretry:\nretry: -1\n\n")
     assert.equal(1000, p:retry())
-    assert.is_nil(core.sse_parser():retry())
+    assert.is_nil(sse.parser():retry())
   end)
 
   it("drops an unterminated event on finish, and keeps last id and retry", function()
-    local p = core.sse_parser()
+    local p = sse.parser()
     assert.same({}, p:feed("retry: 7\nid: 1\n\nid: 2\ndata: half"))
     p:finish()
     assert.equal("1", p:last_event_id())
@@ -95,7 +95,7 @@ describe("core.sse_parser", function()
 
   describe("max_event_bytes", function()
     it("returns nil, err, events and carries on with the next event", function()
-      local p = core.sse_parser { max_event_bytes = 16 }
+      local p = sse.parser { max_event_bytes = 16 }
       local evs, err, got = p:feed("data: ok\n\ndata: 0123456789abcdef\ndata: more\n\ndata: next\n\n")
       assert.is_nil(evs)
       assert.matches("max_event_bytes %(16 bytes%)", err)
@@ -106,7 +106,7 @@ describe("core.sse_parser", function()
     it("reports the same error however the input is split", function()
       local s = "data: a\n\ndata: " .. ("x"):rep(40) .. "\n\ndata: b\n\n"
       for size = 1, #s do
-        local p = core.sse_parser { max_event_bytes = 20 }
+        local p = sse.parser { max_event_bytes = 20 }
         local evs, errs = {}, 0
         for i = 1, #s, size do
           local got, err, partial = p:feed(s:sub(i, i + size - 1))
@@ -119,7 +119,7 @@ describe("core.sse_parser", function()
     end)
 
     it("gives the error count form in each()", function()
-      local p = core.sse_parser { max_event_bytes = 8 }
+      local p = sse.parser { max_event_bytes = 8 }
       local seen = {}
       local n, err, count = p:each("data: 0123456789\n\ndata: y\n\n", function(_, d) seen[#seen + 1] = d end)
       assert.is_nil(n)
@@ -131,7 +131,7 @@ describe("core.sse_parser", function()
 
   describe("each()", function()
     it("calls fn(type, data, id) per event and returns the count", function()
-      local p = core.sse_parser()
+      local p = sse.parser()
       local got = {}
       local n = p:each("id: 9\nevent: chunk\ndata: a\n\ndata: b\n\n", function(t, d, id)
         got[#got + 1] = { t, d, id }
@@ -141,7 +141,7 @@ describe("core.sse_parser", function()
     end)
 
     it("rethrows a callback error and delivers the rest of the chunk next time", function()
-      local p = core.sse_parser()
+      local p = sse.parser()
       local got = {}
       local ok, err = pcall(p.each, p, "data: 1\n\ndata: 2\n\ndata: 3\n", function(_, d)
         got[#got + 1] = d
@@ -155,7 +155,7 @@ describe("core.sse_parser", function()
     end)
 
     it("refuses re-entry and close from inside the callback", function()
-      local p = core.sse_parser()
+      local p = sse.parser()
       local inner
       p:each("data: x\n\n", function() inner = { pcall(p.feed, p, "data: y\n\n") } end)
       assert.is_false(inner[1])
@@ -173,7 +173,7 @@ describe("core.sse_parser", function()
       local s = table.concat(parts)
       local want = parse(s)
       math.randomseed(7)
-      local p, got = core.sse_parser(), {}
+      local p, got = sse.parser(), {}
       local function on(t, d, id)
         got[#got + 1] = { type = t, data = d, id = id }
         if math.random() < 0.3 then error("callback failed") end
@@ -190,7 +190,7 @@ describe("core.sse_parser", function()
     end)
 
     it("allows reading last_event_id() and retry() from inside the callback", function()
-      local p = core.sse_parser()
+      local p = sse.parser()
       local seen = {}
       p:each("retry: 5\nid: 1\ndata: a\n\nid: 2\ndata: b\n\n", function(_, _, id)
         seen[#seen + 1] = { id, p:last_event_id(), p:retry() }
@@ -201,12 +201,12 @@ describe("core.sse_parser", function()
 
   describe("arguments and lifecycle", function()
     it("rejects unknown options and bad types, naming them", function()
-      assert.has_error(function() core.sse_parser { max_event = 1 } end, "sse_parser: unknown option 'max_event'")
-      assert.has_error(function() core.sse_parser { max_event_bytes = "1" } end)
-      assert.has_error(function() core.sse_parser { max_event_bytes = 0 } end)
-      assert.has_error(function() core.sse_parser { max_event_bytes = 1.5 } end)
-      assert.has_error(function() core.sse_parser("x") end)
-      local p = core.sse_parser()
+      assert.has_error(function() sse.parser { max_event = 1 } end, "homie: unknown sse.parser option 'max_event'")
+      assert.has_error(function() sse.parser { max_event_bytes = "1" } end)
+      assert.has_error(function() sse.parser { max_event_bytes = 0 } end)
+      assert.has_error(function() sse.parser { max_event_bytes = 1.5 } end)
+      assert.has_error(function() sse.parser("x") end)
+      local p = sse.parser()
       assert.has_error(function() p:feed(42) end)
       assert.has_error(function() p:feed() end)
       assert.has_error(function() p:each("data: x\n\n") end)
@@ -214,36 +214,45 @@ describe("core.sse_parser", function()
     end)
 
     it("closes idempotently; a closed parser raises", function()
-      local p = core.sse_parser()
+      local p = sse.parser()
       assert.matches("^homie.SSEParser %(", tostring(p))
       p:feed("data: half")
       p:close()
       p:close()
       assert.equal("homie.SSEParser (closed)", tostring(p))
-      assert.has_error(function() p:feed("x") end, "sse parser: attempt to use a closed parser")
+      assert.has_error(function() p:feed("x") end, "homie: attempt to use a closed sse parser")
       assert.has_error(function() p:last_event_id() end)
     end)
 
     it("supports to-be-closed variables where the language has them", function()
       if _VERSION ~= "Lua 5.4" then return end
       local p = assert(load [[
-        local core = ...
-        local q <close> = core.sse_parser()
+        local sse = ...
+        local q <close> = sse.parser()
         q:feed("data: x")
         return q
-      ]])(core)
+      ]])(sse)
       assert.equal("homie.SSEParser (closed)", tostring(p))
     end)
 
-    it("has the named metatable", function()
-      assert.equal(debug.getregistry()["homie.SSEParser"], getmetatable(core.sse_parser()))
+    it("has the named metatable, with one function for close, __gc and __close", function()
+      local mt = getmetatable(sse.parser())
+      assert.equal(debug.getregistry()["homie.SSEParser"], mt)
+      assert.equal(mt.close, mt.__gc)
+      assert.equal(mt.close, mt.__close)
+    end)
+
+    it("names the option when max_event_bytes is out of range", function()
+      assert.has_error(function() sse.parser { max_event_bytes = 2 ^ 32 + 1 } end,
+        "homie: sse.parser option 'max_event_bytes' must be a whole number from 1 to 2^32, got " .. tostring(2 ^ 32 + 1))
+      assert.has_error(function() sse.parser { [1] = 2 } end, "homie: sse.parser option names must be strings, got number")
     end)
   end)
 
   it("parses a large event spanning many chunks", function()
     local big = ("0123456789"):rep(20000)
     local s = "event: message\nid: 42\ndata: " .. big .. "\n\n"
-    local p = core.sse_parser()
+    local p = sse.parser()
     local n = 0
     for i = 1, #s, 4096 do
       local evs = p:feed(s:sub(i, i + 4095))
@@ -254,5 +263,20 @@ describe("core.sse_parser", function()
       end
     end
     assert.equal(1, n)
+  end)
+end)
+
+describe("homie.sse now", function()
+  it("is a clock in seconds that never goes back", function()
+    local t0 = sse.now()
+    local prev = t0
+    for _ = 1, 1000 do
+      local t = sse.now()
+      assert.is_true(t >= prev)
+      prev = t
+    end
+    require("socket").sleep(0.02)
+    local waited = sse.now() - t0
+    assert.is_true(waited >= 0.015 and waited < 5, "slept 0.02 s, clock says " .. waited)
   end)
 end)

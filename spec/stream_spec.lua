@@ -1,6 +1,7 @@
 -- Event streams, resumption, gather and ask, over real sockets.
 local homie = require "homie"
-local core = require "homie.core"
+local sse = require "homie.sse"
+local sleep = require("socket").sleep
 local mock = require "spec.support.mock"
 
 local fx = require "spec.support.fixtures"
@@ -9,9 +10,9 @@ local BOT, PAGE, HOODIE = fx.BOT, fx.PAGE, fx.HOODIE
 -- Reads events until the final `message` event; returns them all.
 local function until_final(stream, limit)
   local evs = {}
-  local deadline = core.now() + (limit or 15)
-  while core.now() < deadline do
-    local ev, err = stream:next_event(deadline)
+  local deadline = sse.now() + (limit or 15)
+  while sse.now() < deadline do
+    local ev, err = stream:next_event(math.max(0, deadline - sse.now()))
     assert(ev, tostring(err))
     evs[#evs + 1] = ev
     if ev.type == "message" and type(ev.data) == "table" and ev.data.type == "answer" then return evs end
@@ -74,8 +75,8 @@ describe("event streams", function()
     end
     assert.is_true(got >= 5)
     -- The server notices the closed connection within moments.
-    local deadline = core.now() + 5
-    while (server:stats().streams_open or 0) > 0 and core.now() < deadline do core.sleep(0.05) end
+    local deadline = sse.now() + 5
+    while (server:stats().streams_open or 0) > 0 and sse.now() < deadline do sleep(0.05) end
     assert.are.equal(0, server:stats().streams_open or 0)
   end)
 
@@ -97,7 +98,7 @@ describe("event streams", function()
     local first = until_final(s1)
     s1:close()
     local s2 = chat:events{ last_event_id = first[2].id }
-    local ev = assert(s2:next_event(core.now() + 5))
+    local ev = assert(s2:next_event(5))
     assert.are.equal(tonumber(first[3].id), tonumber(ev.id))
     s2:close()
   end)
@@ -165,14 +166,14 @@ describe("event streams", function()
   it("a wait before reconnecting honours the caller's deadline without hammering", function()
     server:fault{ method = "GET", path = "/events$", fault = { status = 503, headers = { ["Retry-After"] = "1" } } }
     local stream = chat:events()
-    local t0 = core.now()
-    local ev, why = stream:next_event(core.now() + 0.2)
+    local t0 = sse.now()
+    local ev, why = stream:next_event(0.2)
     assert.is_nil(ev)
     assert.are.equal("timeout", why)
-    assert.is_true(core.now() - t0 < 0.9)
-    for _ = 1, 3 do assert.are.equal("timeout", select(2, stream:next_event(core.now() + 0.05))) end
+    assert.is_true(sse.now() - t0 < 0.9)
+    for _ = 1, 3 do assert.are.equal("timeout", select(2, stream:next_event(0.05))) end
     assert.are.equal(1, server:stats().requests["GET /v1/chats/:id/messages/events"])
-    assert.is_true(stream:open(core.now() + 5))
+    assert.is_true(stream:open(5))
     assert.are.equal(2, server:stats().requests["GET /v1/chats/:id/messages/events"])
     stream:close()
   end)
@@ -247,12 +248,12 @@ describe("gather and ask", function()
       local chat = assert(client:create_chat{ chatbotId = BOT })
       return assert(chat:send(HOODIE, { currentUrl = PAGE }))
     end
-    local t0 = core.now()
+    local t0 = sse.now()
     one()
-    local single = core.now() - t0
-    t0 = core.now()
+    local single = sse.now() - t0
+    t0 = sse.now()
     client:gather({ one, one, one, one })
-    local four = core.now() - t0
+    local four = sse.now() - t0
     -- Each reply is paced by the server; in series four would take 4x.
     assert.is_true(four < single * 3, ("4 parallel %.3fs vs 1 alone %.3fs"):format(four, single))
   end)
@@ -288,8 +289,8 @@ describe("gather and ask", function()
     assert.has_error(function()
       chat:ask(HOODIE, { currentUrl = PAGE, on_event = function() error("stop here") end })
     end)
-    local deadline = core.now() + 5
-    while (server:stats().streams_open or 0) > 0 and core.now() < deadline do core.sleep(0.05) end
+    local deadline = sse.now() + 5
+    while (server:stats().streams_open or 0) > 0 and sse.now() < deadline do sleep(0.05) end
     assert.are.equal(0, server:stats().streams_open)
   end)
 

@@ -1,24 +1,25 @@
--- homie.core's transport objects directly, over real sockets.
-local core = require "homie.core"
+-- homie.curl's transport objects directly, over real sockets.
+local curl = require "homie.curl"
+local now = require("homie.sse").now
 local mock = require "spec.support.mock"
 
 local BOT = require("spec.support.fixtures").BOT
 
 local function drive(m, pred, limit)
-  local deadline = core.now() + (limit or 10)
+  local deadline = now() + (limit or 10)
   while not pred() do
-    assert(core.now() < deadline, "transfer did not finish in time")
+    assert(now() < deadline, "transfer did not finish in time")
     m:step(0.05)
   end
 end
 
-describe("homie.core transport", function()
+describe("homie.curl transport", function()
   local server, chat_id, auth
 
   setup(function()
     server = mock.start{}
     auth = "x-api-key: " .. server.api_key
-    local m = core.multi()
+    local m = curl.multi()
     local r = m:request{ method = "POST", url = server.url .. "/v1/chats", body = '{"chatbotId":"' .. BOT .. '"}',
       headers = { auth, "Content-Type: application/json" } }
     drive(m, function() return r:done() end)
@@ -34,7 +35,7 @@ describe("homie.core transport", function()
   teardown(function() server:stop() end)
 
   it("parses headers, lower-cased", function()
-    local m = core.multi()
+    local m = curl.multi()
     local r = m:request{ url = server.url .. "/v1/chats/" .. chat_id .. "/messages", headers = { auth } }
     drive(m, function() return r:done() end)
     assert.are.equal(200, r:status())
@@ -49,7 +50,7 @@ describe("homie.core transport", function()
   end)
 
   it("a stream's buffer stays bounded and loses no byte (back-pressure)", function()
-    local m = core.multi()
+    local m = curl.multi()
     local whole = m:request{ url = server.url .. "/v1/chats/" .. chat_id .. "/messages?size=100", headers = { auth } }
     drive(m, function() return whole:done() end)
     local expected = whole:body()
@@ -76,7 +77,7 @@ describe("homie.core transport", function()
   end)
 
   it("a non-stream body over max_body aborts with too_large", function()
-    local m = core.multi()
+    local m = curl.multi()
     local r = m:request{ url = server.url .. "/v1/chats/" .. chat_id .. "/messages?size=100",
       headers = { auth }, max_body = 1000 }
     drive(m, function() return r:done() end)
@@ -87,7 +88,7 @@ describe("homie.core transport", function()
   end)
 
   it("only speaks http and https", function()
-    local m = core.multi()
+    local m = curl.multi()
     local r = m:request{ url = "file:///etc/passwd" }
     drive(m, function() return r:done() end)
     assert.are.equal("protocol", (r:error()))
@@ -96,7 +97,7 @@ describe("homie.core transport", function()
   end)
 
   it("closing the multi ends its transfers; a closed multi refuses new ones", function()
-    local m = core.multi()
+    local m = curl.multi()
     local r = m:request{ url = server.url .. "/v1/chats/" .. chat_id .. "/messages/events", headers = { auth }, stream = true }
     m:step(0.05)
     m:close()
@@ -107,12 +108,94 @@ describe("homie.core transport", function()
     r:close()
   end)
 
-  it("checks its arguments", function()
-    local m = core.multi()
+  it("checks its arguments, naming the option", function()
+    local m = curl.multi()
+    local url = server.url
     assert.has_error(function() m:request{} end, "homie: request option 'url' is required")
-    assert.has_error(function() m:request{ url = server.url, timeout = "x" } end,
-      "homie: request option 'timeout' must be a number")
-    assert.has_error(function() m:request("x") end)
+    assert.has_error(function() m:request("x") end, "homie: request options must be a table, got string")
+    assert.has_error(function() m:request{ url = url, timeuot = 1 } end, "homie: unknown request option 'timeuot'")
+    assert.has_error(function() m:request{ url = url, [1] = "x" } end,
+      "homie: request option names must be strings, got number")
+    for _, key in ipairs({ "timeout", "connect_timeout" }) do
+      local want = "homie: request option '" .. key .. "' must be a finite number of seconds >= 0, got "
+      assert.has_error(function() m:request{ url = url, [key] = "x" } end, want .. "string")
+      assert.has_error(function() m:request{ url = url, [key] = -1 } end, want .. "-1")
+      assert.has_error(function() m:request{ url = url, [key] = math.huge } end)
+      assert.has_error(function() m:request{ url = url, [key] = 0 / 0 } end)
+    end
+    for _, bad in ipairs({ 0, -5, 1.5, 2 ^ 32 + 1, 0 / 0, "1" }) do
+      local ok, err = pcall(m.request, m, { url = url, max_body = bad })
+      assert.is_false(ok)
+      assert.matches("^homie: request option 'max_body' must be a whole number from 1 to 2%^32", err)
+    end
+    assert.has_error(function() m:request{ url = url, stream = 1 } end,
+      "homie: request option 'stream' must be a boolean, got number")
+    assert.has_error(function() m:request{ url = url, headers = "Accept: x" } end,
+      "homie: request option 'headers' must be a table, got string")
+    assert.has_error(function() m:request{ url = url, headers = { "A: b", 2 } } end,
+      "homie: request header 2 must be a string, got number")
+    assert.has_error(function() m:request{ url = url, method = true } end,
+      "homie: request option 'method' must be a string, got boolean")
+    assert.has_error(function() m:step(0 / 0) end)
+    assert.is_number(m:step(-1)) -- a deadline already past only polls
     m:close()
+  end)
+
+  it("a bad option leaves no transfer behind", function()
+    local m = curl.multi()
+    assert.has_error(function() m:request{ url = server.url, max_body = 0 } end)
+    assert.are.equal(0, m:step(0))
+    m:close()
+  end)
+
+  it("a closed request refuses every method but close", function()
+    local m = curl.multi()
+    local r = m:request{ url = server.url .. "/v1/chats/" .. chat_id .. "/messages", headers = { auth } }
+    drive(m, function() return r:done() end)
+    r:close()
+    for _, name in ipairs({ "done", "headers_done", "status", "headers", "body", "take", "pending", "error", "info" }) do
+      assert.has_error(function() r[name](r) end, "homie: attempt to use a closed request")
+    end
+    r:close() -- idempotent
+    assert.has_no.errors(function() m:step(0) end) -- the multi is still open
+    m:close()
+    assert.has_error(function() m:step(0) end, "homie: attempt to use a closed client transport")
+  end)
+
+  it("close, __gc and __close are the same function", function()
+    local m = curl.multi()
+    local r = m:request{ url = server.url }
+    for _, obj in ipairs({ m, r }) do
+      local mt = getmetatable(obj)
+      assert.are.equal(mt.close, mt.__gc)
+      assert.are.equal(mt.close, mt.__close)
+    end
+    m:close()
+    r:close()
+  end)
+
+  it("ends requests and multis in to-be-closed variables where the language has them", function()
+    if _VERSION ~= "Lua 5.4" then return end
+    local m, r = assert(load [[
+      local curl, url = ...
+      local m <close> = curl.multi()
+      local r <close> = m:request{ url = url }
+      return m, r
+    ]])(curl, server.url)
+    assert.has_error(function() r:done() end, "homie: attempt to use a closed request")
+    assert.has_error(function() m:step(0) end, "homie: attempt to use a closed client transport")
+  end)
+
+  it("a tiny positive timeout still times out (not rounded to none)", function()
+    local m = curl.multi()
+    local r = m:request{ url = server.url .. "/v1/chats/" .. chat_id .. "/messages/events", headers = { auth },
+      stream = true, timeout = 0.0001 }
+    drive(m, function() return r:done() end, 5)
+    assert.are.equal("timeout", (r:error()))
+    m:close()
+  end)
+
+  it("reports the libcurl version", function()
+    assert.matches("^%d+%.%d+%.%d+", curl.version())
   end)
 end)

@@ -11,12 +11,46 @@ describe("util", function()
     assert.has_error(function() util.check_id("chatId", 12) end, "homie: chatId must be a string, got number")
   end)
 
+  it("measures edit distance", function()
+    assert.are.equal(0, util.edit_distance("timeout", "timeout"))
+    assert.are.equal(1, util.edit_distance("timeuot", "timeout"))   -- a swap is one edit
+    assert.are.equal(1, util.edit_distance("sned", "send"))
+    assert.are.equal(1, util.edit_distance("ab", "ba"))
+    assert.are.equal(1, util.edit_distance("abc", "acb"))
+    assert.are.equal(3, util.edit_distance("abc", "ca"))  -- no edit inside a swapped pair
+    assert.are.equal(1, util.edit_distance("tmeout", "timeout"))
+    assert.are.equal(3, util.edit_distance("", "abc"))
+    assert.are.equal(3, util.edit_distance("kitten", "sitting"))
+  end)
+
+  it("names the nearest known option of a typo, and none for an unrelated name", function()
+    local allowed = { timeout = true, connect_timeout = true, deadline = true, api_key = true }
+    assert.has_error(function() util.check_opts("homie.new", { timeuot = 1 }, allowed) end,
+      "homie: unknown option 'timeuot' for homie.new; did you mean 'timeout'?")
+    assert.has_error(function() util.check_opts("homie.new", { deadlin = 1 }, allowed) end,
+      "homie: unknown option 'deadlin' for homie.new; did you mean 'deadline'?")
+    assert.has_error(function() util.check_opts("homie.new", { colour = 1 }, allowed) end,
+      "homie: unknown option 'colour' for homie.new")
+    assert.has_error(function() util.check_opts("homie.new", { [1] = "x" }, allowed) end,
+      "homie: unknown option '1' for homie.new")
+    -- equally near names: the alphabetically first, every time
+    assert.are.equal("ab", util.nearest("aa", { bb = true, ab = true, ba = true }))
+    assert.is_nil(util.nearest("x", {}))
+  end)
+
+  it("suggests through the public API", function()
+    local homie = require "homie"
+    assert.has_error(function() homie.new{ api_key = "k", timeuot = 5 } end,
+      "homie: unknown option 'timeuot' for homie.new; did you mean 'timeout'?")
+  end)
+
   it("validates UTF-8", function()
+    -- Decimal escapes: Lua 5.1 has no \x.
     assert.is_true(util.is_utf8("Größe L? 👕"))
-    assert.is_false(util.is_utf8("\xff\xfe"))
-    assert.is_false(util.is_utf8("\xc0\xaf"))          -- overlong
-    assert.is_false(util.is_utf8("\xed\xa0\x80"))      -- surrogate
-    assert.is_false(util.is_utf8("abc\xe2\x82"))       -- truncated
+    assert.is_false(util.is_utf8("\255\254"))
+    assert.is_false(util.is_utf8("\192\175"))          -- overlong
+    assert.is_false(util.is_utf8("\237\160\128"))      -- surrogate
+    assert.is_false(util.is_utf8("abc\226\130"))       -- truncated
   end)
 
   it("refuses header values that could forge headers", function()

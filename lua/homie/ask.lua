@@ -1,8 +1,8 @@
--- chat:ask: send a message and watch its reply being written, live.
+-- ask: send a message and watch its reply being written, live. A function
+-- the chat handle calls (chat:ask); it installs nothing.
 local util = require "homie.util"
-local core = require "homie.core"
-local Chat = require "homie.chat"
-require "homie.stream"
+
+local M = {}
 
 local OPTIONS = { currentUrl = true, store = true, on_event = true, max_retries = true,
   timeout = true, deadline = true, idle_timeout = true, final_wait = true }
@@ -12,31 +12,33 @@ local OPTIONS = { currentUrl = true, store = true, on_event = true, max_retries 
 -- once the stream has carried that reply's final `message` event (or
 -- `final_wait` seconds after the POST returned, for servers that never send
 -- it). Returns nil, err when the send fails; stream trouble is not fatal.
-function Chat:ask(text, opts)
-  util.check_text("text", text, 2)
-  opts = util.check_opts("ask", opts, OPTIONS, 2)
+function M.ask(chat, text, opts)
+  util.check_text("text", text, 3)
+  opts = util.check_opts("ask", opts, OPTIONS, 3)
   local on_event = opts.on_event
-  if on_event ~= nil then util.check_type("on_event", on_event, "function", 2) end
-  local client = self:client()
-  local stream = client:events(self.id, { idle_timeout = opts.idle_timeout })
-  local open_ok = stream:open(core.now() + (opts.timeout or client.timeout))
+  if on_event ~= nil then util.check_type("on_event", on_event, "function", 3) end
+  if opts.final_wait ~= nil then util.check_type("final_wait", opts.final_wait, "number", 3) end
+  local client = chat:client()
+  local t = client.transport
+  local stream = client:events(chat.id, { idle_timeout = opts.idle_timeout })
+  local open_ok = stream:open(opts.timeout or client.timeout)
   local reply, err, sent_at
   local send_opts = { currentUrl = opts.currentUrl, store = opts.store,
     max_retries = opts.max_retries, timeout = opts.timeout, deadline = opts.deadline }
   -- pcall: a raising on_event must not leave the stream open.
   local ok, raised = pcall(client.gather, client, {
     function()
-      reply, err = self:send(text, send_opts)
-      sent_at = core.now()
+      reply, err = chat:send(text, send_opts)
+      sent_at = t:now()
     end,
     function()
       if not open_ok then return end
       local final_wait, finals = opts.final_wait or 5, {}
       while not err do
         if reply and finals[reply.id] then return end
-        if sent_at and core.now() >= sent_at + final_wait then return end
+        if sent_at and t:now() >= sent_at + final_wait then return end
         -- Short slices, so the end of the send is noticed promptly.
-        local ev, why = stream:next_event(core.now() + 0.1)
+        local ev, why = stream:next_event(0.1)
         if ev then
           if on_event then on_event(ev) end
           if ev.type == "message" and type(ev.data) == "table" and ev.data.type == "answer" then
@@ -54,4 +56,4 @@ function Chat:ask(text, opts)
   return reply
 end
 
-return Chat
+return M

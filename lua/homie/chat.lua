@@ -1,43 +1,31 @@
--- The REST calls (on the client) and the chat handle that wraps them.
-local util = require "homie.util"
-local client_mod = require "homie.client"
+--- The chat handle: a chat's fields as the server sent them, plus methods
+-- that call the client's with the chat's id filled in. Made by
+-- `homie.client.Client:create_chat` and `homie.client.Client:chat`.
+-- @module homie.chat
+local ask = require "homie.ask"
 
-local Client = client_mod.Client
-local CALL = client_mod.CALL_OPTIONS
+local M = {}
 
+--- A chat: `id`, and after `create_chat` also `chatbotId`, `userId`,
+-- `organizationId`, `createdAt`.
+-- @type Chat
 local Chat = {}
 Chat.__index = Chat
 Chat.__name = "homie.Chat"
+M.Chat = Chat
 
 -- chat -> client; weak keys so a chat does not outlive its last reference,
 -- while the client lives as long as any of its chats.
 local owner = setmetatable({}, { __mode = "k" })
 
-local function with(allowed, extra)
-  local t = {}
-  for k in pairs(allowed) do t[k] = true end
-  for _, k in ipairs(extra) do t[k] = true end
-  return t
-end
-
-local CREATE = with(CALL, { "chatbotId", "userId" })
-local SEND = with(CALL, { "currentUrl", "store" })
-local LIST = with(CALL, { "page", "size" })
-local ITER = with(CALL, { "size" })
-
-local function call_opts(opts, o)
-  o.max_retries, o.timeout, o.deadline = opts.max_retries, opts.timeout, opts.deadline
-  return o
-end
-
-local function make_chat(client, fields)
+function M.new(client, fields)
   local chat = setmetatable(fields, Chat)
   owner[chat] = client
   return chat
 end
 
 -- A product that only has the introduction's `uri` also gets `url`.
-local function normalize_message(m)
+function M.normalize_message(m)
   if type(m) == "table" and type(m.products) == "table" then
     for _, p in ipairs(m.products) do
       if type(p) == "table" and p.url == nil and p.uri ~= nil then p.url = p.uri end
@@ -46,89 +34,59 @@ local function normalize_message(m)
   return m
 end
 
-function Client:create_chat(opts)
-  opts = util.check_opts("create_chat", opts, CREATE, 2)
-  util.check_id("chatbotId", opts.chatbotId, 2)
-  if opts.userId ~= nil then util.check_id("userId", opts.userId, 2) end
-  local data, err = self:call("POST", "/v1/chats", call_opts(opts, {
-    body = { chatbotId = opts.chatbotId, userId = opts.userId }, idempotent = false }))
-  if not data then return nil, err end
-  return make_chat(self, data)
-end
-
-function Client:chat(chat_id)
-  util.check_id("chat_id", chat_id, 2)
-  return make_chat(self, { id = chat_id })
-end
-
-function Client:send_message(chat_id, text, opts)
-  util.check_id("chat_id", chat_id, 2)
-  util.check_text("text", text, 2)
-  opts = util.check_opts("send_message", opts, SEND, 2)
-  util.check_text("currentUrl", opts.currentUrl, 2)
-  if opts.store ~= nil then util.check_text("store", opts.store, 2) end
-  local data, err = self:call("POST", "/v1/chats/" .. chat_id .. "/messages", call_opts(opts, {
-    query = util.query({ { "store", opts.store } }),
-    body = { message = text, currentUrl = opts.currentUrl }, idempotent = false }))
-  if not data then return nil, err end
-  return normalize_message(data)
-end
-
-local function check_page_number(name, v)
-  if v ~= nil and (type(v) ~= "number" or v < 1 or v ~= math.floor(v)) then
-    util.fail(name .. " must be a positive integer", 4)
-  end
-end
-
-function Client:list_messages(chat_id, opts)
-  util.check_id("chat_id", chat_id, 2)
-  opts = util.check_opts("list_messages", opts, LIST, 2)
-  check_page_number("page", opts.page)
-  check_page_number("size", opts.size)
-  local fmt = function(v) return v and ("%d"):format(v) end
-  local data, err = self:call("GET", "/v1/chats/" .. chat_id .. "/messages", call_opts(opts, {
-    query = util.query({ { "page", fmt(opts.page) }, { "size", fmt(opts.size) } }),
-    idempotent = true }))
-  if not data then return nil, err end
-  for _, m in ipairs(data.items or {}) do normalize_message(m) end
-  return data
-end
-
--- Every message across pages, fetched lazily. On failure yields false, err
--- once, then ends.
-function Client:messages(chat_id, opts)
-  util.check_id("chat_id", chat_id, 2)
-  opts = util.check_opts("messages", opts, ITER, 2)
-  check_page_number("size", opts.size)
-  local page, items, i, last, over = 1, nil, 0, false, false
-  return function()
-    while not over do
-      if items and i < #items then
-        i = i + 1
-        return items[i]
-      end
-      if last then break end
-      local p, err = self:list_messages(chat_id, { page = page, size = opts.size,
-        max_retries = opts.max_retries, timeout = opts.timeout, deadline = opts.deadline })
-      if not p then
-        over = true
-        return false, err
-      end
-      items, i = p.items or {}, 0
-      last = not p.hasNextPage or #items == 0
-      page = (p.nextPage and p.nextPage > page) and p.nextPage or page + 1
-    end
-    over = true
-    return nil
-  end
-end
-
--- Chat methods: the same calls with the chat's id filled in.
-function Chat:send(text, opts) return owner[self]:send_message(self.id, text, opts) end
-function Chat:list_messages(opts) return owner[self]:list_messages(self.id, opts) end
-function Chat:messages(opts) return owner[self]:messages(self.id, opts) end
+--- The client this chat belongs to.
+-- @treturn homie.client.Client
+-- @usage local client = chat:client()
 function Chat:client() return owner[self] end
+
+--- Sends a message: `homie.client.Client:send_message` with this chat's id.
+-- @string text the message
+-- @tparam table opts `currentUrl` (required), `store`, per-call options
+-- @treturn table the reply, or `nil, err`
+-- @raise as `send_message`
+-- @usage local reply, err = chat:send("Size L?", { currentUrl = url })
+function Chat:send(text, opts) return owner[self]:send_message(self.id, text, opts) end
+
+--- One page of this chat's messages: `homie.client.Client:list_messages`.
+-- @tparam[opt] table opts `page`, `size`, per-call options
+-- @treturn table the page, or `nil, err`
+-- @raise as `list_messages`
+-- @usage local page = assert(chat:list_messages{ size = 50 })
+function Chat:list_messages(opts) return owner[self]:list_messages(self.id, opts) end
+
+--- Every message of this chat: `homie.client.Client:messages`.
+-- @tparam[opt] table opts `size`, per-call options
+-- @treturn function the iterator
+-- @raise as `messages`
+-- @usage for msg in chat:messages() do print(msg.content) end
+function Chat:messages(opts) return owner[self]:messages(self.id, opts) end
+
+--- This chat's event stream: `homie.client.Client:events`. A stream shows
+-- the events that happen after it connects (or after `last_event_id`): open
+-- it before the send whose reply you want to watch, or use `ask`.
+-- @tparam[opt] table opts as `events`
+-- @treturn homie.stream.Stream
+-- @raise as `events`
+-- @usage local stream <close> = chat:events()
+function Chat:events(opts) return owner[self]:events(self.id, opts) end
+
+--- Sends `text` while watching this chat's stream, and returns the reply
+-- once the stream carried its final `message` event (or `final_wait`
+-- seconds after the send returned).
+-- @string text the message
+-- @tparam table opts `currentUrl` (required), `store`, `on_event`
+--  (`function(ev)`, called for typing, tool steps, chunks as they arrive),
+--  `idle_timeout`, `final_wait` (5 s), per-call options
+-- @treturn table the reply, or `nil, err` when the send failed (trouble
+--  on the stream is not an error)
+-- @raise as `send`, or what `on_event` raises (the stream is closed first)
+-- @usage local reply = assert(chat:ask("Size L?", { currentUrl = url,
+--   on_event = function(ev) if ev.type == "chunk" then io.write(ev.data.content) end end }))
+function Chat:ask(text, opts)
+  local reply, err = ask.ask(self, text, opts)  -- not a tail call: errors name the caller's line
+  return reply, err
+end
 
 function Chat:__tostring() return "homie.Chat(" .. tostring(self.id) .. ")" end
 
-return Chat
+return M

@@ -1,5 +1,6 @@
--- The runtime error model: every failure that is not a programming error is
+--- The runtime error model: every failure that is not a programming error is
 -- returned as `nil, err` where err is one of these tables.
+-- @module homie.errors
 local M = {}
 
 local Error = {}
@@ -69,6 +70,17 @@ function M.from_response(status, headers, body, decode, secret)
     request_id = headers["x-request-id"] }, secret)
 end
 
+--- True when `v` is a `Error`.
+-- @param v any value
+-- @treturn boolean
+-- @usage if errors.is_error(err) then print(err.kind) end
 function M.is_error(v) return getmetatable(v) == Error end
+
+--- A runtime failure. Fields: `kind` (`connection`, `timeout`,
+-- `authentication`, `permission`, `not_found`, `invalid_request`,
+-- `rate_limit`, `server`, `protocol`), `message`, `status` (when an HTTP
+-- status came back), `body` (decoded when JSON), `request_id`, `retryable`,
+-- `attempts`. `tostring(err)` gives one line; the API key never appears.
+-- @type Error
 
 return M

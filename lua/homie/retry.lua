@@ -37,24 +37,35 @@ function M.server_wait(headers, now)
   return nil
 end
 
--- Exponential backoff with jitter: up to a quarter shorter, never longer.
-function M.backoff(attempt, random)
-  local w = math.min(M.BASE * 2 ^ (attempt - 1), M.CAP)
+-- Jitter: up to a quarter shorter, never longer, so clients that failed
+-- together do not come back together.
+function M.jitter(w, random)
   return w * (1 - 0.25 * (random or math.random)())
 end
 
+-- Exponential backoff with jitter: the one backoff of every call.
+function M.backoff(attempt, random)
+  return M.jitter(math.min(M.BASE * 2 ^ (attempt - 1), M.CAP), random)
+end
+
+-- Statuses worth another try of a request the server may run again
+-- (a read, a stream).
+function M.status_retryable(status) return RETRY_STATUS[status] == true end
+
 -- Seconds to wait before the next attempt, or nil when this failure must
--- not be retried. A non-idempotent call (a message send) is retried only
--- when the server provably did not act on it.
-function M.decide(err, attempt, resp, fail, idempotent)
+-- not be retried. `resp` is the answer (any status) or nil; `fail` the
+-- transport's failure (doc/transport.md). A non-idempotent call (a message
+-- send, a chat creation) is retried only when the server provably did not
+-- act on it.
+function M.decide(attempt, resp, fail, idempotent)
   local status = resp and resp.status
   if status then
     if not RETRY_STATUS[status] then return nil end
     if not idempotent and not NOT_PROCESSED[status] then return nil end
     return M.server_wait(resp.headers) or M.backoff(attempt)
   end
-  if not fail or (err.kind ~= "connection" and err.kind ~= "timeout") then return nil end
-  if fail.detail == "tls" then return nil end  -- a bad certificate stays bad
+  if not fail or (fail.kind ~= "connection" and fail.kind ~= "timeout") then return nil end
+  if fail.retryable == false then return nil end  -- a bad certificate stays bad
   if not idempotent and fail.sent then return nil end
   return M.backoff(attempt)
 end

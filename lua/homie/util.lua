@@ -18,13 +18,55 @@ function M.check_type(name, v, want, level)
   return v
 end
 
+-- Edit distance between two strings (bytes): insertions, deletions,
+-- substitutions and swaps of two neighbours each count one, since a swap
+-- ("timeuot") is the commonest typo. Three rows at a time.
+function M.edit_distance(a, b)
+  local before, prev, cur = {}, {}, {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    cur[0] = i
+    local ca = a:byte(i)
+    for j = 1, #b do
+      local cb = b:byte(j)
+      local d = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + ((ca == cb) and 0 or 1))
+      if i > 1 and j > 1 and ca == b:byte(j - 1) and a:byte(i - 1) == cb then
+        d = math.min(d, before[j - 2] + 1)
+      end
+      cur[j] = d
+    end
+    before, prev, cur = prev, cur, before
+  end
+  return prev[#b]
+end
+
+-- The allowed name closest to name, when close enough to be a typo: at most
+-- a third of the name's length (at least 1) edits away. Ties go to the
+-- alphabetically first, so the hint is the same on every run.
+function M.nearest(name, allowed)
+  local best, best_d
+  local limit = math.max(1, math.floor(#name / 3))
+  for k in pairs(allowed) do
+    if type(k) == "string" then
+      local d = M.edit_distance(name, k)
+      if d <= limit and (not best_d or d < best_d or (d == best_d and k < best)) then
+        best, best_d = k, d
+      end
+    end
+  end
+  return best
+end
+
 -- Unknown option names are programming errors: a typo must not pass silently.
 function M.check_opts(where, opts, allowed, level)
   if opts == nil then return {} end
   M.check_type(where .. " options", opts, "table", (level or 1) + 1)
   for k in pairs(opts) do
     if not allowed[k] then
-      M.fail(("unknown option '%s' for %s"):format(tostring(k), where), (level or 1) + 1)
+      local msg = ("unknown option '%s' for %s"):format(tostring(k), where)
+      local near = type(k) == "string" and M.nearest(k, allowed)
+      if near then msg = msg .. ("; did you mean '%s'?"):format(near) end
+      M.fail(msg, (level or 1) + 1)
     end
   end
   return opts
@@ -118,6 +160,12 @@ function M.decode(s)
   if not ok then return nil, tostring(v) end
   if type(v) ~= "table" then return v end
   return normalize(v)
+end
+
+-- The earlier of two optional deadlines (nil: none).
+function M.earliest(a, b)
+  if a and b then return math.min(a, b) end
+  return a or b
 end
 
 function M.encode(v) return json.encode(v) end

@@ -35,6 +35,9 @@ local function repo_root()
   return run("cd " .. shq(dir) .. " && pwd")
 end
 M.root = repo_root()
+-- Shared with the other spec helpers: shell quoting, a command's output,
+-- whole-file reads.
+M.shq, M.sh, M.read_file = shq, run, read_file
 
 -- Alive and not a zombie (the launcher is reparented; nobody may reap it).
 local function alive(pid)
@@ -123,17 +126,18 @@ function Server:stop()
   os.remove(self.tmpdir)  -- fails (and stays, as evidence) if the prefix was left
 end
 
--- One HTTP/1.1 request on a fresh connection; returns status, headers, body.
-function Server:request(method, path, body, headers)
+-- One HTTP/1.1 request on a fresh connection to host:port (TLS without
+-- verification when tls); returns status, headers (lower-case), body.
+function M.request(host, port, tls, method, path, body, headers)
   local sock = assert(socket.tcp())
   sock:settimeout(10)
-  assert(sock:connect("127.0.0.1", self.port))
-  if self.tls then
+  assert(sock:connect(host, port))
+  if tls then
     local ssl = require "ssl"
     sock = assert(ssl.wrap(sock, { mode = "client", protocol = "any", verify = "none" }))
     assert(sock:dohandshake())
   end
-  local lines = { method .. " " .. path .. " HTTP/1.1", "Host: 127.0.0.1:" .. self.port,
+  local lines = { method .. " " .. path .. " HTTP/1.1", "Host: " .. host .. ":" .. port,
                   "Connection: close" }
   for k, v in pairs(headers or {}) do lines[#lines + 1] = k .. ": " .. v end
   if body then
@@ -153,10 +157,19 @@ function Server:request(method, path, body, headers)
   local data
   if hdrs["content-length"] then
     data = assert(sock:receive(tonumber(hdrs["content-length"])))
+  elseif (hdrs["transfer-encoding"] or ""):lower():find("chunked", 1, true) then
+    local chunks = {}
+    while true do
+      local size = tonumber(assert(sock:receive("*l")):match("^%x+"), 16)
+      if size == 0 then break end
+      chunks[#chunks + 1] = assert(sock:receive(size))
+      assert(sock:receive("*l"))
+    end
+    data = table.concat(chunks)
   else
     local chunks = {}
     while true do
-      local s, err, partial = sock:receive(8192)
+      local s, _, partial = sock:receive(8192)
       chunks[#chunks + 1] = s or partial
       if not s then break end
     end
@@ -164,6 +177,10 @@ function Server:request(method, path, body, headers)
   end
   sock:close()
   return status, hdrs, data
+end
+
+function Server:request(method, path, body, headers)
+  return M.request("127.0.0.1", self.port, self.tls, method, path, body, headers)
 end
 
 function Server:control(method, path, body)

@@ -1,40 +1,67 @@
--- The libcurl transport: one homie.core multi per client. The interface
--- (request, open) is what an OpenResty transport would implement too.
-local core = require "homie.core"
-local sched = require "homie.sched"
+-- The libcurl transport (doc/transport.md): one homie.curl multi handle per
+-- client, every transfer of the client on it, so several are in flight at
+-- once; its waiting and `gather` live in curl_sched.
+local curl = require "homie.curl"
+local sse = require "homie.sse"
+local sched = require "homie.transport.curl_sched"
 
 local M = {}
 local Transport = {}
 Transport.__index = Transport
 
+local now = sse.now
+
 function M.new()
-  return setmetatable({ multi = core.multi() }, Transport)
+  return setmetatable({ multi = curl.multi(), name = "curl", version = "libcurl " .. curl.version() },
+    Transport)
 end
 
-local TRANSPORT_KIND = { connect = "connection", connection = "connection", tls = "connection",
+-- homie.curl's error kinds as the interface's failures.
+local KIND = { connect = "connection", connection = "connection", tls = "connection",
   closed = "connection", timeout = "timeout", too_large = "protocol", protocol = "protocol" }
+local FINAL = { tls = true, too_large = true }  -- trying again cannot help
 
 local function failure(r)
   local kind, msg = r:error()
-  local info = r:info()
   return {
-    kind = TRANSPORT_KIND[kind] or "connection",
-    detail = kind,
+    kind = KIND[kind] or "connection",
     message = (kind == "tls" and "TLS: " or "") .. msg,
-    sent = info.request_bytes > 0,      -- false: the server provably never saw it
+    -- libcurl counts the request bytes it wrote: 0 means the server never saw it.
+    sent = r:info().request_bytes > 0,
+    retryable = not FINAL[kind],
   }
 end
 
--- req: method, url, headers (array of "Name: value"), body, timeout,
--- connect_timeout, max_body, ca_file, ca_path, insecure, user_agent.
--- Returns {status, headers, body, new_connections} or nil, failure.
-function Transport:request(req, deadline)
-  local r = self.multi:request(req)
-  local finished = sched.wait(self.multi, function() return r:done() end, deadline)
+-- The interface's request as homie.curl's options.
+local function options(req, stream)
+  local h = { "Expect:" }  -- no 100-continue round trip
+  for name, value in pairs(req.headers) do h[#h + 1] = name .. ": " .. value end
+  local timeout = 0
+  if req.deadline_at and not stream then timeout = math.max(0.001, req.deadline_at - now()) end
+  return {
+    method = req.method, url = req.url, headers = h, body = req.body, stream = stream,
+    max_body = stream and 262144 or req.max_body,  -- streams: buffered before back-pressure
+    timeout = timeout, connect_timeout = req.connect_timeout,
+    accept_encoding = not stream, ca_file = req.ca_file, ca_path = req.ca_path,
+    insecure = req.insecure == true,
+    -- On a reused connection libcurl itself re-sends a request once when
+    -- the server closes early: a call that must not run twice goes fresh.
+    fresh_connect = req.idempotent == false,
+  }
+end
+
+function Transport.now() return now() end
+function Transport:sleep(seconds) sched.sleep(self.multi, seconds) end
+function Transport:gather(fns) return sched.gather(self.multi, fns) end
+function Transport:close() self.multi:close() end
+
+function Transport:request(req)
+  local r = self.multi:request(options(req, false))
+  local finished = sched.wait(self.multi, function() return r:done() end, req.deadline_at)
   if not finished then
     local sent = r:info().request_bytes > 0
     r:close()
-    return nil, { kind = "timeout", detail = "deadline", message = "deadline exceeded", sent = sent }
+    return nil, { kind = "timeout", message = "deadline exceeded", sent = sent, retryable = true }
   end
   if r:error() then
     local f = failure(r)
@@ -50,39 +77,35 @@ end
 local Stream = {}
 Stream.__index = Stream
 
--- Opens a streaming transfer; bytes are read with :read as they arrive.
 function Transport:open(req)
-  req.stream = true
-  req.max_body = req.max_body or 262144  -- buffered before back-pressure
-  req.accept_encoding = false
-  return setmetatable({ r = self.multi:request(req), multi = self.multi }, Stream)
+  return setmetatable({ r = self.multi:request(options(req, true)), multi = self.multi }, Stream)
 end
 
--- Waits for the response head: status, headers, or nil, failure.
-function Stream:head(deadline)
+function Stream:head(deadline_at)
   local r = self.r
-  local ok = sched.wait(self.multi, function() return r:headers_done() or r:done() end, deadline)
-  if not ok then return nil, { kind = "timeout", message = "no response headers in time", sent = true } end
+  local ok = sched.wait(self.multi, function() return r:headers_done() or r:done() end, deadline_at)
+  if not ok then
+    return nil, { kind = "timeout", message = "no response headers in time", sent = true, retryable = true }
+  end
   if r:headers_done() then return r:status(), r:headers() end
   if r:error() then return nil, failure(r) end
-  return nil, { kind = "protocol", message = "connection ended without a response" }
+  return nil, { kind = "protocol", message = "connection ended without a response", sent = true, retryable = true }
 end
 
--- The next bytes: a string; or nil, "idle" when nothing came before the
--- deadline; or nil, "eof" at a clean end; or nil, failure.
-function Stream:read(deadline)
+function Stream:read(deadline_at)
   local r = self.r
-  local ok = sched.wait(self.multi, function() return r:pending() > 0 or r:done() end, deadline)
+  local ok = sched.wait(self.multi, function() return r:pending() > 0 or r:done() end, deadline_at)
   if r:pending() > 0 then return r:take() end
-  if not ok then return nil, "idle" end
+  if not ok then
+    return nil, { kind = "timeout", message = "no bytes in time", sent = true, retryable = true, idle = true }
+  end
   if r:error() then return nil, failure(r) end
-  return nil, "eof"
+  return nil
 end
 
--- The whole body of a non-streaming answer on this transfer (error pages).
-function Stream:rest(deadline)
+function Stream:rest(deadline_at)
   local r = self.r
-  sched.wait(self.multi, function() return r:done() end, deadline)
+  sched.wait(self.multi, function() return r:done() end, deadline_at)
   return r:take()
 end
 

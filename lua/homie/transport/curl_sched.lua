@@ -1,8 +1,9 @@
--- Waiting without blocking: every wait in homie goes through `wait`. Inside
+-- The curl transport's waiting: every wait of a curl client goes through
+-- `wait`. Inside
 -- `gather` it yields to the scheduler, which drives the curl multi handles
 -- of all its tasks at once; outside, it drives its own multi until its
 -- condition holds.
-local core = require "homie.core"
+local now = require("homie.sse").now
 
 local M = {}
 
@@ -33,7 +34,7 @@ local function wait_on(multis, pred, deadline)
   local co = coroutine.running()
   if co and tasks[co] then return coroutine.yield(WAIT, pred, deadline, multis) end
   while not pred() do
-    local now = core.now()
+    local now = now()
     if deadline and now >= deadline then return false end
     step(multis, deadline and math.min(deadline - now, SLICE) or SLICE)
   end
@@ -47,8 +48,8 @@ end
 
 function M.sleep(multi, seconds)
   if seconds <= 0 then return end
-  local deadline = core.now() + seconds
-  M.wait(multi, function() return core.now() >= deadline end, deadline)
+  local deadline = now() + seconds
+  M.wait(multi, function() return now() >= deadline end, deadline)
 end
 
 -- Runs each function of `fns` in its own coroutine; returns an array whose
@@ -78,7 +79,7 @@ function M.gather(multi, fns)
   end
   local function any_ready()
     for _, w in pairs(waiting) do
-      if w.pred() or (w.deadline and core.now() >= w.deadline) then return true end
+      if w.pred() or (w.deadline and now() >= w.deadline) then return true end
     end
     return false
   end
@@ -86,7 +87,7 @@ function M.gather(multi, fns)
     local progressed, nearest = false, nil
     for i, w in pairs(waiting) do
       local ok = w.pred()
-      if ok or (w.deadline and core.now() >= w.deadline) then
+      if ok or (w.deadline and now() >= w.deadline) then
         progressed = true
         run(i, w.co, ok and true or false)
       elseif w.deadline and (not nearest or w.deadline < nearest) then

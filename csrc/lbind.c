@@ -1,0 +1,60 @@
+/* Helpers every binding uses; see lbind.h. Compiled into each module. */
+#include <stdio.h>
+#include <string.h>
+#include "lbind.h"
+
+void homie_newclass(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close) {
+  static const char *const closers[] = {"close", "__gc", "__close"};
+  size_t i;
+  luaL_newmetatable(L, name);
+  homie_setfuncs(L, methods);
+  /* One function object (5.1 makes a new one per push); __close is only
+   * called by 5.4, and harmless as a field elsewhere. */
+  lua_pushcfunction(L, close);
+  for (i = 0; i < sizeof closers / sizeof closers[0]; i++) {
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, closers[i]);
+  }
+  lua_pop(L, 1);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+}
+
+void homie_check_options(lua_State *L, int idx, const char *what, const char *const keys[]) {
+  if (lua_type(L, idx) != LUA_TTABLE)
+    luaL_error(L, "homie: %s options must be a table, got %s", what, luaL_typename(L, idx));
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    const char *k;
+    size_t i;
+    if (lua_type(L, -2) != LUA_TSTRING)
+      luaL_error(L, "homie: %s option names must be strings, got %s", what, luaL_typename(L, -2));
+    k = lua_tostring(L, -2);
+    for (i = 0; keys[i] && strcmp(keys[i], k) != 0; i++) {}
+    if (!keys[i]) luaL_error(L, "homie: unknown %s option '%s'", what, k);
+    lua_pop(L, 1);
+  }
+}
+
+size_t homie_opt_count(lua_State *L, int idx, const char *what, const char *key, size_t def) {
+  size_t n = def;
+  lua_pushstring(L, key);
+  lua_rawget(L, idx);
+  if (!lua_isnil(L, -1)) {
+    lua_Number v = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;
+    /* The comparison fails for NaN; the cast round trip catches fractions. */
+    if (!(v >= 1 && v <= HOMIE_MAX_COUNT) || v != (lua_Number)(size_t)v)
+      luaL_error(L, "homie: %s option '%s' must be a whole number from 1 to 2^32, got %s",
+                 what, key, lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1) : luaL_typename(L, -1));
+    n = (size_t)v;
+  }
+  lua_pop(L, 1);
+  return n;
+}
+
+void homie_pushsize(lua_State *L, size_t n) {
+  char s[32];
+  snprintf(s, sizeof s, "%.0f", (double)n);
+  lua_pushstring(L, s);
+}

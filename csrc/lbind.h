@@ -1,0 +1,32 @@
+/* What the Lua bindings share: how a class is registered, how options are
+ * checked, and each binding's entry point used by its module's luaopen. */
+#ifndef HOMIE_LBIND_H
+#define HOMIE_LBIND_H
+
+#include <stddef.h>
+#include "compat.h"
+
+/* Registers the named metatable `name` with `methods`, __index pointing at
+ * itself, and `close` as close, __gc and __close (one idempotent function,
+ * so every way an object can end runs the same code). */
+void homie_newclass(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close);
+
+/* Raises unless the value at `idx` is a table whose keys are all strings
+ * listed in `keys` (NULL-terminated). `what` names the call in the error:
+ * "homie: unknown <what> option 'x'". */
+void homie_check_options(lua_State *L, int idx, const char *what, const char *const keys[]);
+
+/* Option `key` of the table at `idx` (raw access): `def` when absent, else
+ * a whole number from 1 to HOMIE_MAX_COUNT, or raises naming the key. */
+#define HOMIE_MAX_COUNT 4294967296.0 /* 4 GiB: a sane ceiling for byte limits */
+size_t homie_opt_count(lua_State *L, int idx, const char *what, const char *key, size_t def);
+
+/* Pushes n (at most HOMIE_MAX_COUNT) as a decimal string: lua_pushfstring
+ * has no portable size_t format before 5.3. */
+void homie_pushsize(lua_State *L, size_t n);
+
+/* With the module table on top, each adds its constructor to it. */
+void homie_sse_open(lua_State *L);   /* lsse.c: parser */
+void homie_curl_open(lua_State *L);  /* lrequest.c: multi */
+
+#endif

@@ -1,0 +1,55 @@
+-- The storefront's server side: three content handlers for nginx.conf.
+-- The API key and the shop's secret stay here; the page gets a chat id and
+-- a token that lets it follow that chat only.
+local cjson = require "cjson.safe"
+local homie = require "homie"
+local relay = require "homie.ngx"
+
+local M = {}
+
+local CHATBOT = "5e9c1a2b-3d4e-4f60-b2f2-9f4b1c2d3e4f"
+
+-- One client per request: cheap, since idle connections live in nginx's
+-- per-worker pool (homie.new picks cosockets here by itself).
+local function client()
+  return homie.new{ api_key = os.getenv("HOMIE_API_KEY"), base_url = os.getenv("HOMIE_BASE_URL") }
+end
+
+local function reply(status, value)
+  ngx.status = status
+  ngx.header["Content-Type"] = "application/json"
+  ngx.header["Cache-Control"] = "no-store"
+  ngx.print(cjson.encode(value))
+end
+
+-- POST /shop/chat -> {chatId, token}: a new conversation for this shopper.
+function M.new_chat()
+  local chat, err = client():create_chat{ chatbotId = CHATBOT }
+  if not chat then return reply(502, { error = err.kind }) end
+  reply(200, { chatId = chat.id, token = relay.chat_token(chat.id, os.getenv("SHOP_SECRET"), 3600) })
+end
+
+-- POST /shop/ask {chatId, token, text, url} -> the reply. The page shows the
+-- reply as it streams over the relay; this answer ends the request.
+function M.ask()
+  ngx.req.read_body()
+  local body = cjson.decode(ngx.req.get_body_data() or "")
+  if type(body) ~= "table" or type(body.text) ~= "string" or body.text == "" then
+    return reply(400, { error = "send {chatId, token, text, url}" })
+  end
+  if not relay.check_token(body.chatId, os.getenv("SHOP_SECRET"), body.token) then
+    return reply(403, { error = "forbidden" })
+  end
+  local answer, err = client():send_message(body.chatId, body.text:sub(1, 2000),
+    { currentUrl = type(body.url) == "string" and body.url or "https://store.example/" })
+  if not answer then return reply(502, { error = err.kind }) end
+  reply(200, { id = answer.id, content = answer.content })
+end
+
+-- GET /shop/chats/<id>/events?token=... : the page's EventSource.
+function M.events(chat_id)
+  relay.relay_events(client(), chat_id, { secret = os.getenv("SHOP_SECRET"), token = ngx.var.arg_token,
+                                          max_seconds = 300 })
+end
+
+return M

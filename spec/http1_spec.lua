@@ -1,0 +1,181 @@
+-- homie.transport.http1: the HTTP/1.1 text the ngx transport speaks, fed
+-- bytes in every split a socket could deliver them.
+local http1 = require "homie.transport.http1"
+
+-- A fill() over `pieces`; then `tail` ("closed" by default) forever.
+local function source(pieces, tail)
+  local i = 0
+  return function()
+    i = i + 1
+    if pieces[i] then return pieces[i] end
+    return nil, tail or "closed"
+  end
+end
+
+-- Every way of cutting s into two or three pieces, plus byte by byte.
+local function splits(s)
+  local out = { { s } }
+  for a = 1, #s - 1 do
+    out[#out + 1] = { s:sub(1, a), s:sub(a + 1) }
+  end
+  local bytes = {}
+  for i = 1, #s do bytes[i] = s:sub(i, i) end
+  out[#out + 1] = bytes
+  return out
+end
+
+-- Reads a whole response from pieces: head, body string, body object.
+local function read_all(pieces, method)
+  local r = http1.reader(source(pieces))
+  local head, err, kind = http1.read_head(r)
+  if not head then return nil, err, kind end
+  local framing, length = http1.framing(method or "GET", head)
+  if not framing then return nil, length, "protocol" end
+  local body = http1.body(r, framing, length)
+  local parts = {}
+  while true do
+    local data
+    data, err, kind = body:next(7)
+    if not data then
+      if err then return nil, err, kind end
+      break
+    end
+    assert(#data > 0 and #data <= 7)
+    parts[#parts + 1] = data
+  end
+  return head, table.concat(parts), body, framing
+end
+
+describe("http1.parse_url", function()
+  it("splits scheme, host, port and target", function()
+    local u = assert(http1.parse_url("https://api.example.com/v1/chats?x=1#frag"))
+    assert.same({ scheme = "https", host = "api.example.com", port = 443, target = "/v1/chats?x=1",
+                  authority = "api.example.com" }, u)
+    u = assert(http1.parse_url("http://127.0.0.1:8787"))
+    assert.same({ "127.0.0.1", 8787, "/", "127.0.0.1:8787" }, { u.host, u.port, u.target, u.authority })
+    u = assert(http1.parse_url("HTTP://[::1]:99?q"))
+    assert.same({ "http", "::1", 99, "/?q" }, { u.scheme, u.host, u.port, u.target })
+  end)
+
+  it("refuses what it cannot send, saying why", function()
+    for url, why in pairs({ ["ftp://x/"] = "http:// or https://", ["http://"] = "no host",
+        ["http://u:p@h/"] = "credentials", ["http://h:70000/"] = "port", ["http://h/a b"] = "spaces" }) do
+      local u, err = http1.parse_url(url)
+      assert.is_nil(u)
+      assert.truthy(err:find(why, 1, true), err)
+    end
+  end)
+end)
+
+describe("http1.request_text", function()
+  it("writes host, sorted headers and content-length", function()
+    local u = assert(http1.parse_url("http://h:81/p?q=1"))
+    assert.equal("POST /p?q=1 HTTP/1.1\r\nhost: h:81\r\na: 1\r\nb: 2\r\ncontent-length: 2\r\n\r\n{}",
+      http1.request_text("POST", u, { b = "2", a = "1", ["content-length"] = "9" }, "{}"))
+    assert.equal("GET /p?q=1 HTTP/1.1\r\nhost: h:81\r\n\r\n", http1.request_text("GET", u, {}))
+    assert.equal("POST /p?q=1 HTTP/1.1\r\nhost: h:81\r\ncontent-length: 0\r\n\r\n", http1.request_text("POST", u, {}))
+  end)
+end)
+
+describe("http1 responses", function()
+  it("reads a Content-Length body in any split, headers lower-cased and joined", function()
+    local text = "HTTP/1.1 201 Created\r\nX-A: 1\r\nContent-Length: 11\r\nx-a:  2 \r\n\r\nhello world"
+    for _, pieces in ipairs(splits(text)) do
+      local head, body, b, framing = read_all(pieces)
+      assert.equal(201, head.status)
+      assert.equal("1, 2", head.headers["x-a"])
+      assert.equal("hello world", body)
+      assert.equal("length", framing)
+      assert.is_true(b:done())
+      assert.is_true(http1.keepalive(head, framing))
+    end
+  end)
+
+  it("decodes chunked bodies with extensions and reads the trailers", function()
+    local text = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+      .. "5;name=value\r\nhello\r\n1 ; a=\"b;c\"\r\n \r\n0A\r\n0123456789\r\n0;last\r\nX-Trailer: yes\r\n\r\n"
+    for _, pieces in ipairs(splits(text)) do
+      local head, body, b, framing = read_all(pieces)
+      assert.equal("chunked", framing)
+      assert.equal("hello 0123456789", body)
+      assert.same({ ["x-trailer"] = "yes" }, b.trailers)
+      assert.is_true(http1.keepalive(head, framing))
+    end
+  end)
+
+  it("reads to close when the body has no length, and then forbids keep-alive", function()
+    local head, body, _, framing = read_all({ "HTTP/1.1 200 OK\r\n\r\nall ", "of it" })
+    assert.equal("close", framing)
+    assert.equal("all of it", body)
+    assert.is_false(http1.keepalive(head, framing))
+  end)
+
+  it("skips 1xx answers and knows bodiless answers", function()
+    local head, body = read_all({ "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n" })
+    assert.equal(204, head.status)
+    assert.equal("", body)
+    head, body = read_all({ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n" }, "HEAD")
+    assert.equal(200, head.status)
+    assert.equal("", body)
+  end)
+
+  it("honours Connection: close and HTTP/1.0", function()
+    local head = read_all({ "HTTP/1.1 200 OK\r\nConnection: Close\r\nContent-Length: 0\r\n\r\n" })
+    assert.is_false(http1.keepalive(head, "length"))
+    head = read_all({ "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n" })
+    assert.is_false(http1.keepalive(head, "length"))
+    head = read_all({ "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n" })
+    assert.is_true(http1.keepalive(head, "length"))
+  end)
+
+  it("names malformed input as a protocol failure", function()
+    local cases = {
+      { "SSH-2.0-x\r\n\r\n", "malformed status line" },
+      { "HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", "malformed header line" },
+      { "HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\nhello", "malformed content-length" },
+      { "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "malformed chunk size" },
+      { "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n", "longer than its size" },
+      { "HTTP/1.1 200 OK\r\nX: " .. ("a"):rep(20000) .. "\r\n\r\n", "line too long" },
+    }
+    for _, c in ipairs(cases) do
+      local head, err, kind = read_all({ c[1] })
+      assert.is_true(head == nil, c[2])
+      assert.equal("protocol", kind)
+      assert.truthy(err:find(c[2], 1, true), err)
+    end
+  end)
+
+  it("reports a body cut short as the connection's failure", function()
+    local head, err, kind = read_all({ "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc" })
+    assert.is_nil(head)
+    assert.is_nil(kind)
+    assert.truthy(err:find("before the end of the body", 1, true))
+    head, err = read_all({ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab" })
+    assert.is_nil(head)
+    assert.truthy(err:find("before the end of the body", 1, true))
+  end)
+
+  it("resumes after a timeout in the middle of a line without losing bytes", function()
+    local pieces = { "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "1", false, "0\r\n0123", false,
+                     "456789abcdef\r\n0\r\n\r\n" }
+    local i = 0
+    local r = http1.reader(function()
+      i = i + 1
+      if pieces[i] == false then return nil, "timeout" end
+      if pieces[i] then return pieces[i] end
+      return nil, "closed"
+    end)
+    local head = assert(http1.read_head(r))
+    local body = http1.body(r, http1.framing("GET", head))
+    local got, timeouts = {}, 0
+    for _ = 1, 20 do
+      local data, err = body:next(100)
+      if data then got[#got + 1] = data
+      elseif err == "timeout" then timeouts = timeouts + 1
+      else assert.is_nil(err); break end
+    end
+    assert.equal(2, timeouts)
+    assert.equal("0123456789abcdef", table.concat(got))
+    assert.is_true(body:done())
+  end)
+end)
