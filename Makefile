@@ -123,3 +123,8 @@ clean: clean-core
 -include mk/sse.mk
 -include mk/ngx.mk
 -include mk/docs.mk
+
+# Mutation testing (scripts/mutate.lua, scripts/mutants.lua): every mutant
+# must be killed by the specs it names. MUTATE_SAMPLE=N runs a daily window.
+mutate: build
+	$(LUA) scripts/mutate.lua
