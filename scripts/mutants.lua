@@ -51,7 +51,7 @@ mutant{ id = "retry-no-doubling", file = "lua/homie/retry.lua",
   from = [[M.BASE * 2 ^ (attempt - 1)]], to = [[M.BASE * 1 ^ (attempt - 1)]],
   why = "retry waits double", specs = { "spec/retry_spec.lua" } }
 mutant{ id = "retry-no-cap", file = "lua/homie/retry.lua",
-  from = [[local w = math.min(M.BASE * 2 ^ (attempt - 1), M.CAP)]], to = [[local w = M.BASE * 2 ^ (attempt - 1)]],
+  from = [[M.jitter(math.min(M.BASE * 2 ^ (attempt - 1), M.CAP), random)]], to = [[M.jitter(M.BASE * 2 ^ (attempt - 1), random)]],
   why = "retry waits stop growing at 8 s", specs = { "spec/retry_spec.lua" } }
 mutant{ id = "retry-jitter-longer", file = "lua/homie/retry.lua",
   from = [[return w * (1 - 0.25 * (random or math.random)())]], to = [[return w * (1 + 0.25 * (random or math.random)())]],
@@ -160,13 +160,14 @@ mutant{ id = "lsse-feed-hides-error", file = "csrc/lsse.c",
   lua_pushnil(L);]],
   why = "feed reports an oversize event", specs = { "spec/sse_spec.lua" } }
 mutant{ id = "lsse-closed-usable", file = "csrc/lsse.c",
-  from = [[  if (!u->open) luaL_error(L, "sse parser: attempt to use a closed parser");]], to = "",
+  from = [[  if (!u->open) luaL_error(L, "homie: attempt to use a closed sse parser");]], to = "",
   why = "a closed parser raises", specs = { "spec/sse_spec.lua" } }
 mutant{ id = "lsse-unknown-option", file = "csrc/lsse.c",
-  from = [[      luaL_error(L, "sse_parser: unknown option '%s'", k);]], to = [[      (void)k;]],
+  from = [[  homie_check_options(L, 1, "sse.parser", OPTIONS);
+]], to = "",
   why = "an unknown parser option raises", specs = { "spec/sse_spec.lua" } }
 mutant{ id = "lsse-reentry", file = "csrc/lsse.c",
-  from = [[  if (u->busy) luaL_error(L, "sse parser: cannot be used from inside its own each() callback");]], to = "",
+  from = [[  if (u->busy) luaL_error(L, "homie: an sse parser cannot be used from inside its own each() callback");]], to = "",
   why = "the parser refuses re-entry from its callback", specs = { "spec/sse_spec.lua" } }
 mutant{ id = "lsse-retry-unset", file = "csrc/lsse.c",
   from = [[if (r < 0) lua_pushnil(L); else homie_pushint53(L, r);]], to = [[homie_pushint53(L, r < 0 ? 0 : r);]],
@@ -175,34 +176,34 @@ mutant{ id = "lsse-rest-lost", file = "csrc/lsse.c",
   from = [[else stash_keep(u, rest, rn, NULL, 0);]], to = [[else stash_drop(u);]],
   why = "a raising callback loses no event", specs = { "spec/sse_spec.lua" } }
 
--- The Lua layer above the transport. These follow the code before the
--- transport seam; re-express them when it lands (a stale entry says so).
+-- The Lua layer above the transport (after the transport seam).
 -- lua/homie/client.lua
 mutant{ id = "client-timeout-x10", file = "lua/homie/client.lua",
   from = [[local timeout = o.timeout or self.timeout]], to = [[local timeout = (o.timeout or self.timeout) * 10]],
   why = "timeout bounds one attempt", specs = { "spec/contract_spec.lua" } }
 mutant{ id = "client-deadline-x10", file = "lua/homie/client.lua",
-  from = [[local deadline = span and (core.now() + span) or nil]], to = [[local deadline = span and (core.now() + span * 10) or nil]],
+  from = [[local deadline_at = span and (t:now() + span) or nil]], to = [[local deadline_at = span and (t:now() + span * 10) or nil]],
   why = "deadline bounds a call with its retries", specs = { "spec/contract_spec.lua" } }
 mutant{ id = "client-key-crlf", file = "lua/homie/client.lua",
   from = [[  util.check_header_value("api_key", key, 2)
 ]], to = "",
   why = "CR/LF in api_key raises", specs = { "spec/contract_spec.lua" } }
 mutant{ id = "client-bearer-ignored", file = "lua/homie/client.lua",
-  from = [[local auth_header = auth == "bearer" and]], to = [[local auth_header = false and]],
+  from = [==[  if auth == "bearer" then
+    base_headers["Authorization"]==], to = [==[  if false then
+    base_headers["Authorization"]==],
   why = "auth = \"bearer\" sends Authorization: Bearer", specs = { "spec/wire_spec.lua" } }
 mutant{ id = "client-log-unredacted", file = "lua/homie/client.lua",
   from = [[self.logger(errors.redact(fmt:format(...), self._secret()))]], to = [[self.logger(fmt:format(...))]],
   why = "log lines never show the key", specs = { "spec/contract_spec.lua" } }
 mutant{ id = "client-insecure-ignored", file = "lua/homie/client.lua",
-  from = [[insecure = opts.insecure == true,]], to = [[insecure = false,]],
+  from = [[insecure = optional("insecure", opts.insecure, "boolean") or false,]], to = [[insecure = false,]],
   why = "insecure = true turns verification off", specs = { "spec/reliability_spec.lua" } }
 mutant{ id = "client-max-body-ignored", file = "lua/homie/client.lua",
   from = [[max_body = positive("max_body", opts.max_body, 8 * 1024 * 1024),]], to = [[max_body = 8 * 1024 * 1024,]],
   why = "max_body bounds an answer", specs = { "spec/reliability_spec.lua" } }
-mutant{ id = "client-send-reused-connection", file = "lua/homie/client.lua",
-  from = [[self:request_options(method, url, headers, body, t, not o.idempotent), deadline)]],
-  to = [[self:request_options(method, url, headers, body, t, false), deadline)]],
+mutant{ id = "curl-send-reused-connection", file = "lua/homie/transport/curl.lua",
+  from = [[fresh_connect = req.idempotent == false,]], to = [[fresh_connect = false,]],
   why = "a send or chat creation takes a fresh connection, so libcurl never re-sends it",
   specs = { "spec/reliability_spec.lua", "spec/contract_spec.lua" } }
 mutant{ id = "client-no-attempts", file = "lua/homie/client.lua",
@@ -210,29 +211,31 @@ mutant{ id = "client-no-attempts", file = "lua/homie/client.lua",
 ]], to = "",
   why = "err.attempts counts the attempts", specs = { "spec/reliability_spec.lua" } }
 mutant{ id = "client-ua-suffix", file = "lua/homie/client.lua",
-  from = [[ua = ua .. " " .. util.check_header_value("user_agent", opts.user_agent, 2)]],
-  to = [[util.check_header_value("user_agent", opts.user_agent, 2)]],
+  from = [[if opts.user_agent ~= nil then ua = ua .. " " .. opts.user_agent end]], to = [[local _ = ua]],
   why = "user_agent is appended to the User-Agent", specs = { "spec/wire_spec.lua" } }
 mutant{ id = "client-extra-retry", file = "lua/homie/client.lua",
   from = [[local give_up = not wait or attempt > max_retries]], to = [[local give_up = not wait or attempt > max_retries + 1]],
   why = "max_retries bounds the retries", specs = { "spec/reliability_spec.lua" } }
 -- lua/homie/chat.lua
-mutant{ id = "chat-create-idempotent", file = "lua/homie/chat.lua",
+mutant{ id = "retry-tls-retried", file = "lua/homie/retry.lua",
+  from = [[if fail.retryable == false then return nil end]], to = [[local _ = fail]],
+  why = "a bad certificate is not retried", specs = { "spec/retry_spec.lua" } }
+mutant{ id = "client-create-idempotent", file = "lua/homie/client.lua",
   from = [[body = { chatbotId = opts.chatbotId, userId = opts.userId }, idempotent = false }))]],
   to = [[body = { chatbotId = opts.chatbotId, userId = opts.userId }, idempotent = true }))]],
   why = "create_chat follows the send rule", specs = { "spec/contract_spec.lua" } }
 mutant{ id = "chat-uri-url", file = "lua/homie/chat.lua",
   from = [[if type(p) == "table" and p.url == nil and p.uri ~= nil then p.url = p.uri end]], to = [[local _ = p]],
   why = "a product with only uri also gets url", specs = { "spec/contract_spec.lua" } }
-mutant{ id = "chat-messages-silent", file = "lua/homie/chat.lua",
+mutant{ id = "client-messages-silent", file = "lua/homie/client.lua",
   from = [[        over = true
         return false, err]], to = [[        over = true
         return nil]],
   why = "messages() yields false, err on failure", specs = { "spec/contract_spec.lua" } }
-mutant{ id = "chat-store-dropped", file = "lua/homie/chat.lua",
+mutant{ id = "client-store-dropped", file = "lua/homie/client.lua",
   from = [[query = util.query({ { "store", opts.store } }),]], to = [[query = "",]],
   why = "store goes in the query", specs = { "spec/wire_spec.lua" } }
-mutant{ id = "chat-pages-stuck", file = "lua/homie/chat.lua",
+mutant{ id = "client-pages-stuck", file = "lua/homie/client.lua",
   from = [[page = (p.nextPage and p.nextPage > page) and p.nextPage or page + 1]], to = [[page = page]],
   why = "messages() walks every page", specs = { "spec/client_spec.lua" } }
 -- lua/homie/stream.lua
@@ -247,13 +250,13 @@ mutant{ id = "stream-failures-kept", file = "lua/homie/stream.lua",
       return ev]], to = [[      return ev]],
   why = "a delivered event resets the failure count", specs = { "spec/reconnect_spec.lua" } }
 mutant{ id = "stream-retry-after-ignored", file = "lua/homie/stream.lua",
-  from = [[return nil, retry.server_wait(h) or self:backoff(), err]], to = [[return nil, self:backoff(), err]],
+  from = [[return "retry", retry.server_wait(h) or self:backoff(), err]], to = [[return "retry", self:backoff(), err]],
   why = "a stream honours Retry-After on 429/5xx", specs = { "spec/reconnect_spec.lua" } }
 mutant{ id = "stream-retries-401", file = "lua/homie/stream.lua",
-  from = [[if status == 429 or status == 408 or status >= 500 then]], to = [[if true then]],
+  from = [[if retry.status_retryable(status) then]], to = [[if true then]],
   why = "401/403/404 are not retried", specs = { "spec/reconnect_spec.lua", "spec/contract_spec.lua" } }
 mutant{ id = "stream-retries-204", file = "lua/homie/stream.lua",
-  from = [[if status == 204 then return false, nil end]], to = [[if status == 204 then return nil, self:backoff() end]],
+  from = [[if status == 204 then return "end" end]], to = [[if status == 204 then return "retry", self:backoff() end]],
   why = "a 204 ends the stream (the issue's hang)", specs = { "spec/reconnect_spec.lua", "spec/contract_spec.lua" } }
 mutant{ id = "stream-fallback-forgotten", file = "lua/homie/stream.lua",
   from = [[if self.trying_intro then client._events_intro = true end]], to = [[local _ = client]],
@@ -262,19 +265,19 @@ mutant{ id = "stream-close-noop", file = "lua/homie/stream.lua",
   from = [[Stream.__close = Stream.close]], to = [[Stream.__close = function() end]],
   why = "<close> closes a stream", specs = { "spec/contract_spec.lua" } }
 mutant{ id = "stream-max-event-ignored", file = "lua/homie/stream.lua",
-  from = [[core.sse_parser({ max_event_bytes = self.max_event_bytes })]], to = [[core.sse_parser()]],
+  from = [[sse.parser({ max_event_bytes = self.max_event_bytes })]], to = [[sse.parser()]],
   why = "max_event_bytes bounds a stream's event (the issue's hang)", specs = { "spec/stream_spec.lua" } }
 mutant{ id = "stream-no-last-event-id", file = "lua/homie/stream.lua",
-  from = [[if self.last_id and self.last_id ~= "" then extra]], to = [[if false then extra]],
+  from = [==[if self.last_id and self.last_id ~= "" then more["Last-Event-ID"] = self.last_id end]==], to = [[local _ = more]],
   why = "a reconnect sends Last-Event-ID", specs = { "spec/reconnect_spec.lua" } }
 mutant{ id = "stream-idle-x10", file = "lua/homie/stream.lua",
-  from = [[local limit = core.now() + self.idle_timeout]], to = [[local limit = core.now() + self.idle_timeout * 10]],
+  from = [[local idle_at = t:now() + self.idle_timeout]], to = [[local idle_at = t:now() + self.idle_timeout * 10]],
   why = "idle_timeout bounds silence", specs = { "spec/reconnect_spec.lua" } }
 mutant{ id = "stream-connect-x10", file = "lua/homie/stream.lua",
-  from = [[conn:head(core.now() + self.connect_timeout)]], to = [[conn:head(core.now() + self.connect_timeout * 10)]],
+  from = [[status, h = conn:head(t:now() + self.connect_timeout)]], to = [[status, h = conn:head(t:now() + self.connect_timeout * 10)]],
   why = "connect_timeout bounds a stream's head", specs = { "spec/reconnect_spec.lua" } }
 mutant{ id = "stream-tls-retried", file = "lua/homie/stream.lua",
-  from = [[if h.detail == "tls" then]], to = [[if false then]],
+  from = [[if h.retryable == false then return "fatal", err end]], to = [[local _ = h]],
   why = "a bad certificate ends a stream at once", specs = { "spec/reliability_spec.lua" } }
 mutant{ id = "stream-any-content-type", file = "lua/homie/stream.lua",
   from = [[if not ctype:find("text/event-stream", 1, true) then]], to = [[if false then]],
@@ -293,7 +296,32 @@ mutant{ id = "ask-no-events", file = "lua/homie/ask.lua",
   why = "ask calls on_event per event", specs = { "spec/stream_spec.lua" } }
 -- lua/homie/transport/curl.lua
 mutant{ id = "curl-always-sent", file = "lua/homie/transport/curl.lua",
-  from = [[sent = info.request_bytes > 0,]], to = [[sent = true,]],
+  from = [[    sent = r:info().request_bytes > 0,
+    retryable]], to = [[    sent = true,
+    retryable]],
   why = "a refused send is retried (it provably never arrived)", specs = { "spec/client_spec.lua" } }
+
+-- The API as issue 12 part 5 fixed it (the transport seam).
+mutant{ id = "stream-timeout-absolute", file = "lua/homie/stream.lua",
+  from = [[  return self.transport:now() + timeout
+end]], to = [[  return timeout
+end]],
+  why = "next_event(timeout) takes seconds", specs = { "spec/api_contract_spec.lua" } }
+mutant{ id = "stream-error-no-attempts", file = "lua/homie/stream.lua",
+  from = [[  fields.attempts = fields.attempts or self.failures + 1
+]], to = "",
+  why = "stream errors carry attempts", specs = { "spec/api_contract_spec.lua" } }
+mutant{ id = "stream-oversize-continues", file = "lua/homie/stream.lua",
+  from = [[local list, n = evs or others or {}, evs and #evs or before]],
+  to = [[local list = evs or others or {}
+  local n = #list]],
+  why = "an oversize event ends the stream at its place", specs = { "spec/api_contract_spec.lua" } }
+mutant{ id = "client-insecure-untyped", file = "lua/homie/client.lua",
+  from = [[insecure = optional("insecure", opts.insecure, "boolean") or false,]], to = [[insecure = opts.insecure == true,]],
+  why = "insecure = \"yes\" raises like every mistyped option", specs = { "spec/api_contract_spec.lua" } }
+mutant{ id = "ask-final-wait-untyped", file = "lua/homie/ask.lua",
+  from = [[  if opts.final_wait ~= nil then util.check_type("final_wait", opts.final_wait, "number", 3) end
+]], to = "",
+  why = "ask's final_wait is type-checked", specs = { "spec/api_contract_spec.lua" } }
 
 return M

@@ -20,7 +20,8 @@
 --
 -- Environment: MUTATE_SAMPLE=N runs N mutants, a window that rotates daily
 -- over the list (MUTATE_DAY=k picks the window by hand); MUTATE_ONLY=id,id
--- runs those; MUTATE_TIMEOUT seconds per check (default 180); MUTATE_KEEP=1
+-- runs those; MUTATE_CHECK=1 only reports stale entries (no run);
+-- MUTATE_TIMEOUT seconds per check (default 180); MUTATE_KEEP=1
 -- keeps the temporary copy and its logs. Exit status 0 only when nothing
 -- survived, hung without leave, went stale or failed to build.
 local LUA = os.getenv("LUA") or "lua5.4"
@@ -64,6 +65,22 @@ end
 
 local root = capture("cd " .. sh_quote(arg[0]:match("^(.*)/[^/]*$") or ".") .. "/.. && pwd")
 local mutants = dofile(root .. "/scripts/mutants.lua")
+
+-- MUTATE_CHECK=1: only check that every snippet is still in its file once.
+if os.getenv("MUTATE_CHECK") == "1" then
+  local stale = 0
+  for _, m in ipairs(mutants) do
+    local f = io.open(root .. "/" .. m.file, "rb")
+    local n = f and count(f:read("a"), m.from) or 0
+    if f then f:close() end
+    if n ~= 1 and not m.equivalent then
+      stale = stale + 1
+      print(("stale: %s (%s): snippet found %d times"):format(m.id, m.file, n))
+    end
+  end
+  print(("mutate: %d mutants, %d stale"):format(#mutants, stale))
+  os.exit(stale == 0 and 0 or 1)
+end
 
 -- Which mutants run.
 local chosen = {}
