@@ -121,6 +121,48 @@ describe("contract", function()
     end)
   end)
 
+  describe("README helpers and stream positions", function()
+    it("a stream without last_event_id sees only later events; last_event_id = \"0\" replays all", function()
+      local chat = assert(client:create_chat{ chatbotId = BOT })
+      local reply = assert(chat:send(HOODIE, { currentUrl = PAGE }))
+      local fresh = chat:events()
+      local ev, why = limit.within(5, function() return fresh:next_event(0.5) end, "next_event(0.5)")
+      fresh:close()
+      assert.is_nil(ev)
+      assert.are.equal("timeout", why)
+      local replay = chat:events{ last_event_id = "0" }
+      local evs = limit.within(5, function()
+        local out = {}
+        repeat
+          local e = assert(replay())
+          out[#out + 1] = e
+        until e.type == "message" and type(e.data) == "table" and e.data.type == "answer"
+        return out
+      end, "replaying a chat's events")
+      replay:close()
+      assert.are.equal("1", evs[1].id)
+      assert.are.same(reply, evs[#evs].data)
+    end)
+
+    it("stream:open() returns nil on a 204", function()
+      local chat = assert(client:create_chat{ chatbotId = BOT })
+      server:fault{ method = "GET", path = "/events$", fault = { status = 204 } }
+      local s = chat:events()
+      assert.is_nil(limit.within(5, function() return s:open() end, "opening a stream answered 204"))
+    end)
+
+    it("chat:client() is the chat's client; client:close() is idempotent and later calls raise", function()
+      local chat = assert(client:create_chat{ chatbotId = BOT })
+      assert.are.equal(client, chat:client())
+      client:close()
+      client:close()
+      assert.has_error(function() chat:list_messages() end)
+      local ok, err = pcall(chat.list_messages, chat)
+      assert.is_false(ok)
+      assert.matches("homie: attempt to use a closed client", tostring(err))
+    end)
+  end)
+
   describe("create_chat", function()
     it("follows the send rule: never retried once the server may have acted", function()
       for _, fault in ipairs({ { status = 500 }, { status = 502 }, { reset = "mid_body" } }) do
