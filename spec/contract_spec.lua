@@ -32,6 +32,10 @@ describe("contract", function()
   local server, client
 
   local function count(route) return server:stats().requests[route] or 0 end
+  -- The server's own gauge of open streams reaches n (bounded wait).
+  local function streams_open_becomes(n, why)
+    assert.is_true(eventually(function() return server:stats().streams_open == n end), why)
+  end
 
   setup(function() server = mock.start{} end)
   teardown(function() server:stop() end)
@@ -86,17 +90,15 @@ describe("contract", function()
       collectgarbage("stop")
       local s = chat:events()
       assert.is_true(limit.within(5, function() return s:open() end, "opening a stream"))
-      assert.is_true(eventually(function() return server:stats().streams_open == 1 end))
+      streams_open_becomes(1)
       s:close()
-      assert.is_true(eventually(function() return server:stats().streams_open == 0 end),
-        "the server still sees the stream after :close()")
+      streams_open_becomes(0, "the server still sees the stream after :close()")
       do
         local s2 <close> = chat:events()
         assert.is_true(limit.within(5, function() return s2:open() end, "opening a stream"))
-        assert.is_true(eventually(function() return server:stats().streams_open == 1 end))
+        streams_open_becomes(1)
       end
-      assert.is_true(eventually(function() return server:stats().streams_open == 0 end),
-        "the server still sees the stream after leaving its <close> scope")
+      streams_open_becomes(0, "the server still sees the stream after leaving its <close> scope")
     end)
 
     it("ask closes its stream when on_event raises, with the garbage collector stopped", function()
@@ -107,8 +109,7 @@ describe("contract", function()
       end, "ask")
       assert.is_false(ok)
       assert.matches("stop here", tostring(err))
-      assert.is_true(eventually(function() return server:stats().streams_open == 0 end),
-        "ask left its stream open")
+      streams_open_becomes(0, "ask left its stream open")
     end)
 
     it("ask closes its stream when it returns, with the garbage collector stopped", function()
@@ -116,8 +117,7 @@ describe("contract", function()
       collectgarbage("stop")
       local reply = assert(limit.within(10, function() return chat:ask(HOODIE, { currentUrl = PAGE }) end, "ask"))
       assert.are.equal("answer", reply.type)
-      assert.is_true(eventually(function() return server:stats().streams_open == 0 end),
-        "ask left its stream open")
+      streams_open_becomes(0, "ask left its stream open")
     end)
   end)
 

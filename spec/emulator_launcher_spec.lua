@@ -6,20 +6,7 @@ local mock = require "spec.support.mock"
 
 local BOT = require("spec.support.fixtures").BOT
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  p:close()
-  return (out:gsub("%s+$", ""))
-end
-
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local sh, read_file = mock.sh, mock.read_file
 
 local function wait_gone(pid, seconds)
   local deadline = socket.gettime() + seconds

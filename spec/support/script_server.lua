@@ -86,12 +86,7 @@ while socket.gettime() < stop_at do
 end
 ]==]
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  p:close()
-  return (out:gsub("%s+$", ""))
-end
+local sh = require("spec.support.mock").sh
 
 local Server = {}
 Server.__index = Server
