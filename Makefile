@@ -126,5 +126,6 @@ clean: clean-core
 
 # Mutation testing (scripts/mutate.lua, scripts/mutants.lua): every mutant
 # must be killed by the specs it names. MUTATE_SAMPLE=N runs a daily window.
+MUTATE_SAMPLE ?=
 mutate: build
-	$(LUA) scripts/mutate.lua
+	MUTATE_SAMPLE=$(MUTATE_SAMPLE) $(LUA) scripts/mutate.lua
