@@ -57,7 +57,7 @@ describe("stream reconnection timing", function()
     assert_near(0.2, gap(conns, 5), "after an event was delivered (count reset)")
     -- Every reconnect resumes from the last id seen.
     assert.is_nil(conns[1].head:lower():find("last-event-id", 1, true))
-    for i, want in ipairs({ [2] = "1", [3] = "1", [4] = "1", [5] = "2" }) do
+    for i, want in pairs({ [2] = "1", [3] = "1", [4] = "1", [5] = "2" }) do
       assert.matches("\nlast%-event%-id: " .. want .. "\n", conns[i].head:lower() .. "\n", nil, false)
     end
   end)
