@@ -39,6 +39,19 @@ describe("api contract", function()
     assert.are.equal(3, err.attempts)
   end)
 
+  it("a stream that gives up on a wrong content type counts its attempts too", function()
+    srv = script_server.start{
+      { status = 503, headers = { ["Retry-After"] = "0" } },
+      { status = 200, body = { "{}" } },
+    }
+    local stream = client():events(CHAT)
+    local ev, err = limit.within(10, function() return stream() end, "a stream answered JSON")
+    assert.is_false(ev)
+    assert.are.equal("protocol", err.kind)
+    assert.are.equal(2, err.attempts)
+    assert.are.equal(2, #srv:connections())
+  end)
+
   it("an oversize event ends the stream at its place: the events before, the error, nothing after", function()
     srv = script_server.start{ { status = 200, sse = true, hold = 10, body = {
       "id: 1\ndata: before\n\nid: 2\ndata: " .. ("x"):rep(300) .. "\n\nid: 3\ndata: after\n\n" } } }
