@@ -133,7 +133,7 @@ local function run()
   server:reset()
 
   client:close()
-  client, chats, tasks = nil, nil, nil
+  client, chats, tasks = nil, nil, nil  -- luacheck: ignore 311 (dropped so the collector can free them)
   collectgarbage()
   collectgarbage()
   local fds1, rss1, heap1 = common.open_fds(), common.rss_kb(), collectgarbage("count")

@@ -149,7 +149,8 @@ local bad = 0
 local t_all = os.time()
 for i, m in ipairs(chosen) do
   local t0 = os.time()
-  local result, detail = nil, ""
+  local result
+  local detail = ""
   if m.equivalent then
     result, detail = "equivalent", m.equivalent
   else

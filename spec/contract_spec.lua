@@ -242,12 +242,12 @@ describe("contract", function()
       local env = { HOMIE_LOG = "debug", HOMIE_API_KEY = key }
       local c = homie.new{ getenv = function(k) return env[k] end, base_url = server.url }
       local captured, real = {}, io.stderr
-      io.stderr = { write = function(self, ...)
+      io.stderr = { write = function(self, ...)  -- luacheck: ignore 122 (captured, then restored)
         for _, s in ipairs({ ... }) do captured[#captured + 1] = s end
         return self
       end }
       local ok, err = pcall(c.list_messages, c, chat.id)
-      io.stderr = real
+      io.stderr = real  -- luacheck: ignore 122
       assert(ok, err)
       local text = table.concat(captured)
       local lines = {}

@@ -110,6 +110,7 @@ describe("homie-mock fault bodies", function()
       headers = { ["Content-Type"] = "text/html" } } }
     status, headers = server:request("POST", "/v1/chats", cjson.encode({ chatbotId = BOT }),
       { ["x-api-key"] = server.api_key })
+    assert.are.equal(503, status)
     assert.matches("^text/html", headers["content-type"])
   end)
 end)

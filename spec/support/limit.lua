@@ -47,12 +47,12 @@ end
 local HOOK_COUNT = 5000
 
 local create = coroutine.create
-coroutine.create = function(fn)
+coroutine.create = function(fn)  -- luacheck: ignore 122 (hooks the tasks gather creates)
   local co = create(fn)
   if #stack > 0 then debug.sethook(co, hook, "", HOOK_COUNT) end
   return co
 end
-coroutine.wrap = function(fn)
+coroutine.wrap = function(fn)  -- luacheck: ignore 122
   local co = coroutine.create(fn)
   return function(...)
     local r = table.pack(coroutine.resume(co, ...))
