@@ -15,6 +15,16 @@ local function status_kb(field)
   return tonumber(s:match(field .. ":%s*(%d+)"))
 end
 
+-- A shell command's output (nil, output when it fails), and a word quoted
+-- for the shell.
+function M.sh(cmd)
+  local p = assert(io.popen(cmd))
+  local out = p:read("a")
+  local ok = p:close()
+  return ok and out or nil, out
+end
+function M.q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
 function M.rss_kb() return status_kb("VmRSS") end
 function M.peak_rss_kb() return status_kb("VmHWM") end
 

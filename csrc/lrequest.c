@@ -11,11 +11,15 @@
  *
  * Lua API (require("homie.curl").multi() -> multi):
  *   multi:request(opts) -> request  (options: see OPTIONS and read_options)
- *   multi:step([wait])  -> transfers still running; waits at most `wait`
- *                          seconds for activity (a wait <= 0 only polls)
+ *   multi:step([wait[, ready]]) -> transfers still running, count; waits at
+ *                          most `wait` seconds for activity (a wait <= 0 only
+ *                          polls); ready[1..count] gets the ids of the
+ *                          transfers that progressed (bytes, head, end)
+ *                          since the last step
+ *   curl.wait(multis, seconds) waits until any multi of the array has work
  *   multi:close()       ends every attached transfer (their error: "closed")
- *   request:done(), :headers_done(), :status(), :headers(), :body(),
- *          :take(), :pending(), :error(), :info(), :close() */
+ *   request:id(), request:done(), :headers_done(), :status(), :headers(), :body(),
+ *          :take(), :pending(), :error(), :info(), :connects(), :close() */
 #include <stdlib.h>
 #include <string.h>
 #include <ctype.h>
@@ -54,12 +58,38 @@ static int multi_close(lua_State *L) {
 static int multi_step(lua_State *L) {
   hmulti *m = check_multi(L);
   lua_Number wait = luaL_optnumber(L, 2, 0);
-  int running;
+  int running, out = !lua_isnoneornil(L, 3);
+  size_t i;
   if (wait != wait) return luaL_error(L, "homie: multi:step wait must be a number of seconds, got NaN");
+  if (out) luaL_checktype(L, 3, LUA_TTABLE);
   running = hmulti_step(m, wait < 0 ? 0 : (double)wait);
   if (running < 0) return luaL_error(L, "homie: curl multi failure");
   lua_pushinteger(L, running);
-  return 1;
+  lua_pushinteger(L, out ? (lua_Integer)m->nready : 0);
+  for (i = 0; out && i < m->nready; i++) {
+    lua_pushinteger(L, (lua_Integer)m->ready[i]);
+    lua_rawseti(L, 3, (int)i + 1);
+  }
+  hmulti_drain(m);
+  return 2;
+}
+
+/* curl.wait(multis, seconds): an array of open multis (at most 64). */
+static int multi_wait_any(lua_State *L) {
+  hmulti *ms[64];
+  int i, n;
+  lua_Number wait = luaL_checknumber(L, 2);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  n = (int)lua_rawlen(L, 1);
+  if (n > 64) return luaL_error(L, "homie: curl.wait takes at most 64 multis, got %d", n);
+  for (i = 0; i < n; i++) {
+    lua_rawgeti(L, 1, i + 1);
+    ms[i] = luaL_checkudata(L, -1, MULTI);
+    lua_pop(L, 1);
+  }
+  if (!(wait >= 0)) wait = 0;
+  hmulti_wait_any(ms, n, (double)wait);
+  return 0;
 }
 
 static const char *const OPTIONS[] = {
@@ -189,6 +219,9 @@ static void set_options(lua_State *L, hreq *r, const reqopts *o) {
   set_headers(L, r, o->nheaders);
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
   r->stream = o->stream;
+  /* A stream waits mostly; its events are small: a small receive buffer
+   * keeps thousands of open streams cheap (libcurl's default is 16 KiB). */
+  if (o->stream) curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 1024L);
   r->max_body = o->max_body;
   if (o->timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
   if (o->connect_timeout_ms > 0) curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
@@ -220,10 +253,15 @@ static int multi_request(lua_State *L) {
   luaL_setmetatable(L, REQUEST);
   lua_pushvalue(L, 1);
   homie_setuservalue(L, -2); /* the multi outlives its transfers */
-  if (!(r->easy = curl_easy_init())) return luaL_error(L, "homie: cannot create a curl easy handle");
+  if (!(r->easy = hmulti_easy(m))) return luaL_error(L, "homie: cannot create a curl easy handle");
   set_options(L, r, &o);
   if (hreq_attach(m, r) != 0) return luaL_error(L, "homie: cannot start a transfer");
   lua_settop(L, 3);
+  return 1;
+}
+
+static int req_id(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)check_req(L)->id);
   return 1;
 }
 
@@ -360,10 +398,32 @@ static int req_info(lua_State *L) {
   return 1;
 }
 
+/* The multi at index i, or NULL (luaL_testudata is missing from 5.1). */
+static hmulti *test_multi(lua_State *L, int i) {
+  void *p = lua_touserdata(L, i);
+  int same;
+  if (!p || !lua_getmetatable(L, i)) return NULL;
+  luaL_getmetatable(L, MULTI);
+  same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same ? p : NULL;
+}
+
+/* info().new_connections alone, without a table: read on every answer. */
+static int req_connects(lua_State *L) {
+  long conns = 0;
+  curl_easy_getinfo(check_req(L)->easy, CURLINFO_NUM_CONNECTS, &conns);
+  lua_pushinteger(L, conns);
+  return 1;
+}
+
 /* close, __gc and __close: idempotent, and the only method a closed
  * request accepts. */
 static int req_close(lua_State *L) {
-  hreq_close(luaL_checkudata(L, 1, REQUEST));
+  hreq *r = luaL_checkudata(L, 1, REQUEST);
+  hmulti *owner = NULL;
+  if (r->easy && homie_getuservalue(L, 1) == LUA_TUSERDATA) owner = test_multi(L, -1);
+  hreq_close(r, owner);
   return 0;
 }
 
@@ -371,9 +431,9 @@ static const luaL_Reg multi_methods[] = {
   {"request", multi_request}, {"step", multi_step}, {NULL, NULL}};
 
 static const luaL_Reg req_methods[] = {
-  {"done", req_done}, {"headers_done", req_headers_done}, {"status", req_status},
+  {"id", req_id}, {"done", req_done}, {"headers_done", req_headers_done}, {"status", req_status},
   {"headers", req_headers}, {"body", req_body}, {"take", req_take},
-  {"pending", req_pending}, {"error", req_error}, {"info", req_info},
+  {"pending", req_pending}, {"error", req_error}, {"info", req_info}, {"connects", req_connects},
   {NULL, NULL}};
 
 void homie_curl_open(lua_State *L) {
@@ -381,4 +441,6 @@ void homie_curl_open(lua_State *L) {
   homie_newclass(L, REQUEST, req_methods, req_close);
   lua_pushcfunction(L, multi_new);
   lua_setfield(L, -2, "multi");
+  lua_pushcfunction(L, multi_wait_any);
+  lua_setfield(L, -2, "wait");
 }

@@ -2,12 +2,20 @@
  * bytes and flags, so no Lua error can ever unwind through libcurl. */
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <poll.h>
+#include <time.h>
+#ifdef __linux__
+#include <sys/epoll.h>
+#include <unistd.h>
+#endif
 #include "transport.h"
 
 int hbuf_append(hbuf *b, const char *p, size_t n) {
   if (n == 0) return 0;
   if (b->len + n > b->cap) {
-    size_t cap = b->cap ? b->cap : 1024;
+    /* Small first: most bodies and stream chunks are a few hundred bytes. */
+    size_t cap = b->cap ? b->cap : 256;
     while (cap < b->len + n) cap *= 2;
     char *d = realloc(b->data, cap);
     if (!d) return -1;
@@ -25,11 +33,75 @@ void hbuf_free(hbuf *b) {
   b->len = b->cap = 0;
 }
 
+double hmono(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Puts r on its multi's ready list, once per step. */
+static void mark(hreq *r) {
+  hmulti *m = r->multi;
+  if (!m) return;
+  m->progress++;
+  if (r->mark == m->epoch) return;
+  if (m->nready == m->ready_cap) {
+    size_t cap = m->ready_cap ? m->ready_cap * 2 : 64;
+    unsigned long *d = realloc(m->ready, cap * sizeof *d);
+    if (!d) return; /* the waiter's own deadline still wakes it */
+    m->ready = d;
+    m->ready_cap = cap;
+  }
+  r->mark = m->epoch;
+  m->ready[m->nready++] = r->id;
+}
+
+#ifdef __linux__
+static int on_socket(CURL *e, curl_socket_t s, int what, void *ud, void *known) {
+  hmulti *m = ud;
+  struct epoll_event ev;
+  (void)e;
+  if (what == CURL_POLL_REMOVE) {
+    /* The socket may be closed already (then the kernel dropped it). */
+    epoll_ctl(m->epfd, EPOLL_CTL_DEL, s, NULL);
+    curl_multi_assign(m->multi, s, NULL);
+    return 0;
+  }
+  memset(&ev, 0, sizeof ev);
+  ev.data.fd = s;
+  ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
+  if (epoll_ctl(m->epfd, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) != 0) {
+    /* A descriptor number reused after a close: try the other operation. */
+    if (epoll_ctl(m->epfd, known ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, s, &ev) != 0) return -1;
+  }
+  if (!known) curl_multi_assign(m->multi, s, m);
+  return 0;
+}
+
+static int on_timer(CURLM *multi, long ms, void *ud) {
+  hmulti *m = ud;
+  (void)multi;
+  m->timer_at = ms < 0 ? -1 : hmono() + (double)ms / 1000;
+  return 0;
+}
+#endif
+
 int hmulti_init(hmulti *m) {
-  m->reqs = NULL;
+  memset(m, 0, sizeof *m);
+  m->epfd = -1;
+  m->timer_at = -1;
+  m->epoch = 1;
   m->multi = curl_multi_init();
   m->share = curl_share_init();
   if (!m->multi || !m->share) { hmulti_close(m); return -1; }
+#ifdef __linux__
+  m->epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (m->epfd < 0) { hmulti_close(m); return -1; }
+  curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+  curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
+  curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+  curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
+#endif
   /* DNS answers and TLS sessions are reused across this client's transfers;
    * connections are pooled by the multi handle itself. */
   curl_share_setopt(m->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
@@ -60,8 +132,15 @@ void hmulti_close(hmulti *m) {
       strcpy(r->errbuf, "client closed");
     }
   }
+  while (m->nspare > 0) curl_easy_cleanup(m->spare[--m->nspare]);
   if (m->multi) { curl_multi_cleanup(m->multi); m->multi = NULL; }
   if (m->share) { curl_share_cleanup(m->share); m->share = NULL; }
+#ifdef __linux__
+  if (m->epfd >= 0) { close(m->epfd); m->epfd = -1; }
+#endif
+  free(m->ready);
+  m->ready = NULL;
+  m->nready = m->ready_cap = 0;
 }
 
 /* Moves finished transfers out of the multi so their connections go back to
@@ -76,27 +155,91 @@ static void collect(hmulti *m) {
     if (!r) continue;
     r->result = msg->data.result;
     r->done = 1;
-    m->progress++;
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
+    mark(r);
     detach(r);
   }
 }
 
+#ifdef __linux__
+static int due(hmulti *m) { return m->timer_at >= 0 && hmono() >= m->timer_at; }
+
+/* libcurl's timer, when due (a new transfer asks for it at once; a few
+ * rounds cover the timers that action sets again for 0 ms). */
+static int run_timer(hmulti *m) {
+  for (int i = 0; i < 4 && due(m); i++) {
+    m->timer_at = -1;
+    if (curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &m->running) != CURLM_OK) return -1;
+  }
+  return 0;
+}
+
+static int ms_until(double at, double wait) {
+  double t = wait;
+  if (at >= 0 && at - hmono() < t) t = at - hmono();
+  if (t <= 0) return 0;
+  if (t > 3600) return 3600000;
+  int ms = (int)(t * 1000);
+  return (double)ms < t * 1000 ? ms + 1 : ms; /* rounded up: never wake early */
+}
+#endif
+
 int hmulti_step(hmulti *m, double wait) {
-  int running = 0;
   if (!m->multi) return -1;
+#ifdef __linux__
+  struct epoll_event ev[64];
+  if (run_timer(m) != 0) return -1;
+  collect(m);
+  int n = epoll_wait(m->epfd, ev, 64, m->nready ? 0 : ms_until(m->timer_at, wait));
+  if (n < 0 && errno != EINTR) return -1;
+  for (int i = 0; i < n; i++) {
+    int what = ((ev[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) | ((ev[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+               ((ev[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
+    if (curl_multi_socket_action(m->multi, ev[i].data.fd, what, &m->running) != CURLM_OK) return -1;
+  }
+  if (run_timer(m) != 0) return -1;
+  collect(m);
+#else
   unsigned long before = m->progress;
-  if (curl_multi_perform(m->multi, &running) != CURLM_OK) return -1;
+  if (curl_multi_perform(m->multi, &m->running) != CURLM_OK) return -1;
   collect(m);
   /* Something happened that a waiter may be waiting for: let it look
    * before sleeping in poll (which would not wake for bytes already read). */
   if (wait > 0 && m->progress == before) {
     int ms = wait > 3600 ? 3600000 : (int)(wait * 1000 + 0.5);
     if (curl_multi_poll(m->multi, NULL, 0, ms, NULL) != CURLM_OK) return -1;
-    if (curl_multi_perform(m->multi, &running) != CURLM_OK) return -1;
+    if (curl_multi_perform(m->multi, &m->running) != CURLM_OK) return -1;
     collect(m);
   }
-  return running;
+#endif
+  return m->running;
+}
+
+void hmulti_drain(hmulti *m) {
+  m->nready = 0;
+  m->epoch++;
+}
+
+void hmulti_wait_any(hmulti **ms, int n, double wait) {
+#ifdef __linux__
+  struct pollfd fds[64];
+  double at = -1;
+  int k = 0;
+  for (int i = 0; i < n && k < 64; i++) {
+    if (!ms[i]->multi) continue;
+    if (ms[i]->nready) return;
+    if (ms[i]->timer_at >= 0 && (at < 0 || ms[i]->timer_at < at)) at = ms[i]->timer_at;
+    fds[k].fd = ms[i]->epfd;
+    fds[k].events = POLLIN;
+    fds[k++].revents = 0;
+  }
+  poll(fds, (nfds_t)k, ms_until(at, wait));
+#else
+  /* Without an epoll set per multi, give each a short slice. */
+  for (int i = 0; i < n; i++) {
+    if (ms[i]->multi) hmulti_step(ms[i], wait / n < 0.005 ? wait / n : 0.005);
+  }
+#endif
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud) {
@@ -114,7 +257,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud) {
     return 0;
   }
   if (hbuf_append(&r->body, p, len) != 0) { r->oom = 1; return 0; }
-  if (r->multi) r->multi->progress++;
+  /* A complete answer is looked at when it ends; a stream at every chunk. */
+  if (r->stream) mark(r);
   return len;
 }
 
@@ -131,12 +275,17 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud) {
     if (code >= 200) {
       r->headers_done = 1;
       r->status = code;
-      if (r->multi) r->multi->progress++;
+      mark(r);
     }
     return len;
   }
   if (hbuf_append(&r->head, p, len) != 0) { r->oom = 1; return 0; }
   return len;
+}
+
+CURL *hmulti_easy(hmulti *m) {
+  if (m->nspare > 0) return m->spare[--m->nspare];
+  return curl_easy_init();
 }
 
 int hreq_attach(hmulti *m, hreq *r) {
@@ -147,6 +296,7 @@ int hreq_attach(hmulti *m, hreq *r) {
   curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
   curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
   curl_easy_setopt(r->easy, CURLOPT_SHARE, m->share);
+  r->id = ++m->next_id;
   if (curl_multi_add_handle(m->multi, r->easy) != CURLM_OK) return -1;
   r->multi = m;
   r->prev = NULL;
@@ -163,9 +313,19 @@ void hreq_resume(hreq *r) {
   }
 }
 
-void hreq_close(hreq *r) {
+void hreq_close(hreq *r, hmulti *owner) {
   detach(r);
-  if (r->easy) { curl_easy_cleanup(r->easy); r->easy = NULL; }
+  if (r->easy) {
+    /* Reset keeps the handle's allocations (and nothing of this transfer's
+     * options) for the owner's next transfer. */
+    if (owner && owner->multi && owner->nspare < HMULTI_SPARE) {
+      curl_easy_reset(r->easy);
+      owner->spare[owner->nspare++] = r->easy;
+    } else {
+      curl_easy_cleanup(r->easy);
+    }
+    r->easy = NULL;
+  }
   if (r->headers) { curl_slist_free_all(r->headers); r->headers = NULL; }
   hbuf_free(&r->body);
   hbuf_free(&r->head);

@@ -26,22 +26,48 @@ typedef struct hreq {
   size_t max_body;             /* non-stream: abort past this; stream: pause past this */
   long status;
   int stream, paused, headers_done, done, too_large, oom;
+  unsigned long id;            /* the multi's number for it: what step reports */
+  unsigned long mark;          /* the multi's epoch when last put on its ready list */
   CURLcode result;
   char errbuf[CURL_ERROR_SIZE];
 } hreq;
+
+#define HMULTI_SPARE 8             /* idle easy handles kept for reuse */
 
 typedef struct hmulti {
   CURLM *multi;
   CURLSH *share;
   hreq *reqs;                  /* attached transfers */
   unsigned long progress;      /* bumped whenever any transfer gets bytes or ends */
+  /* Which transfers progressed since the last step: their ids, once each
+   * (a transfer is on the list when its mark equals epoch). A waiter only
+   * needs looking at when its transfer is here, so the cost of one event
+   * does not grow with the number of quiet transfers. */
+  unsigned long *ready;
+  size_t nready, ready_cap;
+  unsigned long epoch, next_id;
+  /* libcurl's socket interface: its sockets in an epoll set, its one timer
+   * as an absolute monotonic time (< 0: none). Only the sockets with
+   * activity are looked at, never every transfer. -1: no epoll (not
+   * Linux): curl_multi_poll instead. */
+  int epfd;
+  double timer_at;
+  int running;
+  CURL *spare[HMULTI_SPARE];   /* easy handles of closed transfers, reset, for reuse */
+  int nspare;
 } hmulti;
 
+double hmono(void);                      /* monotonic seconds */
 int hmulti_init(hmulti *m);              /* 0 or -1 */
 void hmulti_close(hmulti *m);            /* idempotent; detaches every transfer */
 int hmulti_step(hmulti *m, double wait); /* returns transfers still running, -1 on error */
+void hmulti_drain(hmulti *m);            /* empties the ready list (once its ids are read) */
+/* Waits at most `wait` seconds until any of the n multis has something to
+ * do (socket activity, a due timer, ready transfers); steps none of them. */
+void hmulti_wait_any(hmulti **ms, int n, double wait);
+CURL *hmulti_easy(hmulti *m);            /* a fresh or reset easy handle, NULL on ENOMEM */
 int hreq_attach(hmulti *m, hreq *r);     /* 0 or -1 */
-void hreq_close(hreq *r);                /* idempotent */
+void hreq_close(hreq *r, hmulti *owner); /* idempotent; the easy handle goes back to owner */
 void hreq_resume(hreq *r);               /* unpause a stream once its buffer is drained */
 
 #endif

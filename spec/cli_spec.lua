@@ -7,6 +7,10 @@ local socket = require "socket"
 local cjson = require "cjson"
 
 local HOMIE = mock.root .. "/bin/homie"
+-- The interpreter running this suite runs the script too: under `make asan`
+-- that is the sanitizer-linked host, the only one that can load that build.
+local LUA = (arg and arg[-1]) or "lua5.4"
+if LUA:find("/", 1, true) and not LUA:find("^/") then LUA = mock.root .. "/" .. LUA end  -- some specs cd away
 local PAGE = "https://store.com/products/blue-hoodie"
 local QUESTION = "Does the blue hoodie come in size L?"
 local ANSWER = "Yes! Size L is in stock: we have 12 of the Blue Hoodie left at 59.99 EUR."
@@ -16,6 +20,7 @@ local KEY = "homie-cli-spec-key"
 local CARD = "Blue Hoodie%s+59%.99 EUR%s+in stock %(12%)%s+https://store%.com/products/blue%-hoodie"
 
 local shq = mock.shq
+local RUN_HOMIE = shq(LUA) .. " " .. shq(HOMIE)
 
 local function read_file(path) return assert(mock.read_file(path)) end
 
@@ -33,7 +38,7 @@ local function homie(argv, env, stdin)
     input = dir .. "/in"
     local f = assert(io.open(input, "wb")); f:write(stdin); f:close()
   end
-  local cmd = ("%s timeout -k 5 60 %s %s <%s >%s/out 2>%s/err"):format(table.concat(vars, " "), shq(HOMIE),
+  local cmd = ("%s timeout -k 5 60 %s %s <%s >%s/out 2>%s/err"):format(table.concat(vars, " "), RUN_HOMIE,
     table.concat(words, " "), shq(input), dir, dir)
   local _, _, code = os.execute(cmd)
   local out, err = read_file(dir .. "/out"), read_file(dir .. "/err")
@@ -86,7 +91,7 @@ describe("bin/homie", function()
       local vars = { "HOMIE_API_KEY=" .. shq(KEY), "HOMIE_BASE_URL=" .. shq(slow.url),
                      "HOMIE_CHATBOT_ID=" .. BOT }
       for k, v in pairs(extra or {}) do vars[#vars + 1] = k .. "=" .. shq(v) end
-      term = tmux.start(("env -u NO_COLOR %s %s chat --url %s"):format(table.concat(vars, " "), shq(HOMIE), shq(PAGE)))
+      term = tmux.start(("env -u NO_COLOR %s %s chat --url %s"):format(table.concat(vars, " "), RUN_HOMIE, shq(PAGE)))
       return term:wait_for("you> ")
     end
 
@@ -150,7 +155,7 @@ describe("bin/homie", function()
     it("leaves cleanly on Ctrl-C, stopping the emulator it started with --mock", function()
       local tmp = empty_dir()
       term = tmux.start(("env -u HOMIE_API_KEY -u HOMIE_BASE_URL TMPDIR=%s %s chat --mock --url %s")
-        :format(shq(tmp), shq(HOMIE), shq(PAGE)))
+        :format(shq(tmp), RUN_HOMIE, shq(PAGE)))
       term:wait_for("you> ", 20)
       assert.are_not.equal("", entries(tmp))  -- the emulator's files, while it runs
       term:type(QUESTION)
@@ -199,8 +204,8 @@ describe("bin/homie", function()
       -- As luarocks installs it: the script alone, the modules on LUA_PATH.
       local dir = empty_dir()
       os.execute(("cp %s %s/homie"):format(shq(HOMIE), shq(dir)))
-      local cmd = ("cd / && env PATH=/usr/bin:/bin LUA_PATH=%s LUA_CPATH=%s %s/homie send hi --url x --mock 2>&1")
-        :format(shq(mock.root .. "/lua/?.lua;" .. mock.root .. "/lua/?/init.lua;;"), shq(mock.root .. "/?.so;;"), dir)
+      local cmd = ("cd / && env PATH=/usr/bin:/bin LUA_PATH=%s LUA_CPATH=%s %s %s/homie send hi --url x --mock 2>&1")
+        :format(shq(mock.root .. "/lua/?.lua;" .. mock.root .. "/lua/?/init.lua;;"), shq(mock.root .. "/?.so;;"), shq(LUA), dir)
       local p = io.popen(cmd)
       local out = p:read("a")
       local _, _, code = p:close()
@@ -230,7 +235,7 @@ describe("bin/homie", function()
   describe("events", function()
     -- Reads `homie events` line by line until `want` lines, then stops it.
     local function events(chat_id, extra, want)
-      local argv = { shq(HOMIE), "events", chat_id }
+      local argv = { RUN_HOMIE, "events", chat_id }
       for _, a in ipairs(extra) do argv[#argv + 1] = shq(a) end
       local p = io.popen(("echo $$; exec env HOMIE_API_KEY=%s HOMIE_BASE_URL=%s timeout 20 %s 2>/dev/null")
         :format(shq(KEY), shq(server.url), table.concat(argv, " ")))
@@ -260,7 +265,7 @@ describe("bin/homie", function()
     it("stops on Ctrl-C with status 130", function()
       local chat_id = new_chat_id()
       local term = tmux.start(("env HOMIE_API_KEY=%s HOMIE_BASE_URL=%s %s events %s --last-event-id 0")
-        :format(shq(KEY), shq(server.url), shq(HOMIE), chat_id))
+        :format(shq(KEY), shq(server.url), RUN_HOMIE, chat_id))
       finally(function() term:stop() end)
       term:wait_for('"type":"message"}')
       term:send("C-c")

@@ -306,7 +306,7 @@ describe("ngx transport in nginx", function()
     assert.equal(404, r.missing)
     assert.equal(401, r.unauthorized)
     assert.equal("ngx", r.name)
-    assert.truthy(r.version:match("^ngx_lua/%d+$"), r.version)
+    assert.truthy(r.version:match("^ngx_lua %d+%.%d+%.%d+$"), r.version)
     assert.is_true(math.abs(r.now - socket.gettime()) < 5)
   end)
 

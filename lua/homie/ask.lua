@@ -1,6 +1,7 @@
 -- ask: send a message and watch its reply being written, live. A function
 -- the chat handle calls (chat:ask); it installs nothing.
 local util = require "homie.util"
+local message = require "homie.message"
 
 local M = {}
 
@@ -11,7 +12,16 @@ local OPTIONS = { currentUrl = true, store = true, on_event = true, max_retries 
 -- on_event(ev) for each event as it arrives, and returns the POST's reply
 -- once the stream has carried that reply's final `message` event (or
 -- `final_wait` seconds after the POST returned, for servers that never send
--- it). Returns nil, err when the send fails; stream trouble is not fatal.
+-- it). Stream trouble is not fatal.
+--
+-- When the send fails in a way the server may have acted on
+-- (err.maybe_stored: bytes went out and no complete answer came back), the
+-- stream may still carry the answer: ask keeps watching for up to
+-- `final_wait` and returns the newest `message` answer that came after the
+-- send began, marked recovered (homie.message). A chat is one shopper's
+-- conversation: with two sends to it at once, that answer may be the
+-- other's. Returns nil, err when no answer comes, or at once when the
+-- failure provably never reached the server.
 function M.ask(chat, text, opts)
   util.check_text("text", text, 3)
   opts = util.check_opts("ask", opts, OPTIONS, 3)
@@ -22,7 +32,8 @@ function M.ask(chat, text, opts)
   local t = client.transport
   local stream = client:events(chat.id, { idle_timeout = opts.idle_timeout })
   local open_ok = stream:open(opts.timeout or client.timeout)
-  local reply, err, sent_at
+  local reply, err, sent_at, streamed
+  local started = os.time()  -- wall clock: compared with the answer's createdAt
   local send_opts = { currentUrl = opts.currentUrl, store = opts.store,
     max_retries = opts.max_retries, timeout = opts.timeout, deadline = opts.deadline }
   -- pcall: a raising on_event must not leave the stream open.
@@ -34,15 +45,17 @@ function M.ask(chat, text, opts)
     function()
       if not open_ok then return end
       local final_wait, finals = opts.final_wait or 5, {}
-      while not err do
+      while true do
         if reply and finals[reply.id] then return end
+        if err and (streamed or not err.maybe_stored) then return end
         if sent_at and t:now() >= sent_at + final_wait then return end
         -- Short slices, so the end of the send is noticed promptly.
         local ev, why = stream:next_event(0.1)
         if ev then
           if on_event then on_event(ev) end
-          if ev.type == "message" and type(ev.data) == "table" and ev.data.type == "answer" then
+          if ev.type == "message" and message.is_answer(ev.data) then
             finals[ev.data.id] = true
+            if message.stored_since(ev.data, started) then streamed = ev.data end
           end
         elseif why ~= "timeout" then
           return  -- the stream ended or failed: the reply still stands
@@ -52,8 +65,9 @@ function M.ask(chat, text, opts)
   })
   stream:close()
   if not ok then error(raised, 0) end
-  if not reply then return nil, err end
-  return reply
+  if reply then return reply end
+  if err.maybe_stored and streamed then return message.recovered(streamed, err) end
+  return nil, err
 end
 
 return M

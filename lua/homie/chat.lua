@@ -24,16 +24,6 @@ function M.new(client, fields)
   return chat
 end
 
--- A product that only has the introduction's `uri` also gets `url`.
-function M.normalize_message(m)
-  if type(m) == "table" and type(m.products) == "table" then
-    for _, p in ipairs(m.products) do
-      if type(p) == "table" and p.url == nil and p.uri ~= nil then p.url = p.uri end
-    end
-  end
-  return m
-end
-
 --- The client this chat belongs to.
 -- @treturn homie.client.Client
 -- @usage local client = chat:client()
@@ -78,7 +68,10 @@ function Chat:events(opts) return owner[self]:events(self.id, opts) end
 --  (`function(ev)`, called for typing, tool steps, chunks as they arrive),
 --  `idle_timeout`, `final_wait` (5 s), per-call options
 -- @treturn table the reply, or `nil, err` when the send failed (trouble
---  on the stream is not an error)
+--  on the stream is not an error). When the send failed after the server
+--  may have stored the message (`err.maybe_stored`), the answer the stream
+--  carried is returned instead, with `recovered = true` and the failure in
+--  `recovered_from`.
 -- @raise as `send`, or what `on_event` raises (the stream is closed first)
 -- @usage local reply = assert(chat:ask("Size L?", { currentUrl = url,
 --   on_event = function(ev) if ev.type == "chunk" then io.write(ev.data.content) end end }))

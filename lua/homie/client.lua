@@ -13,6 +13,8 @@ local retry = require "homie.retry"
 local transports = require "homie.transport"
 local chat_mod = require "homie.chat"
 local stream_mod = require "homie.stream"
+local message = require "homie.message"
+local reconcile = require "homie.reconcile"
 
 local M = {}
 
@@ -31,7 +33,7 @@ local OPTIONS = {
   api_key = true, environment = true, base_url = true, auth = true, timeout = true,
   connect_timeout = true, headers = true, user_agent = true, max_retries = true,
   deadline = true, ca_file = true, ca_path = true, insecure = true, logger = true,
-  max_body = true, getenv = true, transport = true,
+  max_body = true, getenv = true, transport = true, reconcile = true,
 }
 
 local function optional(name, v, want)
@@ -77,6 +79,7 @@ end
 --  `user_agent` (appended to ours), `ca_file`, `ca_path`, `insecure` (false),
 --  `logger` (`function(line)`; `HOMIE_LOG=debug` logs to stderr),
 --  `transport` (`"curl"`, `"ngx"` or an object; default by runtime),
+--  `reconcile` (false: see `Client:send_message`),
 --  `getenv` (replaces `os.getenv`).
 -- @treturn Client
 -- @raise on a missing key, an unknown option (naming the nearest known one)
@@ -124,6 +127,7 @@ function M.new(opts)
     ca_file = optional("ca_file", opts.ca_file, "string"),
     ca_path = optional("ca_path", opts.ca_path, "string"),
     insecure = optional("insecure", opts.insecure, "boolean") or false,
+    reconcile = optional("reconcile", opts.reconcile, "boolean") or false,
     user_agent = ua,
     logger = logger,
     transport = transport,
@@ -233,6 +237,9 @@ function Client:call(method, path, o)
     local wait = retry.decide(attempt, resp, fail, o.idempotent)
     err.retryable = wait ~= nil
     err.attempts = attempt
+    -- Only the last attempt can have been stored: an earlier one was
+    -- retried, so the server provably did not act on it.
+    if o.idempotent == false then err.maybe_stored = retry.maybe_acted(resp, fail) end
     local give_up = not wait or attempt > max_retries
       or (deadline_at and t:now() + wait >= deadline_at)
     self:log("homie: %s %s -> %s in %.0f ms [request id %s] attempt %d: %s", method, path,
@@ -253,7 +260,7 @@ end
 -- REST calls ---------------------------------------------------------------
 
 local CREATE = with_call_options({ "chatbotId", "userId" })
-local SEND = with_call_options({ "currentUrl", "store" })
+local SEND = with_call_options({ "currentUrl", "store", "reconcile" })
 local LIST = with_call_options({ "page", "size" })
 local ITER = with_call_options({ "size" })
 
@@ -294,10 +301,16 @@ end
 --- Sends a shopper's message and returns Homie's reply
 -- (`POST /v1/chats/{id}/messages`). Never sent twice: retried only when the
 -- server provably did not act on it.
+--
+-- A failed send's `err.maybe_stored` says whether the server may have
+-- stored it. With `reconcile` (this call's option, else the client's), such
+-- a failure is followed by a look at the chat's newest messages: the answer
+-- after the newest question with the same text stored within 120 s of the
+-- send is returned, marked `recovered = true`, the failure in `recovered_from`.
 -- @string chat_id the chat's id
 -- @string text the message (UTF-8)
 -- @tparam table opts `currentUrl` (required: the page the shopper is on),
---  `store` (a store id), and the per-call options
+--  `store` (a store id), `reconcile` (boolean), and the per-call options
 -- @treturn table the reply: `id`, `chatId`, `type`, `content`, `suggestions`,
 --  `products` (each with `url`, copied from `uri` when only that came), `createdAt`
 -- @return or `nil, err`
@@ -309,11 +322,18 @@ function Client:send_message(chat_id, text, opts)
   opts = checked_opts("send_message", opts, SEND)
   util.check_text("currentUrl", opts.currentUrl, 2)
   if opts.store ~= nil then util.check_text("store", opts.store, 2) end
+  local recon = self.reconcile
+  if opts.reconcile ~= nil then recon = util.check_type("reconcile", opts.reconcile, "boolean", 2) end
+  local started = os.time()  -- wall clock: compared with the server's createdAt
   local data, err = self:call("POST", "/v1/chats/" .. chat_id .. "/messages", call_options(opts, {
     query = util.query({ { "store", opts.store } }),
     body = { message = text, currentUrl = opts.currentUrl }, idempotent = false }))
-  if not data then return nil, err end
-  return chat_mod.normalize_message(data)
+  if data then return message.normalize(data) end
+  if recon and err.maybe_stored then
+    local answer = reconcile.find_answer(self, chat_id, text, started, call_options(opts, {}))
+    if answer then return message.recovered(answer, err) end
+  end
+  return nil, err
 end
 
 local function check_page_number(name, v)
@@ -340,7 +360,7 @@ function Client:list_messages(chat_id, opts)
     query = util.query({ { "page", fmt(opts.page) }, { "size", fmt(opts.size) } }),
     idempotent = true }))
   if not data then return nil, err end
-  for _, m in ipairs(data.items or {}) do chat_mod.normalize_message(m) end
+  for _, m in ipairs(data.items or {}) do message.normalize(m) end
   return data
 end
 

@@ -80,7 +80,9 @@ function M.is_error(v) return getmetatable(v) == Error end
 -- `authentication`, `permission`, `not_found`, `invalid_request`,
 -- `rate_limit`, `server`, `protocol`), `message`, `status` (when an HTTP
 -- status came back), `body` (decoded when JSON), `request_id`, `retryable`,
--- `attempts`. `tostring(err)` gives one line; the API key never appears.
+-- `attempts`; on a message send or chat creation also `maybe_stored`
+-- (false only when the server provably did not act on it).
+-- `tostring(err)` gives one line; the API key never appears.
 -- @type Error
 
 return M

@@ -52,6 +52,21 @@ end
 -- (a read, a stream).
 function M.status_retryable(status) return RETRY_STATUS[status] == true end
 
+-- Whether the server may have acted on (stored) a request that ended with
+-- this answer (`resp`, any status, or nil) or transport failure (`fail`).
+-- False only when it provably did not: nothing was sent, a 429 or 503 (the
+-- application never ran), or another 4xx (it refused the request). A 2xx
+-- whose body could not be read, any other 5xx, and a connection that broke
+-- after bytes went out may all have been stored.
+function M.maybe_acted(resp, fail)
+  local status = resp and resp.status
+  if status then
+    if NOT_PROCESSED[status] then return false end
+    return status >= 500 or (status >= 200 and status <= 299)
+  end
+  return not fail or fail.sent ~= false
+end
+
 -- Seconds to wait before the next attempt, or nil when this failure must
 -- not be retried. `resp` is the answer (any status) or nil; `fail` the
 -- transport's failure (doc/transport.md). A non-idempotent call (a message
@@ -66,7 +81,7 @@ function M.decide(attempt, resp, fail, idempotent)
   end
   if not fail or (fail.kind ~= "connection" and fail.kind ~= "timeout") then return nil end
   if fail.retryable == false then return nil end  -- a bad certificate stays bad
-  if not idempotent and fail.sent then return nil end
+  if not idempotent and M.maybe_acted(nil, fail) then return nil end
   return M.backoff(attempt)
 end
 

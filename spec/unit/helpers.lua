@@ -19,8 +19,20 @@ function M.client(opts)
   return homie.new(opts), fake
 end
 
-function M.reply(id, content)
-  return { id = id, chatId = M.CHAT, type = "answer", content = content, createdAt = "2025-07-08T16:32:11Z",
+-- ISO-8601 UTC of os.time() + `offset` seconds, the server's createdAt shape.
+function M.iso(offset)
+  return os.date("!%Y-%m-%dT%H:%M:%SZ", os.time() + (offset or 0))
+end
+
+-- A stored shopper's question, in the emulator's shape.
+function M.question(id, content, created_at)
+  return { id = id, chatId = M.CHAT, type = "question", content = content, suggestions = {},
+    products = {}, createdAt = created_at or M.iso() }
+end
+
+function M.reply(id, content, created_at)
+  return { id = id, chatId = M.CHAT, type = "answer", content = content,
+    createdAt = created_at or "2025-07-08T16:32:11Z",
     products = { { designation = "Blue Hoodie", uri = "https://store.com/products/blue-hoodie", price = 59.99 } } }
 end
 

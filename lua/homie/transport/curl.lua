@@ -50,6 +50,11 @@ local function options(req, stream)
   }
 end
 
+-- What a wait waits for, given the transfer (no closure per wait).
+local function is_done(r) return r:done() end
+local function has_head(r) return r:headers_done() or r:done() end
+local function has_bytes(r) return r:pending() > 0 or r:done() end
+
 function Transport.now() return now() end
 function Transport:sleep(seconds) sched.sleep(self.multi, seconds) end
 function Transport:gather(fns) return sched.gather(self.multi, fns) end
@@ -57,7 +62,7 @@ function Transport:close() self.multi:close() end
 
 function Transport:request(req)
   local r = self.multi:request(options(req, false))
-  local finished = sched.wait(self.multi, function() return r:done() end, req.deadline_at)
+  local finished = sched.wait(self.multi, r, is_done, req.deadline_at)
   if not finished then
     local sent = r:info().request_bytes > 0
     r:close()
@@ -69,7 +74,7 @@ function Transport:request(req)
     return nil, f
   end
   local resp = { status = r:status(), headers = r:headers(), body = r:body(),
-                 new_connections = r:info().new_connections }
+                 new_connections = r:connects() }
   r:close()
   return resp
 end
@@ -83,7 +88,7 @@ end
 
 function Stream:head(deadline_at)
   local r = self.r
-  local ok = sched.wait(self.multi, function() return r:headers_done() or r:done() end, deadline_at)
+  local ok = sched.wait(self.multi, r, has_head, deadline_at)
   if not ok then
     return nil, { kind = "timeout", message = "no response headers in time", sent = true, retryable = true }
   end
@@ -94,7 +99,7 @@ end
 
 function Stream:read(deadline_at)
   local r = self.r
-  local ok = sched.wait(self.multi, function() return r:pending() > 0 or r:done() end, deadline_at)
+  local ok = sched.wait(self.multi, r, has_bytes, deadline_at)
   if r:pending() > 0 then return r:take() end
   if not ok then
     return nil, { kind = "timeout", message = "no bytes in time", sent = true, retryable = true, idle = true }
@@ -105,7 +110,7 @@ end
 
 function Stream:rest(deadline_at)
   local r = self.r
-  sched.wait(self.multi, function() return r:done() end, deadline_at)
+  sched.wait(self.multi, r, is_done, deadline_at)
   return r:take()
 end
 

@@ -1,110 +1,284 @@
 -- The curl transport's waiting: every wait of a curl client goes through
--- `wait`. Inside
--- `gather` it yields to the scheduler, which drives the curl multi handles
--- of all its tasks at once; outside, it drives its own multi until its
--- condition holds.
+-- `wait`. Outside `gather` it drives its own multi until its condition
+-- holds. Inside, it yields to the scheduler of the outermost gather, which
+-- drives the multis of all its tasks at once.
+--
+-- Wake-ups are proportional to what happened: a wait names the transfer it
+-- waits on, homie.curl reports which transfers progressed in each step (its
+-- ready list), and only their waiters look at their condition. Deadlines
+-- are kept in a heap, so the nearest is found without a scan. A gather
+-- inside a task (ask does one) adds its tasks to the same scheduler, so
+-- nesting costs nothing extra.
+local curl = require "homie.curl"
 local now = require("homie.sse").now
 
 local M = {}
 
 -- Lua 5.1 / LuaJIT have neither table.pack nor table.unpack.
 local pack = table.pack or function(...) return { n = select("#", ...), ... } end
-local unpack = table.unpack or unpack
 
-local WAIT = {}                                   -- yield marker
-local tasks = setmetatable({}, { __mode = "k" })  -- coroutine -> true inside gather
+local WAIT, JOIN = {}, {}                          -- yield markers
+local task_of = setmetatable({}, { __mode = "k" }) -- coroutine -> its task
 
-local SLICE = 0.25   -- longest single poll, so deadlines are checked often
-local SHARED = 0.005 -- per-multi poll when tasks use several clients
+local SLICE = 0.25 -- longest single wait, a safety net for a missed wake-up
 
--- Drives every multi in the set once, waiting at most t seconds in all.
-local function step(multis, t)
-  local only, count = nil, 0
-  for m in pairs(multis) do only, count = m, count + 1 end
-  if count == 1 then
-    only:step(t)
+-- Deadline heap: parallel arrays (deadline, task, the task's wait number),
+-- so a push allocates nothing. A task that woke early leaves its entry
+-- behind; the number no longer matches and the entry is skipped.
+local function heap_push(S, at, task)
+  local n = S.hn + 1
+  S.hn = n
+  local hat, htask, hgen = S.hat, S.htask, S.hgen
+  while n > 1 do
+    local p = math.floor(n / 2)
+    if hat[p] <= at then break end
+    hat[n], htask[n], hgen[n] = hat[p], htask[p], hgen[p]
+    n = p
+  end
+  hat[n], htask[n], hgen[n] = at, task, task.gen
+end
+
+local function heap_pop(S)
+  local hat, htask, hgen = S.hat, S.htask, S.hgen
+  local n = S.hn
+  local at, task, gen = hat[n], htask[n], hgen[n]
+  hat[n], htask[n], hgen[n] = nil, nil, nil
+  n = n - 1
+  S.hn = n
+  if n == 0 then return end
+  local i = 1
+  while true do
+    local c = 2 * i
+    if c > n then break end
+    if c < n and hat[c + 1] < hat[c] then c = c + 1 end
+    if at <= hat[c] then break end
+    hat[i], htask[i], hgen[i] = hat[c], htask[c], hgen[c]
+    i = c
+  end
+  hat[i], htask[i], hgen[i] = at, task, gen
+end
+
+-- The nearest live deadline, dropping entries of tasks that woke already.
+local function heap_top(S)
+  while S.hn > 0 do
+    local task = S.htask[1]
+    if not task.dead and task.waiting and task.gen == S.hgen[1] then return S.hat[1], task end
+    heap_pop(S)
+  end
+end
+
+-- A task stops waiting: forget its transfer and its multi.
+local function unregister(S, task)
+  task.waiting = false
+  task.gen = task.gen + 1
+  local m = task.multi
+  if task.id then S.by_id[m][task.id] = nil end
+  local c = S.multis[m] - 1
+  if c == 0 then
+    S.multis[m] = nil
+    S.nmultis = S.nmultis - 1
   else
-    for m in pairs(multis) do m:step(math.min(t, SHARED)) end
+    S.multis[m] = c
+  end
+  task.multi, task.id, task.pred, task.r = nil, nil, nil, nil
+end
+
+local function wake(S, task, value)
+  if task.waiting then unregister(S, task) end
+  local n = S.rn + 1
+  S.rn, S.rtask[n], S.rval[n] = n, task, value
+end
+
+local fail
+
+-- A group ends: its gather call (the parent task) resumes, or the loop ends.
+local function group_over(S, group)
+  group.over = true
+  if group.parent then wake(S, group.parent, group) end
+end
+
+-- Ends every task of `group` still running, and their nested groups.
+local function kill(S, group)
+  for _, task in ipairs(group.tasks) do
+    if not task.dead then
+      if task.waiting then unregister(S, task) end
+      task.dead = true
+      if task.child then kill(S, task.child) end
+    end
+  end
+end
+
+-- A task raised (or yielded what no homie wait yields): its gather raises.
+function fail(S, task, msg, how)
+  local group = task.group
+  task.dead = true
+  if group.over then return end
+  group.err = ("homie: gather task %d %s"):format(task.index, how or ("failed: " .. tostring(msg)))
+  kill(S, group)
+  group_over(S, group)
+end
+
+-- Files what a task's resume returned: its results, a wait, a join.
+local function filed(S, task, ok, ...)
+  if not ok then return fail(S, task, (...)) end
+  if coroutine.status(task.co) == "dead" then
+    task.dead = true
+    local group = task.group
+    group.results[task.index] = pack(...)
+    group.live = group.live - 1
+    if group.live == 0 and not group.over then group_over(S, group) end
+    return
+  end
+  local what, m, r, pred, deadline = ...
+  if what == WAIT then
+    local id = r and r:id()
+    task.waiting, task.multi, task.id, task.pred, task.r = true, m, id, pred, r
+    if id then
+      local ids = S.by_id[m]
+      if not ids then ids = {}; S.by_id[m] = ids end
+      ids[id] = task
+    end
+    local c = S.multis[m]
+    if not c then S.nmultis = S.nmultis + 1 end
+    S.multis[m] = (c or 0) + 1
+    if deadline then heap_push(S, deadline, task) end
+  elseif what ~= JOIN then
+    fail(S, task, nil, "yielded outside homie")
+  end
+end
+
+local function new_group(S, parent, fns)
+  local group = { tasks = {}, results = {}, live = #fns, parent = parent }
+  for i, fn in ipairs(fns) do
+    local co = coroutine.create(fn)
+    local task = { co = co, S = S, group = group, index = i, gen = 0, waiting = false }
+    group.tasks[i] = task
+    task_of[co] = task
+    local n = S.rn + 1
+    S.rn, S.rtask[n], S.rval[n] = n, task, nil
+  end
+  group.over = group.live == 0
+  return group
+end
+
+-- Looks at the waiters of the transfers `m` reported ready.
+local function wake_ready(S, m, count)
+  local ids, ready = S.by_id[m], S.ready
+  for i = 1, count do
+    local task = ids and ids[ready[i]]
+    if task and task.pred(task.r) then wake(S, task, true) end
+  end
+end
+
+-- Waits for the next thing to happen (a transfer's progress, a deadline)
+-- and wakes the tasks it concerns.
+local function poll(S)
+  local at = heap_top(S)
+  local t = now()
+  local wait = SLICE
+  if at then wait = math.min(wait, math.max(0, at - t)) end
+  if S.nmultis == 0 and not at then
+    error("homie: gather has no task left that can wake", 0) -- a bug, not a hang
+  end
+  if S.nmultis == 1 then
+    local m = next(S.multis)
+    local _, count = m:step(wait, S.ready)
+    wake_ready(S, m, count)
+  elseif S.nmultis > 1 then
+    local list = {}
+    for m in pairs(S.multis) do list[#list + 1] = m end
+    curl.wait(list, wait)
+    for _, m in ipairs(list) do
+      local _, count = m:step(0, S.ready)
+      wake_ready(S, m, count)
+    end
+  end
+  t = now()
+  local task
+  at, task = heap_top(S)
+  while at and at <= t do
+    heap_pop(S)
+    wake(S, task, task.pred(task.r) and true or false)
+    at, task = heap_top(S)
+  end
+end
+
+local function run(S, root)
+  while not root.over do
+    if S.rn > 0 then
+      -- Tasks run in the order they became ready; new ones may join the queue.
+      local rtask, rval, i = S.rtask, S.rval, 1
+      while i <= S.rn do
+        local task, v = rtask[i], rval[i]
+        rtask[i], rval[i] = nil, nil
+        if not task.dead then
+          if task.started then
+            filed(S, task, coroutine.resume(task.co, v))
+          else
+            task.started = true
+            filed(S, task, coroutine.resume(task.co))
+          end
+        end
+        i = i + 1
+      end
+      S.rn = 0
+    else
+      poll(S)
+    end
   end
 end
 
 -- Blocks (or yields, inside gather) until pred() holds or the deadline
--- (monotonic seconds) passes; `multis` is a set of the multis to drive.
-local function wait_on(multis, pred, deadline)
+-- (monotonic seconds) passes; `r` is the transfer whose progress can make
+-- pred(r) hold (nil: only time can, as for a sleep). pred takes r, so the
+-- callers pass plain functions, not a closure per wait.
+function M.wait(multi, r, pred, deadline)
+  if pred(r) then return true end
   local co = coroutine.running()
-  if co and tasks[co] then return coroutine.yield(WAIT, pred, deadline, multis) end
-  while not pred() do
-    local now = now()
-    if deadline and now >= deadline then return false end
-    step(multis, deadline and math.min(deadline - now, SLICE) or SLICE)
+  local task = co and task_of[co]
+  if task and not task.dead then return coroutine.yield(WAIT, multi, r, pred, deadline) end
+  while true do
+    local t = now()
+    if deadline and t >= deadline then return false end
+    multi:step(deadline and math.min(deadline - t, SLICE) or SLICE)
+    if pred(r) then return true end
   end
-  return true
 end
 
--- Returns true once pred() holds, false if the deadline passed first.
-function M.wait(multi, pred, deadline)
-  return wait_on({ [multi] = true }, pred, deadline)
-end
+local function never() return false end
 
 function M.sleep(multi, seconds)
   if seconds <= 0 then return end
-  local deadline = now() + seconds
-  M.wait(multi, function() return now() >= deadline end, deadline)
+  M.wait(multi, nil, never, now() + seconds)
 end
 
 -- Runs each function of `fns` in its own coroutine; returns an array whose
 -- element i is table.pack(fns[i]()). A task that raises makes gather raise.
 -- Tasks may use other clients too: their multis are driven as well.
-function M.gather(multi, fns)
-  local results, waiting, live = {}, {}, 0
-  local function run(i, co, ...)
-    local r = pack(coroutine.resume(co, ...))
-    if not r[1] then
-      error(("homie: gather task %d failed: %s"):format(i, tostring(r[2])), 0)
-    end
-    if coroutine.status(co) == "dead" then
-      results[i] = pack(unpack(r, 2, r.n))
-      waiting[i], live = nil, live - 1
-    elseif r[2] ~= WAIT then
-      error(("homie: gather task %d yielded outside homie"):format(i), 0)
-    else
-      waiting[i] = { co = co, pred = r[3], deadline = r[4], multis = r[5] }
-    end
-  end
+function M.gather(_, fns)
   for i, fn in ipairs(fns) do
     if type(fn) ~= "function" then error(("homie: gather task %d must be a function"):format(i), 3) end
-    local co = coroutine.create(fn)
-    tasks[co], live = true, live + 1
-    run(i, co)
   end
-  local function any_ready()
-    for _, w in pairs(waiting) do
-      if w.pred() or (w.deadline and now() >= w.deadline) then return true end
-    end
-    return false
+  local co = coroutine.running()
+  local parent = co and task_of[co]
+  if parent and not parent.dead then
+    -- Inside a task: the same scheduler runs these; this task waits for them.
+    local group = new_group(parent.S, parent, fns)
+    parent.child = group
+    if not group.over then coroutine.yield(JOIN) end
+    parent.child = nil
+    if group.err then error(group.err, 0) end
+    return group.results
   end
-  while live > 0 do
-    local progressed, nearest = false, nil
-    for i, w in pairs(waiting) do
-      local ok = w.pred()
-      if ok or (w.deadline and now() >= w.deadline) then
-        progressed = true
-        run(i, w.co, ok and true or false)
-      elseif w.deadline and (not nearest or w.deadline < nearest) then
-        nearest = w.deadline
-      end
-    end
-    if not progressed then
-      -- Nothing ready: wait for any task's condition, driving every multi
-      -- the tasks wait on. Inside another gather's task this yields to it.
-      local multis = { [multi] = true }
-      for _, w in pairs(waiting) do
-        for m in pairs(w.multis) do multis[m] = true end
-      end
-      wait_on(multis, any_ready, nearest)
-    end
-  end
-  return results
+  local S = {
+    by_id = {}, multis = {}, nmultis = 0, ready = {},
+    hat = {}, htask = {}, hgen = {}, hn = 0,
+    rtask = {}, rval = {}, rn = 0,
+  }
+  local root = new_group(S, nil, fns)
+  run(S, root)
+  if root.err then error(root.err, 0) end
+  return root.results
 end
 
 return M

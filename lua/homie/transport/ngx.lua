@@ -39,7 +39,8 @@ function M.new(opts)
   local version = ngx and ngx.config and ngx.config.ngx_lua_version
   return setmetatable({
     name = "ngx",
-    version = "ngx_lua/" .. tostring(version or "?"),
+    version = "ngx_lua " .. (version and ("%d.%d.%d"):format(math.floor(version / 1000000),
+      math.floor(version / 1000) % 1000, version % 1000) or "?"),
     keepalive_ms = math.floor((opts.keepalive_timeout or 30) * 1000),
     pool_size = opts.pool_size or 32,
     live = setmetatable({}, { __mode = "k" }),  -- conn -> true: open exchanges and streams

@@ -1,0 +1,16 @@
+# `make bench`: every workload, one table (bench/run prints it; see
+# bench/README.md). Included by the Makefile. Node's peer is installed by
+# bench/sse_bench.lua on first run.
+BENCH_ARGS ?=
+
+.PHONY: bench bench-build
+
+bench/build/curl_loop: bench/curl_loop.c
+	@mkdir -p $(@D)
+	$(CC) -O2 $(WARN) $(CURL_CFLAGS) -o $@ $< $(CURL_LIBS)
+
+bench-build: build bench/build/curl_loop bench/build/sse_engine_bench ngx-build
+
+bench: deps-bench
+	$(MAKE) bench-build
+	LUA=$(LUA) bench/run $(BENCH_ARGS)
