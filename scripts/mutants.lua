@@ -75,11 +75,14 @@ mutant{ id = "retry-send-after-500", file = "lua/homie/retry.lua",
 mutant{ id = "retry-503-acted", file = "lua/homie/retry.lua",
   from = [[local NOT_PROCESSED = { [429] = true, [503] = true }]], to = [[local NOT_PROCESSED = { [429] = true }]],
   why = "a send answered 503 is retried", specs = { "spec/retry_spec.lua" } }
+mutant{ id = "retry-maybe-acted-4xx", file = "lua/homie/retry.lua",
+  from = [[return status >= 500 or (status >= 200 and status <= 299)]], to = [[return true]],
+  why = "err.maybe_stored is false for a refused (4xx) send", specs = { "spec/contract_spec.lua" } }
 mutant{ id = "retry-server-wait-ignored", file = "lua/homie/retry.lua",
   from = [[return M.server_wait(resp.headers) or M.backoff(attempt)]], to = [[return M.backoff(attempt)]],
   why = "Retry-After sets the wait of a call", specs = { "spec/retry_spec.lua" } }
 mutant{ id = "retry-sent-send", file = "lua/homie/retry.lua",
-  from = [[if not idempotent and fail.sent then return nil end]], to = [[if false then return nil end]],
+  from = [[if not idempotent and M.maybe_acted(nil, fail) then return nil end]], to = [[if false then return nil end]],
   why = "a send that may have reached the server is not retried", specs = { "spec/retry_spec.lua" } }
 
 -- lua/homie/util.lua --------------------------------------------------------
@@ -223,7 +226,7 @@ mutant{ id = "client-create-idempotent", file = "lua/homie/client.lua",
   from = [[body = { chatbotId = opts.chatbotId, userId = opts.userId }, idempotent = false }))]],
   to = [[body = { chatbotId = opts.chatbotId, userId = opts.userId }, idempotent = true }))]],
   why = "create_chat follows the send rule", specs = { "spec/contract_spec.lua" } }
-mutant{ id = "chat-uri-url", file = "lua/homie/chat.lua",
+mutant{ id = "message-uri-url", file = "lua/homie/message.lua",
   from = [[if type(p) == "table" and p.url == nil and p.uri ~= nil then p.url = p.uri end]], to = [[local _ = p]],
   why = "a product with only uri also gets url", specs = { "spec/contract_spec.lua" } }
 mutant{ id = "client-messages-silent", file = "lua/homie/client.lua",

@@ -208,6 +208,18 @@ describe("contract", function()
       assert.are.equal(3, count("GET /v1/chats/:id/messages"))
     end)
 
+    it("a send's error says maybe_stored: false when refused (4xx, 429, 503), true after a 500", function()
+      local chat = assert(client:create_chat{ chatbotId = BOT })
+      local c = homie.new{ api_key = server.api_key, base_url = server.url, max_retries = 0 }
+      for status, maybe in pairs({ [400] = false, [429] = false, [503] = false, [500] = true }) do
+        server:fault{ method = "POST", path = "/messages$", fault = { status = status } }
+        local reply, err = c:send_message(chat.id, "hi", { currentUrl = PAGE })
+        assert.is_nil(reply)
+        assert.are.equal(status, err.status)
+        assert.are.equal(maybe, err.maybe_stored, "after a " .. status)
+      end
+    end)
+
     it("messages() yields false, err once on failure, then ends", function()
       local chat = assert(client:create_chat{ chatbotId = BOT })
       for i = 1, 2 do assert(chat:send("question " .. i, { currentUrl = PAGE })) end
