@@ -13,7 +13,7 @@ BUSTED   ?= $(LUA) /usr/bin/busted
 include mk/sources.mk
 
 .PHONY: all build deps deps-test test busted rock demo live clean clean-core asan valgrind check bench soak \
-  links matrix matrix-build compat sources
+  links matrix matrix-build compat sources mutate
 
 all: build
 build: homie/sse.so homie/curl.so
@@ -125,3 +125,9 @@ clean: clean-core
 -include mk/bench.mk
 -include mk/ngx.mk
 -include mk/docs.mk
+
+# Mutation testing (scripts/mutate.lua, scripts/mutants.lua): every mutant
+# must be killed by the specs it names. MUTATE_SAMPLE=N runs a daily window.
+MUTATE_SAMPLE ?=
+mutate: build
+	MUTATE_SAMPLE=$(MUTATE_SAMPLE) $(LUA) scripts/mutate.lua

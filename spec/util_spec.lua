@@ -49,6 +49,8 @@ describe("util", function()
     assert.is_true(util.is_utf8("Größe L? 👕"))
     assert.is_false(util.is_utf8("\255\254"))
     assert.is_false(util.is_utf8("\192\175"))          -- overlong
+    assert.is_false(util.is_utf8("\224\128\175"))     -- overlong in three bytes
+    assert.is_false(util.is_utf8("\240\130\130\172")) -- overlong in four bytes
     assert.is_false(util.is_utf8("\237\160\128"))      -- surrogate
     assert.is_false(util.is_utf8("abc\226\130"))       -- truncated
   end)

@@ -40,8 +40,20 @@ local function apply_pre_fault(f)
   if f.status then
     local body = f.body
     if body == nil then body = http.error_table(f.status, "Injected fault: " .. (http.REASONS[f.status] or "error")) end
-    if type(body) == "table" then body = require("homie_mock.json").encode(body) end
-    return http.send(f.status, body, f.headers)
+    local headers = f.headers
+    if type(body) == "table" then
+      body = require("homie_mock.json").encode(body)
+    else
+      -- A text body is labelled as text, unless the fault names a type.
+      headers = {}
+      local typed = false
+      for k, v in pairs(f.headers or {}) do
+        headers[k] = v
+        typed = typed or k:lower() == "content-type"
+      end
+      if not typed then headers["Content-Type"] = "text/plain; charset=utf-8" end
+    end
+    return http.send(f.status, body, headers)
   elseif f.stall then
     local aborted = false
     ngx.on_abort(function() aborted = true end)
