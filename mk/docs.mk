@@ -11,6 +11,6 @@ docs: deps-test
 	  echo "docs: LDoc warnings above"; exit 1; fi
 	@echo "docs: build/doc/index.html"
 
-LINT_PATHS := lua spec server examples bench $(wildcard bin/homie)
+LINT_PATHS := lua spec server examples bench bin/homie $(wildcard scripts/*.lua)
 lint: deps-test
 	luacheck $(LINT_PATHS)

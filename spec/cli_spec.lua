@@ -340,9 +340,9 @@ describe("bin/homie", function()
     end)
 
     it("--base-url wins over HOMIE_BASE_URL", function()
-      local chat_id = new_chat_id()
+      local own_chat = new_chat_id()
       local dead = "http://127.0.0.1:" .. mock.free_port()
-      local code = homie({ "history", chat_id, "--base-url", server.url }, api{ HOMIE_BASE_URL = dead })
+      local code = homie({ "history", own_chat, "--base-url", server.url }, api{ HOMIE_BASE_URL = dead })
       assert.are.equal(0, code)
     end)
 

@@ -113,7 +113,7 @@ describe("homie.sse parser", function()
         local p = sse.parser { max_event_bytes = 20 }
         local evs, errs = {}, 0
         for i = 1, #s, size do
-          local got, err, partial = p:feed(s:sub(i, i + size - 1))
+          local got, _, partial = p:feed(s:sub(i, i + size - 1))
           if not got then errs = errs + 1; got = partial end
           for _, ev in ipairs(got) do evs[#evs + 1] = ev.data end
         end

@@ -49,6 +49,8 @@ function M.new(fields, secret)
   fields.retryable = fields.retryable or false
   fields.message = redact(tostring(fields.message or fields.kind), secret)
   fields.body = redact(fields.body, secret)
+  -- A server may echo anything into x-request-id, the key included.
+  if fields.request_id ~= nil then fields.request_id = redact(tostring(fields.request_id), secret) end
   return setmetatable(fields, Error)
 end
 

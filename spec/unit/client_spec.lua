@@ -118,10 +118,12 @@ describe("client (fake transport)", function()
   it("keeps the key out of errors, logs and tostring", function()
     local lines = {}
     local client, fake = h.client{ api_key = "sk-secret-1", logger = function(l) lines[#lines + 1] = l end }
-    fake:on("GET", h.MESSAGES, { status = 401, json = { message = "bad key sk-secret-1" } })
+    fake:on("GET", h.MESSAGES, { status = 401, json = { message = "bad key sk-secret-1" },
+      headers = { ["x-request-id"] = "echo-sk-secret-1" } })
     local _, err = client:list_messages(h.CHAT)
     assert.are.equal("authentication", err.kind)
     assert.is_nil(tostring(err):find("sk-secret-1", 1, true))
+    assert.are.equal("echo-[redacted]", err.request_id)
     assert.is_nil(tostring(client):find("sk-secret-1", 1, true))
     assert.is_true(#lines > 0)
     for _, l in ipairs(lines) do assert.is_nil(l:find("sk-secret-1", 1, true)) end

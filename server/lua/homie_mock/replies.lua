@@ -7,7 +7,6 @@ local catalog = require "homie_mock.catalog"
 local M = {}
 local unpack = table.unpack or unpack  -- LuaJIT in nginx, 5.4 in specs
 
-local SIZE_ORDER = { "XS", "S", "M", "L", "XL", "XXL" }
 
 local SUGGESTIONS = {
   hoodies = { "What other colours does it come in?", "How does the sizing run?", "Do you have matching jeans?" },
@@ -140,7 +139,7 @@ end
 function M.answer(message, current_url)
   local picked = match(message, current_url)
   local size = requested_size(message)
-  local products, content = {}, nil
+  local products, content = {}
   local is_greeting = words(message).hi or words(message).hello or words(message).hey
 
   if #picked == 0 then
