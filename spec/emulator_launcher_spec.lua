@@ -89,6 +89,26 @@ describe("homie-mock process", function()
   end)
 end)
 
+describe("homie-mock state", function()
+  it("when its state is full, forgets the least recently used entries, and never fails with a 500", function()
+    local server = mock.start{ state_mb = 1 }
+    local homie = require "homie"
+    local client = homie.new{ api_key = server.api_key, base_url = server.url, max_retries = 0 }
+    local failures, chats = {}, {}
+    -- As a load test does it: many chats first, then a message to each.
+    for i = 1, 300 do chats[i] = assert(client:create_chat{ chatbotId = BOT }) end
+    for i = 1, 300 do
+      local reply, err = chats[i]:send("Does the blue hoodie come in size L?", { currentUrl = "https://s/p" })
+      -- A forgotten chat is a 404; a state too full even for that says so.
+      if not reply and err.status ~= 404 and not (err.status == 507 and err.message:find("--state-mb 1", 1, true)) then
+        failures[#failures + 1] = i .. ": " .. tostring(err)
+      end
+    end
+    server:stop()
+    assert.are.same({}, failures)
+  end)
+end)
+
 describe("homie-mock fault bodies", function()
   local server
   setup(function() server = mock.start{} end)

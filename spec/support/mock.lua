@@ -67,6 +67,7 @@ function M.start(opts)
   assert(tmpdir ~= "", "mktemp failed")
   local args = { shq(M.root .. "/bin/homie-mock"), "--port", port,
                  "--heartbeat", opts.heartbeat or 15, "--chunk-delay-ms", opts.chunk_delay_ms or 0 }
+  if opts.state_mb then args[#args + 1] = "--state-mb " .. opts.state_mb end
   for _, k in ipairs(keys) do args[#args + 1] = "--api-key " .. shq(k) end
   if opts.tls_cert then
     args[#args + 1] = "--tls-cert " .. shq(opts.tls_cert) .. " --tls-key " .. shq(opts.tls_key)

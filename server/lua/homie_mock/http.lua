@@ -14,7 +14,7 @@ M.REASONS = {
   [409] = "Conflict", [413] = "Payload Too Large", [415] = "Unsupported Media Type",
   [422] = "Unprocessable Entity", [429] = "Too Many Requests",
   [500] = "Internal Server Error", [502] = "Bad Gateway",
-  [503] = "Service Unavailable", [504] = "Gateway Timeout",
+  [503] = "Service Unavailable", [504] = "Gateway Timeout", [507] = "Insufficient Storage",
 }
 
 -- NestJS's default exception body.

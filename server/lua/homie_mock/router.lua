@@ -109,9 +109,16 @@ end
 function M.handle()
   local ok, err = pcall(handle)
   if ok then return end
-  ngx.log(ngx.ERR, "homie-mock handler error: ", err)
+  local full = type(err) == "table" and err.state_full
+  ngx.log(ngx.ERR, "homie-mock handler error: ", full and ("state full: " .. full) or err)
   if ngx.headers_sent then return ngx.exit(444) end
   ngx.ctx.post_fault = nil
+  if full then
+    -- 507: the server ran out of room. Part of the request may be stored,
+    -- so it is not one of the statuses a client may retry a send after.
+    return http.error(507, "homie-mock: its state is full (" .. full .. "; --state-mb "
+      .. (os.getenv("HOMIE_MOCK_STATE_MB") or "?") .. "): restart it, or start it with a larger --state-mb")
+  end
   return http.error(500, "Internal emulator error")
 end
 

@@ -11,6 +11,19 @@ local M = {}
 
 M.KEEP_EVENTS = 2000  -- at least the last 1000 per chat are replayable
 
+-- The next value of a counter. incr cannot make room in a full dict, but
+-- set can (it forgets the least recently used entries): so set, then count.
+-- Should even that fail, the router answers a 507 that says so.
+local function next_of(key)
+  local n, err = dict:incr(key, 1, 0)
+  if not n and err == "no memory" then
+    dict:set(key, 0)
+    n, err = dict:incr(key, 1, 0)
+  end
+  if not n then error({ state_full = tostring(err) }) end
+  return n
+end
+
 function M.put_chat(chat_json, id, org)
   dict:set("chat:" .. id, chat_json)
   dict:set("org:" .. id, org)
@@ -23,7 +36,7 @@ function M.get_chat(id, org)
 end
 
 function M.add_message(chat_id, msg_json)
-  local n = dict:incr("mn:" .. chat_id, 1, 0)
+  local n = next_of("mn:" .. chat_id)
   dict:set("m:" .. chat_id .. ":" .. n, msg_json)
   return n
 end
@@ -44,7 +57,7 @@ function M.append_events(chat_id, items)
   local due = math.max(ngx.now(), dict:get("ed:" .. chat_id) or 0)
   for _, item in ipairs(items) do
     due = due + (item.delay or 0)
-    local n = dict:incr("en:" .. chat_id, 1, 0)
+    local n = next_of("en:" .. chat_id)
     local frame = "id: " .. n .. "\n"
       .. (item.event and ("event: " .. item.event .. "\n") or "")
       .. "data: " .. item.data .. "\n\n"
