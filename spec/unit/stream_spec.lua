@@ -143,6 +143,29 @@ describe("stream (fake transport)", function()
     assert.are.equal(0, fake.open_now)
   end)
 
+  it("survives a garbled stream: junk lines and a bad retry are ignored, a non-JSON data stays a string", function()
+    local client, fake = h.client()
+    fake:on("GET", h.EVENTS, { { status = 200, stream = {
+      "retry: soon\n\n",                       -- not digits: ignored, 1 s stays
+      "garbage without a colon\n: a comment\nweird: field\n\n",
+      block(1, "{not json"),
+      "\255\254junk\r\n\r\n",
+      block(2, "{\"ok\":true}"),
+      { fail = { kind = "connection", message = "cut" } } } },
+      { status = 200, stream = { block(3, "after"), { stall = true } } } })
+    local s = client:events(h.CHAT)
+    local a = assert(s:next_event(10))
+    assert.are.equal("{not json", a.data)
+    local b = assert(s:next_event(10))
+    assert.are.same({ ok = true }, b.data)
+    local t0 = fake:now()
+    assert.are.equal("after", assert(s:next_event(10)).data)
+    local gap = fake:now() - t0
+    assert.is_true(gap > 0.74 and gap <= 1, "the default 1 s, not a garbled retry: " .. gap)
+    assert.are.equal("2", opens(fake)[2].headers["Last-Event-ID"])
+    s:close()
+  end)
+
   it("raises on a wrong timeout and closes idempotently", function()
     local client = h.client()
     local s = client:events(h.CHAT)
