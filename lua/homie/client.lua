@@ -42,11 +42,8 @@ local function optional(name, v, want)
 end
 
 local function positive(name, v, default)
-  v = optional(name, v, "number")
-  if v ~= nil and not (v >= 0 and v < math.huge) then
-    util.fail(name .. " must be a non-negative finite number", 4)
-  end
   if v == nil then return default end
+  util.check_span(name, v, 3)  -- 1 this, 2 homie.new, 3 its caller (so: no tail call)
   return v
 end
 
@@ -190,7 +187,7 @@ end
 
 local function check_call_options(opts)
   for _, k in ipairs(CALL_OPTIONS) do
-    if opts[k] ~= nil then positive(k, opts[k], nil) end
+    if opts[k] ~= nil then util.check_span(k, opts[k], 4) end  -- the public method's caller
   end
 end
 

@@ -30,10 +30,7 @@ function M.new(client, chat_id, opts, level)
   opts = util.check_opts("events", opts, OPTIONS, level)
   if opts.last_event_id ~= nil then util.check_header_value("last_event_id", opts.last_event_id, level) end
   for _, k in ipairs({ "idle_timeout", "max_reconnects", "max_event_bytes", "connect_timeout" }) do
-    local v = opts[k]
-    if v ~= nil and (type(v) ~= "number" or not (v >= 0 and v < math.huge)) then
-      util.fail(k .. " must be a non-negative finite number", level)
-    end
+    if opts[k] ~= nil then util.check_span(k, opts[k], level) end
   end
   return setmetatable({
     client = client,
@@ -187,7 +184,7 @@ local function deadline(self, timeout, where)
   if type(timeout) ~= "number" or not (timeout >= 0) then  -- luacheck: ignore 581 (NaN fails too)
     util.fail(where .. ": timeout must be a non-negative number of seconds", 3)
   end
-  return self.transport:now() + timeout
+  return self.transport:now() + timeout  -- math.huge: no limit
 end
 
 --- Opens the connection now (otherwise the first read does), waiting at

@@ -57,6 +57,16 @@ function M.nearest(name, allowed)
   return best
 end
 
+-- A span of seconds, a count or a size: a number, not negative, not
+-- infinite, not NaN (which fails every comparison).
+function M.check_span(name, v, level)
+  M.check_type(name, v, "number", (level or 1) + 1)
+  if not (v >= 0 and v < math.huge) then
+    M.fail(name .. " must be a non-negative finite number", (level or 1) + 1)
+  end
+  return v
+end
+
 -- Unknown option names are programming errors: a typo must not pass silently.
 function M.check_opts(where, opts, allowed, level)
   if opts == nil then return {} end
