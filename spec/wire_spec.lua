@@ -28,12 +28,7 @@ c:send(resp)
 c:close()
 ]]
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  p:close()
-  return (out:gsub("%s+$", ""))
-end
+local sh = require("spec.support.mock").sh
 
 -- Starts the server with `body` (bytes) and extra response headers; returns
 -- its base URL, a function giving the recorded request, and a cleanup.
