@@ -1,5 +1,7 @@
 -- Message tables (MessageDto) as the SDK hands them out: the one place that
 -- shapes a reply, marks a recovered one, and reads a message's time.
+local util = require "homie.util"
+
 local M = {}
 
 -- A product that only has the introduction's `uri` also gets `url`.
@@ -25,19 +27,6 @@ function M.is_answer(m)
   return type(m) == "table" and m.type == "answer" and type(m.id) == "string"
 end
 
--- Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
--- days_from_civil); no os.time, so no local time zone gets in the way.
-local floor = math.floor  -- not //: Lua 5.1 and LuaJIT lack it
-local function days_from_civil(y, m, d)
-  if m <= 2 then y = y - 1 end
-  local era = floor(y / 400)
-  local yoe = y - era * 400
-  local mp = (m + 9) % 12
-  local doy = floor((153 * mp + 2) / 5) + d - 1
-  local doe = yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy
-  return era * 146097 + doe - 719468
-end
-
 -- Seconds since the epoch of an ISO-8601 time ("2025-07-08T16:32:11Z",
 -- fractions and "+02:00" offsets allowed), or nil when it is not one.
 function M.epoch(s)
@@ -51,8 +40,8 @@ function M.epoch(s)
     if not sign then return nil end
     offset = (tonumber(oh) * 3600 + tonumber(om) * 60) * (sign == "-" and -1 or 1)
   end
-  local days = days_from_civil(tonumber(y), tonumber(mo), tonumber(d))
-  return days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec) - offset
+  return util.utc_seconds(tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi), tonumber(sec))
+    - offset
 end
 
 -- Seconds a server's clock may differ from ours when a message's createdAt

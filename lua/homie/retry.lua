@@ -1,4 +1,6 @@
 -- When to try a call again, and how long to wait first.
+local util = require "homie.util"
+
 local M = {}
 
 M.BASE, M.CAP, M.SERVER_CAP = 0.5, 8, 60
@@ -15,12 +17,8 @@ local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6, Jul = 7,
 local function seconds_until(date, now)
   local d, mon, y, h, mi, s = date:match("^%a+, (%d+) (%a+) (%d+) (%d+):(%d+):(%d+) GMT$")
   if not d or not MONTHS[mon] then return nil end
-  now = now or os.time()
-  -- os.time reads a table as local time; correct by the local offset.
-  local offset = os.time(os.date("*t", now)) - os.time(os.date("!*t", now))
-  local t = os.time({ year = tonumber(y), month = MONTHS[mon], day = tonumber(d),
-    hour = tonumber(h), min = tonumber(mi), sec = tonumber(s) }) + offset
-  return math.max(0, t - now)
+  local t = util.utc_seconds(tonumber(y), MONTHS[mon], tonumber(d), tonumber(h), tonumber(mi), tonumber(s))
+  return math.max(0, t - (now or os.time()))
 end
 
 -- The wait the server asked for, capped; nil when it asked for none.

@@ -172,6 +172,19 @@ function M.decode(s)
   return normalize(v)
 end
 
+-- Seconds since the epoch of a UTC date and time, from the proleptic
+-- Gregorian calendar (Howard Hinnant's days_from_civil): no os.time, so no
+-- local time zone gets in the way.
+local floor = math.floor  -- not //: Lua 5.1 and LuaJIT lack it
+function M.utc_seconds(y, m, d, h, mi, s)
+  if m <= 2 then y = y - 1 end
+  local era = floor(y / 400)
+  local yoe = y - era * 400
+  local doy = floor((153 * ((m + 9) % 12) + 2) / 5) + d - 1
+  local days = era * 146097 + yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy - 719468
+  return days * 86400 + h * 3600 + mi * 60 + s
+end
+
 -- The earlier of two optional deadlines (nil: none).
 function M.earliest(a, b)
   if a and b then return math.min(a, b) end
