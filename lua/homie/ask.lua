@@ -27,7 +27,7 @@ function M.ask(chat, text, opts)
   opts = util.check_opts("ask", opts, OPTIONS, 3)
   local on_event = opts.on_event
   if on_event ~= nil then util.check_type("on_event", on_event, "function", 3) end
-  if opts.final_wait ~= nil then util.check_type("final_wait", opts.final_wait, "number", 3) end
+  if opts.final_wait ~= nil then util.check_span("final_wait", opts.final_wait, 3) end
   local client = chat:client()
   local t = client.transport
   local stream = client:events(chat.id, { idle_timeout = opts.idle_timeout })
