@@ -13,7 +13,7 @@ BUSTED   ?= $(LUA) /usr/bin/busted
 include mk/sources.mk
 
 .PHONY: all build deps deps-test test busted rock demo live clean clean-core asan valgrind check bench soak \
-  links matrix matrix-build compat sources mutate
+  links matrix matrix-build compat sources mutate mutants-check
 
 all: build
 build: homie/sse.so homie/curl.so
@@ -50,6 +50,7 @@ deps-bench:
 test: deps-test
 	$(MAKE) build
 	$(MAKE) links
+	$(MAKE) mutants-check
 	$(MAKE) ctest
 	$(MAKE) rock
 	scripts/run-busted $(BUSTED)
@@ -127,7 +128,12 @@ clean: clean-core
 -include mk/docs.mk
 
 # Mutation testing (scripts/mutate.lua, scripts/mutants.lua): every mutant
-# must be killed by the specs it names. MUTATE_SAMPLE=N runs a daily window.
+# must be killed by the specs it names. MUTATE_SAMPLE=N runs a window picked
+# by the commit's hash, so one commit always gets the same answer.
+# mutants-check (part of `make test`, about a second) fails the commit that
+# moved code out from under a mutant, instead of some later day's CI.
 MUTATE_SAMPLE ?=
+mutants-check:
+	MUTATE_CHECK=1 $(LUA) scripts/mutate.lua
 mutate: build
 	MUTATE_SAMPLE=$(MUTATE_SAMPLE) $(LUA) scripts/mutate.lua

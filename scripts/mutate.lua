@@ -18,8 +18,8 @@
 --               update the entry (fails the run)
 --   no build    the mutated C does not compile: fix the entry (fails the run)
 --
--- Environment: MUTATE_SAMPLE=N runs N mutants, a window that rotates daily
--- over the list (MUTATE_DAY=k picks the window by hand); MUTATE_ONLY=id,id
+-- Environment: MUTATE_SAMPLE=N runs N mutants, a window picked by the
+-- commit's hash (MUTATE_WINDOW=k picks it by hand); MUTATE_ONLY=id,id
 -- runs those; MUTATE_CHECK=1 only reports stale entries (no run);
 -- MUTATE_TIMEOUT seconds per check (default 180); MUTATE_KEEP=1
 -- keeps the temporary copy and its logs. Exit status 0 only when nothing
@@ -91,10 +91,16 @@ if only and only ~= "" then
   for id in only:gmatch("[^,%s]+") do want[id] = true end
   for _, m in ipairs(mutants) do if want[m.id] then chosen[#chosen + 1] = m end end
 elseif sample and sample > 0 and sample < #mutants then
-  -- A window that moves by `sample` each day: every mutant runs within
-  -- ceil(#mutants / sample) days.
-  local day = tonumber(os.getenv("MUTATE_DAY") or "") or math.floor(os.time() / 86400)
-  local start = (day * sample) % #mutants
+  -- A window chosen by the commit under test, never by the date: the same
+  -- commit always runs the same mutants, so its CI answer cannot change from
+  -- one day to the next. Successive commits spread over the whole list
+  -- (`make mutate` runs all of it). MUTATE_WINDOW=k picks a window by hand.
+  local window = tonumber(os.getenv("MUTATE_WINDOW") or "")
+  if not window then
+    local head = capture("cd " .. sh_quote(root) .. " && git rev-parse HEAD 2>/dev/null")
+    window = tonumber(head:sub(1, 7), 16) or 0
+  end
+  local start = (window * sample) % #mutants
   for k = 0, sample - 1 do chosen[#chosen + 1] = mutants[(start + k) % #mutants + 1] end
 else
   chosen = mutants

@@ -129,6 +129,17 @@ describe("client (fake transport)", function()
     for _, l in ipairs(lines) do assert.is_nil(l:find("sk-secret-1", 1, true)) end
   end)
 
+  it("keeps the key out of the log line of a successful call too", function()
+    local lines = {}
+    local client, fake = h.client{ api_key = "sk-secret-2", logger = function(l) lines[#lines + 1] = l end }
+    fake:on("GET", h.MESSAGES, { status = 200, json = { items = {} },
+      headers = { ["x-request-id"] = "echo-sk-secret-2" } })
+    assert(client:list_messages(h.CHAT))
+    assert.are.equal(1, #lines)
+    assert.matches("echo%-%[redacted%]", lines[1])
+    assert.is_nil(lines[1]:find("sk-secret-2", 1, true))
+  end)
+
   it("type-checks every option the same way", function()
     assert.has_error(function() h.client{ insecure = "yes" } end, "homie: insecure must be a boolean, got string")
     assert.has_error(function() h.client{ timeout = "5" } end, "homie: timeout must be a number, got string")
