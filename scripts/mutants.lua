@@ -44,46 +44,46 @@ mutant{ id = "errors-is-error-any", file = "lua/homie/errors.lua",
   why = "homie.is_error is true only for homie errors", specs = { "spec/errors_spec.lua" } }
 
 -- lua/homie/retry.lua -------------------------------------------------------
-mutant{ id = "retry-base", file = "lua/homie/retry.lua",
-  from = [[M.BASE, M.CAP, M.SERVER_CAP = 0.5, 8, 60]], to = [[M.BASE, M.CAP, M.SERVER_CAP = 1, 8, 60]],
-  why = "retries wait 0.5 s first", specs = { "spec/retry_spec.lua" } }
-mutant{ id = "retry-no-doubling", file = "lua/homie/retry.lua",
-  from = [[M.BASE * 2 ^ (attempt - 1)]], to = [[M.BASE * 1 ^ (attempt - 1)]],
-  why = "retry waits double", specs = { "spec/retry_spec.lua" } }
-mutant{ id = "retry-no-cap", file = "lua/homie/retry.lua",
-  from = [[M.jitter(math.min(M.BASE * 2 ^ (attempt - 1), M.CAP), random)]], to = [[M.jitter(M.BASE * 2 ^ (attempt - 1), random)]],
-  why = "retry waits stop growing at 8 s", specs = { "spec/retry_spec.lua" } }
-mutant{ id = "retry-jitter-longer", file = "lua/homie/retry.lua",
-  from = [[return w * (1 - 0.25 * (random or math.random)())]], to = [[return w * (1 + 0.25 * (random or math.random)())]],
-  why = "jitter only shortens a wait", specs = { "spec/retry_spec.lua" } }
-mutant{ id = "retry-server-cap", file = "lua/homie/retry.lua",
-  from = [[if wait then return math.min(wait, M.SERVER_CAP) end]], to = [[if wait then return wait end]],
-  why = "a server's wait is capped at 60 s", specs = { "spec/retry_spec.lua" } }
-mutant{ id = "retry-after-ms-ignored", file = "lua/homie/retry.lua",
+mutant{ id = "retry-base", file = "lua/homie/policy.lua",
+  from = [[M.DEFAULTS = { base = 0.5,]], to = [[M.DEFAULTS = { base = 1,]],
+  why = "retries wait 0.5 s first", specs = { "spec/policy_spec.lua" } }
+mutant{ id = "retry-no-doubling", file = "lua/homie/policy.lua",
+  from = [[self.base * 2 ^ (attempt - 1)]], to = [[self.base * 1 ^ (attempt - 1)]],
+  why = "retry waits double", specs = { "spec/policy_spec.lua" } }
+mutant{ id = "retry-no-cap", file = "lua/homie/policy.lua",
+  from = [[return self:jitter(math.min(self.base * 2 ^ (attempt - 1), self.cap))]], to = [[return self:jitter(self.base * 2 ^ (attempt - 1))]],
+  why = "retry waits stop growing at 8 s", specs = { "spec/policy_spec.lua" } }
+mutant{ id = "retry-jitter-longer", file = "lua/homie/policy.lua",
+  from = [[return w * (1 - 0.25 * self.random())]], to = [[return w * (1 + 0.25 * self.random())]],
+  why = "jitter only shortens a wait", specs = { "spec/policy_spec.lua" } }
+mutant{ id = "retry-server-cap", file = "lua/homie/policy.lua",
+  from = [[if wait then return math.min(wait, self.server_cap) end]], to = [[if wait then return wait end]],
+  why = "a server's wait is capped at 60 s", specs = { "spec/policy_spec.lua" } }
+mutant{ id = "retry-after-ms-ignored", file = "lua/homie/policy.lua",
   from = [[if ms and ms >= 0 then wait = ms / 1000 end]], to = [[if false then wait = ms / 1000 end]],
-  why = "retry-after-ms sets the wait", specs = { "spec/retry_spec.lua" } }
-mutant{ id = "retry-after-date-ignored", file = "lua/homie/retry.lua",
+  why = "retry-after-ms sets the wait", specs = { "spec/policy_spec.lua" } }
+mutant{ id = "retry-after-date-ignored", file = "lua/homie/policy.lua",
   from = [[or seconds_until(ra, now)]], to = [[or nil]],
-  why = "Retry-After as an HTTP date sets the wait", specs = { "spec/retry_spec.lua" } }
-mutant{ id = "retry-408-not-retried", file = "lua/homie/retry.lua",
+  why = "Retry-After as an HTTP date sets the wait", specs = { "spec/policy_spec.lua" } }
+mutant{ id = "retry-408-not-retried", file = "lua/homie/policy.lua",
   from = [[local RETRY_STATUS = { [408] = true,]], to = [[local RETRY_STATUS = { [408] = false,]],
-  why = "408 is retried", specs = { "spec/retry_spec.lua" } }
-mutant{ id = "retry-send-after-500", file = "lua/homie/retry.lua",
+  why = "408 is retried", specs = { "spec/policy_spec.lua" } }
+mutant{ id = "retry-send-after-500", file = "lua/homie/policy.lua",
   from = [[if not idempotent and not NOT_PROCESSED[status] then return nil end]],
   to = [[if false then return nil end]],
-  why = "a message send is not retried once the server may have acted", specs = { "spec/retry_spec.lua" } }
-mutant{ id = "retry-503-acted", file = "lua/homie/retry.lua",
+  why = "a message send is not retried once the server may have acted", specs = { "spec/policy_spec.lua" } }
+mutant{ id = "retry-503-acted", file = "lua/homie/policy.lua",
   from = [[local NOT_PROCESSED = { [429] = true, [503] = true }]], to = [[local NOT_PROCESSED = { [429] = true }]],
-  why = "a send answered 503 is retried", specs = { "spec/retry_spec.lua" } }
-mutant{ id = "retry-maybe-acted-4xx", file = "lua/homie/retry.lua",
+  why = "a send answered 503 is retried", specs = { "spec/policy_spec.lua" } }
+mutant{ id = "retry-maybe-acted-4xx", file = "lua/homie/policy.lua",
   from = [[return status >= 500 or (status >= 200 and status <= 299)]], to = [[return true]],
   why = "err.maybe_stored is false for a refused (4xx) send", specs = { "spec/contract_spec.lua" } }
-mutant{ id = "retry-server-wait-ignored", file = "lua/homie/retry.lua",
-  from = [[return M.server_wait(resp.headers) or M.backoff(attempt)]], to = [[return M.backoff(attempt)]],
-  why = "Retry-After sets the wait of a call", specs = { "spec/retry_spec.lua" } }
-mutant{ id = "retry-sent-send", file = "lua/homie/retry.lua",
+mutant{ id = "retry-server-wait-ignored", file = "lua/homie/policy.lua",
+  from = [[return self:server_wait(resp.headers) or self:backoff(attempt)]], to = [[return self:backoff(attempt)]],
+  why = "Retry-After sets the wait of a call", specs = { "spec/policy_spec.lua" } }
+mutant{ id = "retry-sent-send", file = "lua/homie/policy.lua",
   from = [[if not idempotent and M.maybe_acted(nil, fail) then return nil end]], to = [[if false then return nil end]],
-  why = "a send that may have reached the server is not retried", specs = { "spec/retry_spec.lua" } }
+  why = "a send that may have reached the server is not retried", specs = { "spec/policy_spec.lua" } }
 
 -- lua/homie/util.lua --------------------------------------------------------
 mutant{ id = "util-unknown-option", file = "lua/homie/util.lua",
@@ -180,48 +180,50 @@ mutant{ id = "lsse-rest-lost", file = "csrc/lsse.c",
 
 -- The Lua layer above the transport (after the transport seam).
 -- lua/homie/client.lua
-mutant{ id = "client-timeout-x10", file = "lua/homie/client.lua",
-  from = [[local timeout = o.timeout or self.timeout]], to = [[local timeout = (o.timeout or self.timeout) * 10]],
+mutant{ id = "client-timeout-x10", file = "lua/homie/clock.lua",
+  from = [[return earliest(self.timeout and self.t:now() + self.timeout, self.deadline_at)]],
+  to = [[return earliest(self.timeout and self.t:now() + self.timeout * 10, self.deadline_at)]],
   why = "timeout bounds one attempt", specs = { "spec/contract_spec.lua" } }
-mutant{ id = "client-deadline-x10", file = "lua/homie/client.lua",
-  from = [[local deadline_at = span and (t:now() + span) or nil]], to = [[local deadline_at = span and (t:now() + span * 10) or nil]],
+mutant{ id = "client-deadline-x10", file = "lua/homie/clock.lua",
+  from = [[started_at = now, deadline_at = span and now + span or nil }, Bounds)]],
+  to = [[started_at = now, deadline_at = span and now + span * 10 or nil }, Bounds)]],
   why = "deadline bounds a call with its retries", specs = { "spec/contract_spec.lua" } }
-mutant{ id = "client-key-crlf", file = "lua/homie/client.lua",
-  from = [[  util.check_header_value("api_key", key, 2)
-]], to = "",
+mutant{ id = "client-key-crlf", file = "lua/homie/session.lua",
+  from = [[  util.check_header_value("api_key", key)
+]], to = [[]],
   why = "CR/LF in api_key raises", specs = { "spec/contract_spec.lua" } }
-mutant{ id = "client-bearer-ignored", file = "lua/homie/client.lua",
+mutant{ id = "client-bearer-ignored", file = "lua/homie/session.lua",
   from = [==[  if auth == "bearer" then
     base_headers["Authorization"]==], to = [==[  if false then
     base_headers["Authorization"]==],
   why = "auth = \"bearer\" sends Authorization: Bearer", specs = { "spec/wire_spec.lua" } }
-mutant{ id = "client-log-unredacted", file = "lua/homie/client.lua",
-  from = [[self.logger(errors.redact(fmt:format(...), self._secret()))]], to = [[self.logger(fmt:format(...))]],
+mutant{ id = "client-log-unredacted", file = "lua/homie/session.lua",
+  from = [[self.logger(errors.redact(fmt:format(...), self.secret()))]], to = [[self.logger(fmt:format(...))]],
   why = "log lines never show the key", specs = { "spec/unit/client_spec.lua", "spec/contract_spec.lua" } }
-mutant{ id = "client-insecure-ignored", file = "lua/homie/client.lua",
+mutant{ id = "client-insecure-ignored", file = "lua/homie/session.lua",
   from = [[insecure = optional("insecure", opts.insecure, "boolean") or false,]], to = [[insecure = false,]],
   why = "insecure = true turns verification off", specs = { "spec/reliability_spec.lua" } }
-mutant{ id = "client-max-body-ignored", file = "lua/homie/client.lua",
-  from = [[max_body = positive("max_body", opts.max_body, 8 * 1024 * 1024),]], to = [[max_body = 8 * 1024 * 1024,]],
+mutant{ id = "client-max-body-ignored", file = "lua/homie/session.lua",
+  from = [[local max_body = span("max_body", opts.max_body, 8 * 1024 * 1024)]], to = [[local max_body = 8 * 1024 * 1024]],
   why = "max_body bounds an answer", specs = { "spec/reliability_spec.lua" } }
 mutant{ id = "curl-send-reused-connection", file = "lua/homie/transport/curl.lua",
   from = [[fresh_connect = req.idempotent == false,]], to = [[fresh_connect = false,]],
   why = "a send or chat creation takes a fresh connection, so libcurl never re-sends it",
   specs = { "spec/reliability_spec.lua", "spec/contract_spec.lua" } }
-mutant{ id = "client-no-attempts", file = "lua/homie/client.lua",
+mutant{ id = "client-no-attempts", file = "lua/homie/session.lua",
   from = [[    err.attempts = attempt
 ]], to = "",
   why = "err.attempts counts the attempts", specs = { "spec/reliability_spec.lua" } }
-mutant{ id = "client-ua-suffix", file = "lua/homie/client.lua",
+mutant{ id = "client-ua-suffix", file = "lua/homie/session.lua",
   from = [[if opts.user_agent ~= nil then ua = ua .. " " .. opts.user_agent end]], to = [[local _ = ua]],
   why = "user_agent is appended to the User-Agent", specs = { "spec/wire_spec.lua" } }
-mutant{ id = "client-extra-retry", file = "lua/homie/client.lua",
+mutant{ id = "client-extra-retry", file = "lua/homie/session.lua",
   from = [[local give_up = not wait or attempt > max_retries]], to = [[local give_up = not wait or attempt > max_retries + 1]],
   why = "max_retries bounds the retries", specs = { "spec/reliability_spec.lua" } }
 -- lua/homie/chat.lua
-mutant{ id = "retry-tls-retried", file = "lua/homie/retry.lua",
+mutant{ id = "retry-tls-retried", file = "lua/homie/policy.lua",
   from = [[if fail.retryable == false then return nil end]], to = [[local _ = fail]],
-  why = "a bad certificate is not retried", specs = { "spec/retry_spec.lua" } }
+  why = "a bad certificate is not retried", specs = { "spec/policy_spec.lua" } }
 mutant{ id = "client-create-idempotent", file = "lua/homie/client.lua",
   from = [[body = { chatbotId = opts.chatbotId, userId = opts.userId }, idempotent = false }))]],
   to = [[body = { chatbotId = opts.chatbotId, userId = opts.userId }, idempotent = true }))]],
@@ -234,40 +236,40 @@ mutant{ id = "client-messages-silent", file = "lua/homie/client.lua",
         return false, err]], to = [[        over = true
         return nil]],
   why = "messages() yields false, err on failure", specs = { "spec/contract_spec.lua" } }
-mutant{ id = "client-store-dropped", file = "lua/homie/client.lua",
+mutant{ id = "client-store-dropped", file = "lua/homie/api.lua",
   from = [[query = util.query({ { "store", opts.store } }),]], to = [[query = "",]],
   why = "store goes in the query", specs = { "spec/wire_spec.lua" } }
 mutant{ id = "client-pages-stuck", file = "lua/homie/client.lua",
   from = [[page = (p.nextPage and p.nextPage > page) and p.nextPage or page + 1]], to = [[page = page]],
   why = "messages() walks every page", specs = { "spec/client_spec.lua" } }
 -- lua/homie/stream.lua
-mutant{ id = "stream-retry-ignored", file = "lua/homie/stream.lua",
-  from = [[local base = (self.retry_ms or 1000) / 1000]], to = [[local base = 1000 / 1000]],
-  why = "a stream waits the server's retry:", specs = { "spec/reconnect_spec.lua" } }
-mutant{ id = "stream-no-doubling", file = "lua/homie/stream.lua",
-  from = [[base * 2 ^ self.failures]], to = [[base * 1 ^ self.failures]],
-  why = "stream waits double per consecutive failure", specs = { "spec/reconnect_spec.lua" } }
+mutant{ id = "stream-retry-ignored", file = "lua/homie/policy.lua",
+  from = [[local base = retry_ms and retry_ms / 1000 or self.stream_base]], to = [[local base = self.stream_base]],
+  why = "a stream waits the server's retry:", specs = { "spec/reconnect_spec.lua", "spec/policy_spec.lua" } }
+mutant{ id = "stream-no-doubling", file = "lua/homie/policy.lua",
+  from = [[base * 2 ^ failures]], to = [[base * 1 ^ failures]],
+  why = "stream waits double per consecutive failure", specs = { "spec/reconnect_spec.lua", "spec/policy_spec.lua" } }
 mutant{ id = "stream-failures-kept", file = "lua/homie/stream.lua",
   from = [[      self.failures = 0
       return ev]], to = [[      return ev]],
   why = "a delivered event resets the failure count", specs = { "spec/reconnect_spec.lua" } }
 mutant{ id = "stream-retry-after-ignored", file = "lua/homie/stream.lua",
-  from = [[return "retry", retry.server_wait(h) or self:backoff(), err]], to = [[return "retry", self:backoff(), err]],
+  from = [[return "retry", session.policy:server_wait(h) or self:backoff(), err]], to = [[return "retry", self:backoff(), err]],
   why = "a stream honours Retry-After on 429/5xx", specs = { "spec/reconnect_spec.lua" } }
 mutant{ id = "stream-retries-401", file = "lua/homie/stream.lua",
-  from = [[if retry.status_retryable(status) then]], to = [[if true then]],
+  from = [[if policy.status_retryable(status) then]], to = [[if true then]],
   why = "401/403/404 are not retried", specs = { "spec/reconnect_spec.lua", "spec/contract_spec.lua" } }
 mutant{ id = "stream-retries-204", file = "lua/homie/stream.lua",
   from = [[if status == 204 then return "end" end]], to = [[if status == 204 then return "retry", self:backoff() end]],
   why = "a 204 ends the stream (the issue's hang)", specs = { "spec/reconnect_spec.lua", "spec/contract_spec.lua" } }
 mutant{ id = "stream-fallback-forgotten", file = "lua/homie/stream.lua",
-  from = [[if self.trying_intro then client._events_intro = true end]], to = [[local _ = client]],
+  from = [[if self.trying_intro then session.events_intro = true end]], to = [[local _ = session]],
   why = "the 404 fallback path is remembered per client", specs = { "spec/contract_spec.lua" } }
 mutant{ id = "stream-close-noop", file = "lua/homie/stream.lua",
   from = [[Stream.__close = Stream.close]], to = [[Stream.__close = function() end]],
   why = "<close> closes a stream", specs = { "spec/contract_spec.lua" } }
 mutant{ id = "stream-max-event-ignored", file = "lua/homie/stream.lua",
-  from = [[sse.parser({ max_event_bytes = self.max_event_bytes })]], to = [[sse.parser()]],
+  from = [[parser = sse.parser({ max_event_bytes = opts.max_event_bytes }),]], to = [[parser = sse.parser(),]],
   why = "max_event_bytes bounds a stream's event (the issue's hang)", specs = { "spec/stream_spec.lua" } }
 mutant{ id = "stream-no-last-event-id", file = "lua/homie/stream.lua",
   from = [==[if self.last_id and self.last_id ~= "" then more["Last-Event-ID"] = self.last_id end]==], to = [[local _ = more]],
@@ -276,10 +278,10 @@ mutant{ id = "stream-idle-x10", file = "lua/homie/stream.lua",
   from = [[local idle_at = t:now() + self.idle_timeout]], to = [[local idle_at = t:now() + self.idle_timeout * 10]],
   why = "idle_timeout bounds silence", specs = { "spec/reconnect_spec.lua" } }
 mutant{ id = "stream-connect-x10", file = "lua/homie/stream.lua",
-  from = [[status, h = conn:head(t:now() + self.connect_timeout)]], to = [[status, h = conn:head(t:now() + self.connect_timeout * 10)]],
-  why = "connect_timeout bounds a stream's head", specs = { "spec/reconnect_spec.lua" } }
+  from = [[local head_at = t:now() + self.connect_timeout]], to = [[local head_at = t:now() + self.connect_timeout * 10]],
+  why = "connect_timeout bounds a stream's head", specs = { "spec/unit/bounds_spec.lua", "spec/reconnect_spec.lua" } }
 mutant{ id = "stream-tls-retried", file = "lua/homie/stream.lua",
-  from = [[if h.retryable == false then return "fatal", err end]], to = [[local _ = h]],
+  from = [[if f.retryable == false then return "fatal", err end]], to = [[local _ = f]],
   why = "a bad certificate ends a stream at once", specs = { "spec/reliability_spec.lua" } }
 mutant{ id = "stream-any-content-type", file = "lua/homie/stream.lua",
   from = [[if not ctype:find("text/event-stream", 1, true) then]], to = [[if false then]],
@@ -317,11 +319,11 @@ mutant{ id = "stream-oversize-continues", file = "lua/homie/stream.lua",
   to = [[local list = evs or others or {}
   local n = #list]],
   why = "an oversize event ends the stream at its place", specs = { "spec/api_contract_spec.lua" } }
-mutant{ id = "client-insecure-untyped", file = "lua/homie/client.lua",
+mutant{ id = "client-insecure-untyped", file = "lua/homie/session.lua",
   from = [[insecure = optional("insecure", opts.insecure, "boolean") or false,]], to = [[insecure = opts.insecure == true,]],
   why = "insecure = \"yes\" raises like every mistyped option", specs = { "spec/api_contract_spec.lua" } }
 mutant{ id = "ask-final-wait-untyped", file = "lua/homie/ask.lua",
-  from = [[  if opts.final_wait ~= nil then util.check_span("final_wait", opts.final_wait, 3) end
+  from = [[  if opts.final_wait ~= nil then util.check_span("final_wait", opts.final_wait) end
 ]], to = "",
   why = "ask's final_wait is type-checked", specs = { "spec/api_contract_spec.lua" } }
 

@@ -86,16 +86,18 @@ describe("client against the emulator", function()
 
   it("reuses one connection for 20 sequential calls", function()
     local chat = assert(client:create_chat{ chatbotId = BOT })
-    local conns, new = {}, 0
-    for _ = 1, 20 do
-      local _, resp = assert(client:call("GET", "/v1/chats/" .. chat.id .. "/messages", { idempotent = true }))
-      conns[resp.headers["x-homie-mock-connection"]] = true
-      new = new + resp.new_connections
+    local conns, seen = {}, 0
+    local function note(info)
+      conns[info.headers["x-homie-mock-connection"]] = true
+      seen = seen + 1
+      assert.are.equal(200, info.status)
+      assert.are.equal(1, info.attempts)
     end
+    for _ = 1, 20 do assert(client:list_messages(chat.id, { on_response = note })) end
     local n = 0
     for _ in pairs(conns) do n = n + 1 end
+    assert.are.equal(20, seen)
     assert.are.equal(1, n)
-    assert.is_true(new <= 1)
   end)
 
   describe("errors", function()

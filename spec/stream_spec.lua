@@ -118,11 +118,16 @@ describe("event streams", function()
     server:fault{ method = "GET", path = "/messages/events$", fault = { status = 404 } }
     local stream = chat:events()
     assert(stream:open())
-    assert.is_true(client._events_intro)
     assert(chat:send(HOODIE, { currentUrl = PAGE }))
     check_reply_events(until_final(stream))
     stream:close()
     assert.is_true((server:stats().requests["GET /v1/chats/:id/events"] or 0) >= 1)
+    -- Remembered by the client: its next stream goes straight there.
+    local spec_path = server:stats().requests["GET /v1/chats/:id/messages/events"]
+    local again = chat:events()
+    assert(again:open())
+    again:close()
+    assert.are.equal(spec_path, server:stats().requests["GET /v1/chats/:id/messages/events"])
   end)
 
   it("an unknown chat is not_found on both paths, and the client stays on the spec's", function()
@@ -130,8 +135,11 @@ describe("event streams", function()
     local ev, err = stream()
     assert.is_false(ev)
     assert.are.equal("not_found", err.kind)
-    assert.is_nil(client._events_intro)
     assert.are.equal(1, server:stats().requests["GET /v1/chats/:id/events"])
+    -- Not remembered: the next stream starts on the spec's path again.
+    local again = client:events("00000000-0000-4000-8000-000000000000")
+    again()
+    assert.are.equal(2, server:stats().requests["GET /v1/chats/:id/messages/events"])
   end)
 
   it("does not retry 401 and ends after reporting it once", function()

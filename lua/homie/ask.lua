@@ -2,11 +2,13 @@
 -- the chat handle calls (chat:ask); it installs nothing.
 local util = require "homie.util"
 local message = require "homie.message"
+local api = require "homie.api"
+local stream_mod = require "homie.stream"
 
 local M = {}
 
-local OPTIONS = { currentUrl = true, store = true, on_event = true, max_retries = true,
-  timeout = true, deadline = true, idle_timeout = true, final_wait = true }
+local OPTIONS = api.with_call_options({ "currentUrl", "store", "on_event", "idle_timeout",
+  "final_wait" })
 
 -- Opens the chat's event stream, sends `text` while it is open, calls
 -- on_event(ev) for each event as it arrives, and returns the POST's reply
@@ -22,25 +24,30 @@ local OPTIONS = { currentUrl = true, store = true, on_event = true, max_retries 
 -- conversation: with two sends to it at once, that answer may be the
 -- other's. Returns nil, err when no answer comes, or at once when the
 -- failure provably never reached the server.
-function M.ask(chat, text, opts)
-  util.check_text("text", text, 3)
-  opts = util.check_opts("ask", opts, OPTIONS, 3)
+--
+-- Bounds, all from one homie.clock bounds: the stream opens within
+-- `timeout` (and `deadline`); the send has the call's `timeout` per attempt
+-- and the same `deadline`; the final wait ends `final_wait` after the send
+-- returned, and never past `deadline`. Every option is checked before any
+-- request goes out.
+function M.ask(session, chat, text, opts)
+  opts = api.check_send(text, opts, OPTIONS, "ask")
   local on_event = opts.on_event
-  if on_event ~= nil then util.check_type("on_event", on_event, "function", 3) end
-  if opts.final_wait ~= nil then util.check_span("final_wait", opts.final_wait, 3) end
-  local client = chat:client()
-  local t = client.transport
-  local stream = client:events(chat.id, { idle_timeout = opts.idle_timeout })
-  local open_ok = stream:open(opts.timeout or client.timeout)
+  if on_event ~= nil then util.check_type("on_event", on_event, "function") end
+  if opts.final_wait ~= nil then util.check_span("final_wait", opts.final_wait) end
+  if opts.idle_timeout ~= nil then util.check_span("idle_timeout", opts.idle_timeout) end
+  local b = session:bounds(opts)
+  local stream = stream_mod.new(session, chat.id, { idle_timeout = opts.idle_timeout })
+  local open_ok = stream:_open(b:attempt_at())
   local reply, err, sent_at, streamed
   local started = os.time()  -- wall clock: compared with the answer's createdAt
   local send_opts = { currentUrl = opts.currentUrl, store = opts.store,
-    max_retries = opts.max_retries, timeout = opts.timeout, deadline = opts.deadline }
+    max_retries = opts.max_retries, timeout = opts.timeout, deadline = opts.deadline, retry = opts.retry }
   -- pcall: a raising on_event must not leave the stream open.
-  local ok, raised = pcall(client.gather, client, {
+  local ok, raised = pcall(session.transport.gather, session.transport, {
     function()
-      reply, err = chat:send(text, send_opts)
-      sent_at = t:now()
+      reply, err = api.send(session, chat.id, text, send_opts, b)
+      sent_at = b:now()
     end,
     function()
       if not open_ok then return end
@@ -48,9 +55,10 @@ function M.ask(chat, text, opts)
       while true do
         if reply and finals[reply.id] then return end
         if err and (streamed or not err.maybe_stored) then return end
-        if sent_at and t:now() >= sent_at + final_wait then return end
+        if sent_at and b:now() >= b:cap(sent_at + final_wait) then return end
+        if b:expired() then return end
         -- Short slices, so the end of the send is noticed promptly.
-        local ev, why = stream:next_event(0.1)
+        local ev, why = stream:_next(b:within(0.1))
         if ev then
           if on_event then on_event(ev) end
           if ev.type == "message" and message.is_answer(ev.data) then

@@ -3,6 +3,7 @@
 -- `homie.client.Client:create_chat` and `homie.client.Client:chat`.
 -- @module homie.chat
 local ask = require "homie.ask"
+local util = require "homie.util"
 
 local M = {}
 
@@ -14,13 +15,15 @@ Chat.__index = Chat
 Chat.__name = "homie.Chat"
 M.Chat = Chat
 
--- chat -> client; weak keys so a chat does not outlive its last reference,
--- while the client lives as long as any of its chats.
+-- chat -> client, chat -> session; weak keys so a chat does not outlive its
+-- last reference, while the client lives as long as any of its chats.
 local owner = setmetatable({}, { __mode = "k" })
+local session_of = setmetatable({}, { __mode = "k" })
 
-function M.new(client, fields)
+-- Called by the client, which hands over its session for ask.
+function M.new(client, session, fields)
   local chat = setmetatable(fields, Chat)
-  owner[chat] = client
+  owner[chat], session_of[chat] = client, session
   return chat
 end
 
@@ -76,10 +79,11 @@ function Chat:events(opts) return owner[self]:events(self.id, opts) end
 -- @usage local reply = assert(chat:ask("Size L?", { currentUrl = url,
 --   on_event = function(ev) if ev.type == "chunk" then io.write(ev.data.content) end end }))
 function Chat:ask(text, opts)
-  local reply, err = ask.ask(self, text, opts)  -- not a tail call: errors name the caller's line
-  return reply, err
+  return ask.ask(session_of[self], self, text, opts)
 end
 
 function Chat:__tostring() return "homie.Chat(" .. tostring(self.id) .. ")" end
+
+util.guard_methods(Chat, "chat", function(v) return owner[v] ~= nil end)
 
 return M

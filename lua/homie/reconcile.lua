@@ -13,24 +13,22 @@ local message = require "homie.message"
 
 local M = {}
 
-M.PAGE_SIZE = 50    -- messages per read; the newest two pages are searched
-M.ANSWER_WAIT = 10  -- seconds to wait for the answer once its question is stored
-M.MAX_PAGES = 4     -- reads per look, however fast the chat grows meanwhile
+-- Constants, not settings: how long to poll is the policy's (reconcile_wait,
+-- poll), and the call's bounds cap every read and wait.
+local PAGE_SIZE = 50    -- messages per read; the newest two pages are searched
+local MAX_PAGES = 4     -- reads per look, however fast the chat grows meanwhile
 
 -- The chat's newest messages, oldest first (the API's order): the last page
 -- and the one before it, since a question and its answer may straddle two.
 -- Or nil, err.
-local function newest(client, chat_id, o)
-  local function page(n)
-    return client:list_messages(chat_id, { page = n, size = M.PAGE_SIZE,
-      timeout = o.timeout, max_retries = o.max_retries })
-  end
+local function newest(read)
+  local function page(n) return read(n, PAGE_SIZE) end
   local first, err = page(1)
   if not first then return nil, err end
   local last = math.max(1, math.floor(tonumber(first.totalPages) or 1))
   if last == 1 and not first.hasNextPage then return first.items or {} end
   local items, n = {}, math.max(1, last - 1)
-  for _ = 1, M.MAX_PAGES do
+  for _ = 1, MAX_PAGES do
     local p = n == 1 and first or nil
     if not p then
       p, err = page(n)
@@ -65,31 +63,32 @@ function M.match(items, text, since, now)
 end
 
 -- The answer the server stored for a send of `text` to `chat_id` that began
--- at `since`, or nil. When the question is stored but its answer not yet
--- (the server was still writing it when the connection broke), it reads
--- again, 0.5 s doubling, for up to ANSWER_WAIT seconds. o: the send's
--- timeout and max_retries, used for the reads.
-function M.find_answer(client, chat_id, text, since, o)
-  local t = client.transport
-  local give_up_at = t:now() + M.ANSWER_WAIT
-  local wait = 0.5
+-- at `since` (os.time seconds), or nil. `read(n, size)` reads page n of the
+-- chat's history (bounded by the caller). When the question is stored but
+-- its answer not yet (the server was still writing it when the connection
+-- broke), it reads again, polling from the policy's `poll` doubling, for up
+-- to its `reconcile_wait` seconds (policy `pol`), never past the bounds `b`.
+function M.find_answer(session, read, chat_id, text, since, b, pol)
+  local give_up_at = b:cap(session:now() + pol.reconcile_wait)
+  local wait = pol.poll
   while true do
-    local items, err = newest(client, chat_id, o)
+    local items, err
+    if b:expired() then err = "the call's deadline passed" else items, err = newest(read) end
     if not items then
-      client:log("homie: reconcile in chat %s: history unreadable (%s)", chat_id, tostring(err))
+      session:log("homie: reconcile in chat %s: history unreadable (%s)", chat_id, tostring(err))
       return nil
     end
     local answer, question = M.match(items, text, since)
     if answer then
-      client:log("homie: reconcile in chat %s: the failed send was stored; answer %s", chat_id, answer.id)
+      session:log("homie: reconcile in chat %s: the failed send was stored; answer %s", chat_id, answer.id)
       return answer
     end
-    if not question or t:now() + wait > give_up_at then
-      client:log("homie: reconcile in chat %s: %s", chat_id,
+    if not question or session:now() + wait > give_up_at then
+      session:log("homie: reconcile in chat %s: %s", chat_id,
         question and "question stored, no answer in time" or "the failed send was not stored")
       return nil
     end
-    t:sleep(wait)
+    b:sleep(wait)
     wait = wait * 2
   end
 end

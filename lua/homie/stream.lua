@@ -4,14 +4,17 @@
 -- @module homie.stream
 local sse = require "homie.sse"
 local util = require "homie.util"
-local errors = require "homie.errors"
-local retry = require "homie.retry"
+local policy = require "homie.policy"
+local clock = require "homie.clock"
 
 local M = {}
 
 --- An event stream. Each event is a table: `type` (`"message"` when the
 -- server named none), `id`, `data` (a decoded table when it is JSON, else
--- the string) and `raw` (the data as sent). Iterate it with a generic `for`
+-- the string) and `raw` (the data as sent). `id` is the stream's last event
+-- id when the event came, as an EventSource reports it: it persists across
+-- events and reconnects until the server sends another `id:` (an empty
+-- `id:` resets it to `""`, and then no `Last-Event-ID` is sent). Iterate it with a generic `for`
 -- (`for ev, err in stream do`), close it with `close` or `<close>`.
 -- @type Stream
 local Stream = {}
@@ -20,47 +23,53 @@ Stream.__name = "homie.Stream"
 M.Stream = Stream
 
 local OPTIONS = { last_event_id = true, idle_timeout = true, max_reconnects = true,
-  max_event_bytes = true, connect_timeout = true }
+  max_event_bytes = true, connect_timeout = true, reconnect_delay = true }
 
 local SPEC_PATH, INTRO_PATH = "/v1/chats/%s/messages/events", "/v1/chats/%s/events"
-local RECONNECT_CAP = 30
+local REDIRECTS = 5  -- hops followed before a redirect is an error
 
--- Called by client:events; `level` is the user's call, for error messages.
-function M.new(client, chat_id, opts, level)
-  opts = util.check_opts("events", opts, OPTIONS, level)
-  if opts.last_event_id ~= nil then util.check_header_value("last_event_id", opts.last_event_id, level) end
-  for _, k in ipairs({ "idle_timeout", "max_reconnects", "max_event_bytes", "connect_timeout" }) do
-    if opts[k] ~= nil then util.check_span(k, opts[k], level) end
+-- Called by client:events with the client's session.
+function M.new(session, chat_id, opts)
+  opts = util.check_opts("events", opts, OPTIONS)
+  if opts.last_event_id ~= nil then util.check_header_value("last_event_id", opts.last_event_id) end
+  for _, k in ipairs({ "idle_timeout", "max_reconnects", "max_event_bytes", "connect_timeout",
+      "reconnect_delay" }) do
+    if opts[k] ~= nil then util.check_span(k, opts[k]) end
   end
   return setmetatable({
-    client = client,
-    transport = client.transport,
+    session = session,
+    transport = session.transport,
     chat_id = chat_id,
     last_id = opts.last_event_id,
     idle_timeout = opts.idle_timeout or 60,
     max_reconnects = opts.max_reconnects or 10,
     max_event_bytes = opts.max_event_bytes,
-    connect_timeout = opts.connect_timeout or client.timeout,
-    retry_ms = nil,      -- the server's last valid `retry:`
+    connect_timeout = opts.connect_timeout or session.timeout,
+    -- The server's last valid `retry:`, else the caller's first delay.
+    retry_ms = opts.reconnect_delay and opts.reconnect_delay * 1000 or nil,
     failures = 0,        -- reconnects since the last delivered event
     -- Events parsed but not yet handed out, q[qhead..qtail]. The ends are
     -- kept explicitly: `#` is undefined once the front slots are nil.
     queue = {}, qhead = 1, qtail = 0,
-    conn = nil, parser = nil,
+    conn = nil,
+    -- One parser for the stream's life: finish() at each drop keeps its last
+    -- event id and retry, as an EventSource keeps them across reconnects.
+    parser = sse.parser({ max_event_bytes = opts.max_event_bytes }),
+    pending = nil,       -- a connection whose head is still due: { conn, head_at, path }
     reconnect_at = nil,  -- when the next connection attempt may start
     over = false,        -- ended: closed by the caller, a 204, or an error
     reconnects = 0,      -- total, for the curious
   }, Stream)
 end
 
-local function event_of(ev)
+local function event_of(ev, id)
   local data = ev.data
   local first = data:match("^%s*(.)")
   if first == "{" or first == "[" then
     local t = util.decode(data)
     if t ~= nil then data = t end
   end
-  return { type = ev.type, id = ev.id, data = data, raw = ev.data }
+  return { type = ev.type, id = id, data = data, raw = ev.data }
 end
 
 -- Ends the stream with an error the caller sees once.
@@ -72,25 +81,70 @@ end
 -- Stream errors count their connection attempts like every other error.
 function Stream:error(fields)
   fields.attempts = fields.attempts or self.failures + 1
-  return self.client:error(fields)
+  return self.session:error(fields)
 end
 
--- One connection attempt. Returns "open"; or "retry", wait, err (try again
--- after `wait` seconds); or "fatal", err; or "end" (a 204: no more).
-function Stream:connect()
-  local client, t = self.client, self.transport
-  local intro = client._events_intro or self.trying_intro
-  local path = (intro and INTRO_PATH or SPEC_PATH):format(self.chat_id)
+-- Where a redirect leads, or nil, why. Same origin keeps the key; another
+-- origin gets the request without it; https never goes down to http.
+local function follow(url, location)
+  if not location or location == "" then return nil, "a redirect without a Location" end
+  local origin = url:match("^(https?://[^/]+)")
+  local to = location
+  if to:sub(1, 2) == "//" then to = url:match("^(https?:)") .. to
+  elseif to:sub(1, 1) == "/" then to = origin .. to
+  elseif not to:match("^https?://") then
+    return nil, "a redirect to an unsupported location " .. ("%q"):format(to:sub(1, 200))
+  end
+  if url:match("^https:") and to:match("^http:") then
+    return nil, "a redirect from https to http refused: " .. to:sub(1, 200)
+  end
+  return to, nil, to:match("^(https?://[^/]+)") == origin
+end
+M.follow = follow
+
+-- The request of one connection attempt, following `self.url` when a
+-- redirect moved the stream.
+function Stream:request(path)
+  local session = self.session
   local more = { ["Accept"] = "text/event-stream", ["Cache-Control"] = "no-cache" }
   if self.last_id and self.last_id ~= "" then more["Last-Event-ID"] = self.last_id end
-  local conn, h = t:open(client:request_for("GET", path, nil, true, more))
-  local status
-  if conn then status, h = conn:head(t:now() + self.connect_timeout) end
+  local req = session:request("GET", path, nil, true, more)
+  if self.url then
+    req.url = self.url
+    if self.cross_origin then req.headers["x-api-key"], req.headers["Authorization"] = nil, nil end
+  end
+  return req
+end
+
+-- One connection attempt, waiting for its head until the attempt's own
+-- `connect_timeout` but never past the caller's `deadline_at`. Returns
+-- "open"; "wait" (the caller's time ran out first: the attempt goes on
+-- and the next read resumes it); "retry", wait, err (try again after
+-- `wait` seconds); "fatal", err; or "end" (a 204: no more).
+function Stream:connect(deadline_at)
+  local session, t = self.session, self.transport
+  local p = self.pending
+  if not p then
+    local intro = session.events_intro or self.trying_intro
+    local path = (intro and INTRO_PATH or SPEC_PATH):format(self.chat_id)
+    local head_at = t:now() + self.connect_timeout
+    local req = self:request(path)
+    req.deadline_at = clock.earliest(head_at, deadline_at)
+    local conn, f = t:open(req)
+    if not conn then return self:failed_attempt(f) end
+    p = { conn = conn, head_at = head_at, path = path, intro = intro }
+    self.pending = p
+  end
+  local conn, path = p.conn, p.path
+  local status, h = conn:head(clock.earliest(p.head_at, deadline_at))
+  if not status and h.kind == "timeout" and deadline_at and deadline_at < p.head_at
+      and t:now() < p.head_at then
+    return "wait"
+  end
+  self.pending = nil
   if not status then
-    if conn then conn:close() end
-    local err = self:error({ kind = h.kind, message = h.message, retryable = h.retryable ~= false })
-    if h.retryable == false then return "fatal", err end  -- a bad certificate stays bad
-    return "retry", self:backoff(), err
+    conn:close()
+    return self:failed_attempt(h)
   end
   if status == 200 then
     local ctype = (h["content-type"] or ""):lower()
@@ -99,42 +153,66 @@ function Stream:connect()
       return "fatal", self:error({ kind = "protocol", status = status, request_id = h["x-request-id"],
         message = "expected text/event-stream, got content type " .. (h["content-type"] or "none") })
     end
-    if self.trying_intro then client._events_intro = true end  -- remembered once it worked
+    if self.trying_intro then session.events_intro = true end  -- remembered once it worked
     self.conn = conn
-    self.parser = sse.parser({ max_event_bytes = self.max_event_bytes })
-    client:log("homie: GET %s -> 200 stream open [request id %s]", path, tostring(h["x-request-id"]))
+    self.redirects = 0
+    session:log("homie: GET %s -> 200 stream open [request id %s]", path, tostring(h["x-request-id"]))
     return "open"
   end
-  local body = conn:rest(t:now() + self.connect_timeout)
+  local body = conn:rest(clock.earliest(t:now() + self.connect_timeout, deadline_at))
   conn:close()
   if status == 204 then return "end" end
-  if status == 404 and not intro then
+  if status == 301 or status == 302 or status == 303 or status == 307 or status == 308 then
+    return self:redirected(status, h)
+  end
+  if status == 404 and not p.intro and not self.url then
     -- The introduction's path, tried once; a chat that does not exist is
-    -- a 404 there too, so the client only remembers it once it answers.
+    -- a 404 there too, so the session only remembers it once it answers.
     self.trying_intro = true
-    client:log("homie: GET %s -> 404, trying %s", path, INTRO_PATH)
+    session:log("homie: GET %s -> 404, trying %s", path, INTRO_PATH)
     return "retry", 0, nil
   end
-  local err = errors.from_response(status, h, body or "", util.decode, client._secret())
+  local err = session:error_from(status, h, body)
   err.attempts = self.failures + 1
-  if retry.status_retryable(status) then
+  if policy.status_retryable(status) then
     err.retryable = true
-    return "retry", retry.server_wait(h) or self:backoff(), err
+    return "retry", session.policy:server_wait(h) or self:backoff(), err
   end
   return "fatal", err
 end
 
--- The wait before the next attempt: the server's retry (else 1 s), doubled
--- per consecutive failure, capped, with jitter.
+-- A failed attempt (no head): try again, unless trying cannot help.
+function Stream:failed_attempt(f)
+  local err = self:error({ kind = f.kind, message = f.message, retryable = f.retryable ~= false })
+  if f.retryable == false then return "fatal", err end  -- a bad certificate stays bad
+  return "retry", self:backoff(), err
+end
+
+-- A 3xx: the stream moves to its Location (up to REDIRECTS hops in a row).
+function Stream:redirected(status, h)
+  self.redirects = (self.redirects or 0) + 1
+  local from = self.url or (self.session.base_url .. SPEC_PATH:format(self.chat_id))
+  local to, why, same = follow(from, h["location"])
+  if to and self.redirects > REDIRECTS then why = "more than " .. REDIRECTS .. " redirects" end
+  if not to then
+    return "fatal", self:error({ kind = "protocol", status = status, request_id = h["x-request-id"],
+      message = "event stream: " .. why, location = h["location"] })
+  end
+  self.session:log("homie: event stream %s -> %d, following to %s", self.chat_id, status, to)
+  self.url, self.cross_origin = to, self.cross_origin or not same
+  return "retry", 0, nil
+end
+
+-- The wait before the next attempt (the session's policy).
 function Stream:backoff()
-  local base = (self.retry_ms or 1000) / 1000
-  return retry.jitter(math.min(base * 2 ^ self.failures, RECONNECT_CAP))
+  return self.session.policy:reconnect_wait(self.failures, self.retry_ms)
 end
 
 function Stream:drop()
   if self.conn then self.conn:close() end
-  if self.parser then self.parser:close() end
-  self.conn, self.parser = nil, nil
+  if self.pending then self.pending.conn:close() end
+  if self.parser then self.parser:finish() end
+  self.conn, self.pending = nil, nil
 end
 
 -- Counts one more consecutive failure and schedules the next attempt
@@ -152,7 +230,7 @@ end
 
 -- Connects unless connected, waiting for a scheduled reconnect but never
 -- past `deadline_at`. Returns true; nil, "timeout" (the reconnect stays
--- scheduled); nil at the end; or false, err.
+-- scheduled, or the attempt in flight goes on); nil at the end; or false, err.
 function Stream:_open(deadline_at)
   local t = self.transport
   while not self.conn do
@@ -165,8 +243,9 @@ function Stream:_open(deadline_at)
       t:sleep(self.reconnect_at - t:now())
       self.reconnect_at = nil
     end
-    local what, a, b = self:connect()
+    local what, a, b = self:connect(deadline_at)
     if what == "open" then return true end
+    if what == "wait" then return nil, "timeout" end
     if what == "fatal" then return self:fail(a) end
     if what == "end" then
       self.over = true
@@ -175,6 +254,9 @@ function Stream:_open(deadline_at)
     local scheduled, fatal = self:schedule(a,
       b or self:error({ kind = "connection", message = "too many reconnects" }))
     if not scheduled then return scheduled, fatal end
+    if deadline_at and t:now() >= deadline_at and (self.reconnect_at or 0) > deadline_at then
+      return nil, "timeout"
+    end
   end
   return true
 end
@@ -182,9 +264,19 @@ end
 local function deadline(self, timeout, where)
   if timeout == nil then return nil end
   if type(timeout) ~= "number" or not (timeout >= 0) then  -- luacheck: ignore 581 (NaN fails too)
-    util.fail(where .. ": timeout must be a non-negative number of seconds", 3)
+    util.fail(where .. ": timeout must be a non-negative number of seconds")
   end
   return self.transport:now() + timeout  -- math.huge: no limit
+end
+
+--- Connects and reconnects again now, keeping the last event id (an
+-- EventSource's restart): for a stream that looks stuck to its owner.
+-- A closed stream stays closed.
+-- @usage stream:restart()
+function Stream:restart()
+  if self.over then return end
+  self:drop()
+  self.reconnect_at = nil
 end
 
 --- Opens the connection now (otherwise the first read does), waiting at
@@ -239,7 +331,7 @@ function Stream:_next(deadline_at)
     else
       -- Idle past idle_timeout, a clean end, or a broken connection: resume.
       local reason = why and (why.idle and "idle" or why.message) or "ended"
-      self.client:log("homie: event stream %s (%s); reconnecting after id %s", self.chat_id,
+      self.session:log("homie: event stream %s (%s); reconnecting after id %s", self.chat_id,
         reason, tostring(self.last_id))
       self:drop()
       local scheduled, fatal = self:schedule(self:backoff(), self:error({
@@ -256,24 +348,25 @@ function Stream:feed(chunk)
   -- are delivered, then the error, and nothing after it.
   local evs, err, others, before = self.parser:feed(chunk)
   local list, n = evs or others or {}, evs and #evs or before
-  local q, tail = self.queue, self.qtail
+  local q, tail, id = self.queue, self.qtail, self.last_id
   for i = 1, n do
+    local ev = list[i]
+    -- The parser keeps the id across reconnects; before this stream saw
+    -- any `id:`, the caller's last_event_id stands.
+    if ev.id ~= nil then id = ev.id end
     tail = tail + 1
-    q[tail] = event_of(list[i])
+    q[tail] = event_of(ev, id)
   end
-  self.qtail = tail
+  self.qtail, self.last_id = tail, id
   if not evs then
-    -- Resume from the last event delivered, not from what came after it.
-    if n > 0 then self.last_id = list[n].id end
     self.fatal = self:error({ kind = "protocol", message = "event stream: " .. tostring(err), attempts = 1 })
     self.over = true
     self:drop()
     return
   end
-  -- The parser is new per connection: its id is nil until this connection
-  -- sends one, so keep ours then, unless an event shows an empty-id reset.
-  local id = self.parser:last_event_id()
-  if id then self.last_id = id elseif n > 0 then self.last_id = list[n].id end
+  -- An id-only block moves the id without an event.
+  local pid = self.parser:last_event_id()
+  if pid ~= nil then self.last_id = pid end
   self.retry_ms = self.parser:retry() or self.retry_ms
 end
 
@@ -287,10 +380,15 @@ end
 function Stream:close()
   self.over = true
   self:drop()
+  if self.parser then self.parser:close() end
+  self.parser = nil
 end
 Stream.__close = Stream.close
 Stream.__gc = Stream.close
 
 function Stream:__tostring() return "homie.Stream(" .. self.chat_id .. ")" end
+
+util.guard_methods(Stream, "stream", function(v) return getmetatable(v) == Stream end,
+  { "open", "next_event", "restart", "close" })
 
 return M

@@ -9,7 +9,25 @@ local json = cjson.new()
 json.decode_max_depth(200)
 local null = json.null
 
-function M.fail(msg, level) error("homie: " .. msg, (level or 1) + 1) end
+-- The library's own source prefix ("@./lua/homie/", "@/usr/share/lua/5.4/homie/"):
+-- frames from files under it are ours.
+local OURS = debug.getinfo(1, "S").source:match("^(.*[/\\])[^/\\]+$") or "@"
+
+-- A programming error, raised at the first caller outside homie: whatever
+-- path a check takes inside the library (helpers, wrappers, tail calls),
+-- the message names the user's own file and line. C frames (pcall, a
+-- metamethod) are passed over too. `level` is accepted and ignored: older
+-- call sites counted frames by hand, which is what drifted.
+function M.fail(msg, level) -- luacheck: ignore 212 (level: see above)
+  local lvl = 2
+  while true do
+    local info = debug.getinfo(lvl, "S")  -- error's level L is getinfo's L here
+    if not info then lvl = 1; break end
+    if info.what ~= "C" and info.source:sub(1, #OURS) ~= OURS then break end
+    lvl = lvl + 1
+  end
+  error("homie: " .. msg, lvl)
+end
 
 function M.check_type(name, v, want, level)
   if type(v) ~= want then
@@ -183,6 +201,30 @@ function M.utc_seconds(y, m, d, h, mi, s)
   local doy = floor((153 * ((m + 9) % 12) + 2) / 5) + d - 1
   local days = era * 146097 + yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy - 719468
   return days * 86400 + h * 3600 + mi * 60 + s
+end
+
+-- Wraps every public method of `class` (names not starting with "_") so
+-- that a call with a dot instead of a colon (`chat.send("hi")`, whose
+-- `self` is then "hi") raises a message that says so. `is_self(v)` tells
+-- a real instance; `only` (optional) lists the methods to guard.
+function M.guard_methods(class, noun, is_self, only)
+  local names = {}
+  if only then
+    for _, n in ipairs(only) do names[n] = true end
+  else
+    for n in pairs(class) do names[n] = n:sub(1, 1) ~= "_" end
+  end
+  for name in pairs(names) do
+    local fn = class[name]
+    if names[name] and type(fn) == "function" then
+      class[name] = function(self, ...)
+        if not is_self(self) then
+          M.fail(("call %s:%s(...) with a colon, not %s.%s(...)"):format(noun, name, noun, name))
+        end
+        return fn(self, ...)
+      end
+    end
+  end
 end
 
 -- The earlier of two optional deadlines (nil: none).

@@ -167,7 +167,7 @@ describe("send_message reconciles from history", function()
     local none, err = client:send_message(h.CHAT, "L?", { currentUrl = h.PAGE })
     assert.is_nil(none)
     assert.is_true(err.maybe_stored)
-    assert.is_true(fake:now() - t0 <= reconcile.ANSWER_WAIT)
+    assert.is_true(fake:now() - t0 <= require("homie.policy").DEFAULTS.reconcile_wait)
   end)
 
   it("returns the original error when the question is not stored, or the history cannot be read", function()

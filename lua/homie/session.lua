@@ -1,0 +1,263 @@
+-- The session under a client: what every call shares. It owns the
+-- transport, request building, the key (in closures, never a field),
+-- errors and their redaction, the logger, the clock and the retry policy.
+-- `homie.client` is the public facade over it; chat, stream, ask and
+-- reconcile receive the session, never the client's private fields.
+local util = require "homie.util"
+local errors = require "homie.errors"
+local policy = require "homie.policy"
+local clock = require "homie.clock"
+local transports = require "homie.transport"
+
+local M = {}
+
+local Session = {}
+Session.__index = Session
+
+M.VERSION = "0.2.0"
+
+local ENVIRONMENTS = {
+  production = "https://api.yourhomie.ai",
+  staging = "https://staging.api.yourhomie.ai",
+}
+
+-- Every option homie.new takes.
+M.OPTIONS = {
+  api_key = true, environment = true, base_url = true, auth = true, timeout = true,
+  connect_timeout = true, headers = true, user_agent = true, max_retries = true,
+  deadline = true, ca_file = true, ca_path = true, insecure = true, logger = true,
+  max_body = true, getenv = true, transport = true, reconcile = true, retry = true,
+}
+
+-- The per-call options every sending call takes.
+M.CALL_OPTIONS = { "max_retries", "timeout", "deadline", "retry", "on_response" }
+
+local function optional(name, v, want)
+  if v ~= nil then util.check_type(name, v, want) end
+  return v
+end
+
+local function span(name, v, default)
+  if v == nil then return default end
+  return util.check_span(name, v)
+end
+
+-- Checks the per-call options of `opts` (raising at the user's line).
+function M.check_call_options(opts)
+  for _, k in ipairs(M.CALL_OPTIONS) do
+    local v = opts[k]
+    if v ~= nil then
+      if k == "retry" then policy.check(v)
+      elseif k == "on_response" then util.check_type(k, v, "function")
+      else util.check_span(k, v) end
+    end
+  end
+  return opts
+end
+
+-- Extra headers from the user, checked.
+local function user_headers(list)
+  local extra = {}
+  for name, value in pairs(optional("headers", list, "table") or {}) do
+    name = tostring(name)
+    util.check_header_value("headers name", name)
+    if not name:match("^[%w!#$%%&'*+%-.^_`|~]+$") then
+      util.fail(("headers: %q is not a valid header name"):format(name))
+    end
+    extra[name] = util.check_header_value("headers[" .. name .. "]", value)
+  end
+  return extra
+end
+
+local function lua_version()
+  return (_VERSION or "Lua"):match("%d+%.%d+") or "?"
+end
+
+-- A session from homie.new's options; raises (at the user's line) on any
+-- wrong one.
+function M.new(opts)
+  opts = util.check_opts("homie.new", opts, M.OPTIONS)
+  local getenv = optional("getenv", opts.getenv, "function") or os.getenv
+  local key = optional("api_key", opts.api_key, "string") or getenv("HOMIE_API_KEY")
+  if not key or key == "" then
+    util.fail("no API key: pass api_key to homie.new or set HOMIE_API_KEY")
+  end
+  util.check_header_value("api_key", key)
+  local env = optional("environment", opts.environment, "string") or "production"
+  if not ENVIRONMENTS[env] then
+    util.fail(("environment must be \"production\" or \"staging\", got %q"):format(env))
+  end
+  local base = optional("base_url", opts.base_url, "string") or getenv("HOMIE_BASE_URL")
+  if base == "" then base = nil end
+  base = (base or ENVIRONMENTS[env]):gsub("/+$", "")
+  if not base:match("^https?://[^/]") then
+    util.fail(("base_url must start with http:// or https://, got %q"):format(base))
+  end
+  local auth = optional("auth", opts.auth, "string") or "x-api-key"
+  if auth ~= "x-api-key" and auth ~= "bearer" then
+    util.fail(("auth must be \"x-api-key\" or \"bearer\", got %q"):format(auth))
+  end
+  local extra = user_headers(opts.headers)
+  if opts.user_agent ~= nil then util.check_header_value("user_agent", opts.user_agent) end
+  local logger = optional("logger", opts.logger, "function")
+  if not logger and getenv("HOMIE_LOG") == "debug" then
+    logger = function(line) io.stderr:write(line, "\n") end
+  end
+  local max_body = span("max_body", opts.max_body, 8 * 1024 * 1024)
+  if max_body < 1 or max_body > 2 ^ 32 or max_body % 1 ~= 0 then
+    util.fail("max_body must be a whole number of bytes from 1 to 2^32")
+  end
+  local self = setmetatable({
+    base_url = base,
+    environment = env,
+    timeout = span("timeout", opts.timeout, 60),
+    connect_timeout = span("connect_timeout", opts.connect_timeout, 10),
+    deadline = span("deadline", opts.deadline, nil),
+    max_retries = math.floor(span("max_retries", opts.max_retries, 2)),
+    max_body = max_body,
+    ca_file = optional("ca_file", opts.ca_file, "string"),
+    ca_path = optional("ca_path", opts.ca_path, "string"),
+    insecure = optional("insecure", opts.insecure, "boolean") or false,
+    reconcile = optional("reconcile", opts.reconcile, "boolean") or false,
+    policy = policy.new(opts.retry ~= nil and policy.check(opts.retry) or nil),
+    logger = logger,
+    events_intro = false,  -- the introduction's stream path answered (stream.lua)
+  }, Session)
+  local transport = transports.resolve(opts.transport)
+  self.transport = transport
+  local ua = ("homie-lua/%s (Lua %s; %s)"):format(M.VERSION, lua_version(), transport.version)
+  if opts.user_agent ~= nil then ua = ua .. " " .. opts.user_agent end
+  self.user_agent = ua
+  -- The key lives in closures, not fields: nothing can print it by accident.
+  -- The headers every request carries are built here, once.
+  local base_headers = { ["Accept"] = "application/json", ["User-Agent"] = ua }
+  for k, v in pairs(extra) do base_headers[k] = v end
+  if auth == "bearer" then
+    base_headers["Authorization"] = "Bearer " .. key
+  else
+    base_headers["x-api-key"] = key
+  end
+  self.headers = function(more)
+    local h = {}
+    for k, v in pairs(base_headers) do h[k] = v end
+    for k, v in pairs(more or {}) do h[k] = v end
+    return h
+  end
+  self.secret = function() return key end
+  return self
+end
+
+function Session:now() return self.transport:now() end
+
+function Session:log(fmt, ...)
+  if self.logger then
+    self.logger(errors.redact(fmt:format(...), self.secret()))
+  end
+end
+
+-- An error table for this session: the key is redacted from it.
+function Session:error(fields)
+  return errors.new(fields, self.secret())
+end
+
+-- The error for an HTTP answer that is not a success.
+function Session:error_from(status, headers, body)
+  return errors.from_response(status, headers, body or "", util.decode, self.secret())
+end
+
+-- The transport request for `path` (with its query string); see
+-- doc/transport.md. `deadline_at` may be set by the caller afterwards.
+function Session:request(method, path, body, idempotent, more_headers)
+  return {
+    method = method, url = self.base_url .. path, body = body, idempotent = idempotent,
+    headers = self.headers(more_headers), connect_timeout = self.connect_timeout,
+    max_body = self.max_body, ca_file = self.ca_file, ca_path = self.ca_path,
+    insecure = self.insecure,
+  }
+end
+
+-- A call's bounds (homie.clock) from its per-call options over the
+-- client's: `timeout` per attempt, `deadline` for the whole call.
+function Session:bounds(o)
+  return clock.bounds(self.transport, o.timeout or self.timeout, o.deadline or self.deadline)
+end
+
+-- The policy of one call: the client's, or the per-call `retry` over it.
+function Session:policy_for(o)
+  if o.retry then return policy.new(o.retry, self.policy) end
+  return self.policy
+end
+
+-- One API call with retries. o: query (string), body (table), idempotent,
+-- `expect` ("object", the default: a JSON object; "nothing": a 2xx with an
+-- empty body is success and returns true), `bounds` (a homie.clock bounds
+-- shared with the caller) or the per-call options; `on_response(info)`, when
+-- given, sees the last attempt's answer: `status`, `headers`, `request_id`,
+-- `attempts`, `seconds` (the whole call). Returns the decoded body (or
+-- true), the response; or nil, err.
+function Session:call(method, path, o)
+  local t = self.transport
+  local req = self:request(method, path .. (o.query or ""), o.body and util.encode(o.body),
+    o.idempotent, o.body and { ["Content-Type"] = "application/json" })
+  local max_retries = o.max_retries or self.max_retries
+  local b = o.bounds or self:bounds(o)
+  local pol = self:policy_for(o)
+  local attempt = 0
+  local function report(resp, err)
+    if o.on_response then
+      o.on_response({ status = resp and resp.status, headers = resp and resp.headers or {},
+        request_id = err and err.request_id or (resp and resp.headers["x-request-id"]),
+        attempts = attempt, seconds = t:now() - b.started_at })
+    end
+  end
+  while true do
+    attempt = attempt + 1
+    local started_at = t:now()
+    req.deadline_at = b:attempt_at()
+    local resp, fail = t:request(req)
+    local err
+    if resp and resp.status >= 200 and resp.status <= 299 then
+      local data, why
+      if o.expect == "nothing" and (resp.body == "" or resp.status == 204) then
+        data = true
+      elseif resp.status == 204 or resp.body == "" then
+        why = "an empty answer (HTTP " .. resp.status .. ")"
+      else
+        data, why = util.decode(resp.body)
+      end
+      if data == true or type(data) == "table" then
+        self:log("homie: %s %s -> %d in %.0f ms [request id %s] attempt %d", method, path,
+          resp.status, (t:now() - started_at) * 1000, tostring(resp.headers["x-request-id"]), attempt)
+        report(resp)
+        return data, resp
+      end
+      err = self:error({ kind = "protocol", status = resp.status,
+        message = "response body is not a JSON object: " .. tostring(why or type(data)),
+        request_id = resp.headers["x-request-id"] })
+    elseif resp then
+      err = self:error_from(resp.status, resp.headers, resp.body)
+    else
+      err = self:error({ kind = fail.kind, message = fail.message })
+    end
+    local wait = pol:decide(attempt, resp, fail, o.idempotent)
+    err.retryable = wait ~= nil
+    err.attempts = attempt
+    -- Only the last attempt can have been stored: an earlier one was
+    -- retried, so the server provably did not act on it.
+    if o.idempotent == false then err.maybe_stored = policy.maybe_acted(resp, fail) end
+    local give_up = not wait or attempt > max_retries or not b:allows(wait)
+    self:log("homie: %s %s -> %s in %.0f ms [request id %s] attempt %d: %s", method, path,
+      tostring(err.status or err.kind), (t:now() - started_at) * 1000,
+      tostring(err.request_id), attempt,
+      give_up and "giving up" or ("retrying in %.2f s"):format(wait))
+    if give_up then
+      report(resp, err)
+      return nil, err
+    end
+    b:sleep(wait)
+  end
+end
+
+function Session:close() self.transport:close() end
+
+return M
