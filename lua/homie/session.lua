@@ -29,6 +29,28 @@ M.OPTIONS = {
   max_body = true, getenv = true, transport = true, reconcile = true, retry = true,
 }
 
+M.REDIRECTS = 5  -- hops a read or a stream follows before a redirect is an error
+local REDIRECT = { [301] = true, [302] = true, [303] = true, [307] = true, [308] = true }
+M.REDIRECT = REDIRECT
+
+-- Where a redirect from `url` leads, or nil, why; the third value says
+-- whether it stays on the same origin (which alone keeps the key). https
+-- never goes down to http.
+function M.follow(url, location)
+  if not location or location == "" then return nil, "a redirect without a Location" end
+  local origin = url:match("^(https?://[^/]+)")
+  local to = location
+  if to:sub(1, 2) == "//" then to = url:match("^(https?:)") .. to
+  elseif to:sub(1, 1) == "/" then to = origin .. to
+  elseif not to:match("^https?://") then
+    return nil, "a redirect to an unsupported location " .. ("%q"):format(to:sub(1, 200))
+  end
+  if url:match("^https:") and to:match("^http:") then
+    return nil, "a redirect from https to http refused: " .. to:sub(1, 200)
+  end
+  return to, nil, to:match("^(https?://[^/]+)") == origin
+end
+
 -- The per-call options every sending call takes.
 M.CALL_OPTIONS = { "max_retries", "timeout", "deadline", "retry", "on_response" }
 
@@ -160,9 +182,12 @@ function Session:error(fields)
   return errors.new(fields, self.secret())
 end
 
--- The error for an HTTP answer that is not a success.
+-- The error for an HTTP answer that is not a success (a redirect's carries
+-- its `location`).
 function Session:error_from(status, headers, body)
-  return errors.from_response(status, headers, body or "", util.decode, self.secret())
+  local err = errors.from_response(status, headers, body or "", util.decode, self.secret())
+  if REDIRECT[status] then err.location = headers["location"] end
+  return err
 end
 
 -- The transport request for `path` (with its query string); see
@@ -216,6 +241,9 @@ function Session:call(method, path, o)
     req.deadline_at = b:attempt_at()
     local resp, fail = t:request(req)
     local err
+    if resp and REDIRECT[resp.status] and o.idempotent then
+      resp, fail = self:redirect(req, resp, b)
+    end
     if resp and resp.status >= 200 and resp.status <= 299 then
       local data, why
       if o.expect == "nothing" and (resp.body == "" or resp.status == 204) then
@@ -256,6 +284,38 @@ function Session:call(method, path, o)
     end
     b:sleep(wait)
   end
+end
+
+-- Follows a read's redirects (up to REDIRECTS hops, each an attempt of
+-- its own inside the bounds `b`). Returns the final answer, or nil, fail.
+-- A request that is not idempotent never gets here: a send or a chat
+-- creation fails on a 3xx with its status and `location`.
+function Session:redirect(req, resp, b)
+  local hop_req = {}
+  for k, v in pairs(req) do hop_req[k] = v end
+  local hops, cross = 0, false
+  while resp and REDIRECT[resp.status] do
+    hops = hops + 1
+    local to, why, same = M.follow(hop_req.url, resp.headers["location"])
+    if to and hops > M.REDIRECTS then to, why = nil, "more than " .. M.REDIRECTS .. " redirects" end
+    if not to then
+      return nil, { kind = "protocol", message = why .. " (HTTP " .. resp.status .. ")", sent = true,
+        retryable = false }
+    end
+    self:log("homie: %s %s -> %d, following to %s", req.method, hop_req.url, resp.status, to)
+    cross = cross or not same
+    hop_req.url = to
+    if cross then
+      local h = self.headers()
+      h["x-api-key"], h["Authorization"] = nil, nil
+      hop_req.headers = h
+    end
+    hop_req.deadline_at = b:attempt_at()
+    local f
+    resp, f = self.transport:request(hop_req)
+    if not resp then return nil, f end
+  end
+  return resp
 end
 
 function Session:close() self.transport:close() end

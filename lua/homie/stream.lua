@@ -6,6 +6,7 @@ local sse = require "homie.sse"
 local util = require "homie.util"
 local policy = require "homie.policy"
 local clock = require "homie.clock"
+local session_mod = require "homie.session"
 
 local M = {}
 
@@ -26,7 +27,7 @@ local OPTIONS = { last_event_id = true, idle_timeout = true, max_reconnects = tr
   max_event_bytes = true, connect_timeout = true, reconnect_delay = true }
 
 local SPEC_PATH, INTRO_PATH = "/v1/chats/%s/messages/events", "/v1/chats/%s/events"
-local REDIRECTS = 5  -- hops followed before a redirect is an error
+local REDIRECTS = session_mod.REDIRECTS
 
 -- Called by client:events with the client's session.
 function M.new(session, chat_id, opts)
@@ -83,24 +84,6 @@ function Stream:error(fields)
   fields.attempts = fields.attempts or self.failures + 1
   return self.session:error(fields)
 end
-
--- Where a redirect leads, or nil, why. Same origin keeps the key; another
--- origin gets the request without it; https never goes down to http.
-local function follow(url, location)
-  if not location or location == "" then return nil, "a redirect without a Location" end
-  local origin = url:match("^(https?://[^/]+)")
-  local to = location
-  if to:sub(1, 2) == "//" then to = url:match("^(https?:)") .. to
-  elseif to:sub(1, 1) == "/" then to = origin .. to
-  elseif not to:match("^https?://") then
-    return nil, "a redirect to an unsupported location " .. ("%q"):format(to:sub(1, 200))
-  end
-  if url:match("^https:") and to:match("^http:") then
-    return nil, "a redirect from https to http refused: " .. to:sub(1, 200)
-  end
-  return to, nil, to:match("^(https?://[^/]+)") == origin
-end
-M.follow = follow
 
 -- The request of one connection attempt, following `self.url` when a
 -- redirect moved the stream.
@@ -192,8 +175,8 @@ end
 function Stream:redirected(status, h)
   self.redirects = (self.redirects or 0) + 1
   local from = self.url or (self.session.base_url .. SPEC_PATH:format(self.chat_id))
-  local to, why, same = follow(from, h["location"])
-  if to and self.redirects > REDIRECTS then why = "more than " .. REDIRECTS .. " redirects" end
+  local to, why, same = session_mod.follow(from, h["location"])
+  if to and self.redirects > REDIRECTS then to, why = nil, "more than " .. REDIRECTS .. " redirects" end
   if not to then
     return "fatal", self:error({ kind = "protocol", status = status, request_id = h["x-request-id"],
       message = "event stream: " .. why, location = h["location"] })
@@ -351,9 +334,11 @@ function Stream:feed(chunk)
   local q, tail, id = self.queue, self.qtail, self.last_id
   for i = 1, n do
     local ev = list[i]
-    -- The parser keeps the id across reconnects; before this stream saw
-    -- any `id:`, the caller's last_event_id stands.
-    if ev.id ~= nil then id = ev.id end
+    -- The parser keeps the id across reconnects and reports a reset (an
+    -- empty `id:`) as nil; before this stream saw any `id:`, nil means none
+    -- yet and the caller's last_event_id stands.
+    if ev.id ~= nil then id, self.saw_id = ev.id, true
+    elseif self.saw_id then id = "" end
     tail = tail + 1
     q[tail] = event_of(ev, id)
   end
@@ -366,7 +351,8 @@ function Stream:feed(chunk)
   end
   -- An id-only block moves the id without an event.
   local pid = self.parser:last_event_id()
-  if pid ~= nil then self.last_id = pid end
+  if pid ~= nil then self.last_id, self.saw_id = pid, true
+  elseif self.saw_id then self.last_id = "" end
   self.retry_ms = self.parser:retry() or self.retry_ms
 end
 
