@@ -13,7 +13,7 @@ BUSTED   ?= $(LUA) /usr/bin/busted
 include mk/sources.mk
 
 .PHONY: all build deps deps-test test busted rock demo live clean clean-core asan valgrind check bench soak \
-  links matrix matrix-build compat sources mutate mutants-check
+  links matrix matrix-build compat sources mutate mutants-check contract
 
 all: build
 build: homie/sse.so homie/curl.so
@@ -110,6 +110,12 @@ valgrind: deps-test
 check:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
 	  --std=c99 --inline-suppr -D__GNUC__ -DLUA_VERSION_NUM=504 -I csrc csrc
+
+# LaunchDarkly's SSE contract suite against homie's streams, on the curl
+# transport and inside nginx (spec/contract/). The harness is not in the
+# repository: without ../shared/tools/sse-contract-harness this says so and passes.
+contract: build
+	LUA_PATH="./lua/?.lua;./lua/?/init.lua;./?.lua;;" LUA_CPATH="./?.so;;" $(LUA) spec/contract/run.lua
 
 # Benchmarks (mk/bench.mk) and the soak print their numbers; none is part of `make test`.
 SOAK_ARGS ?=

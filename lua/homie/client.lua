@@ -201,6 +201,25 @@ function Client:events(chat_id, opts)
   return stream_mod.new(session_of[self], chat_id, opts)
 end
 
+--- An event stream from any URL, with the engine of `events`: reconnects
+-- with `Last-Event-ID`, the server's `retry:`, redirects, the same bounds.
+-- The client's key goes only to the client's own origin (`base_url`);
+-- another origin gets the request without it.
+-- @string url an `http://` or `https://` URL
+-- @tparam[opt] table opts as `events` (but `last_event_id` is any id), plus
+--  `headers` (extra request headers) and `on_error` (`function(err)`, called
+--  each time a connection fails or ends before the stream reconnects)
+-- @treturn homie.stream.Stream
+-- @raise on a URL that is not http(s) or a wrong option
+-- @usage for ev in client:stream("https://example.com/feed") do print(ev.data) end
+function Client:stream(url, opts)
+  util.check_type("url", url, "string")
+  if not url:match("^https?://[^/]") then
+    util.fail(("url must start with http:// or https://, got %q"):format(url:sub(1, 100)))
+  end
+  return stream_mod.new(session_of[self], nil, opts, url)
+end
+
 --- Runs each function of `fns` as its own task, all transfers in flight
 -- together (calls inside yield instead of blocking).
 -- @tparam {function,...} fns the tasks

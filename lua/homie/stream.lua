@@ -24,14 +24,21 @@ Stream.__name = "homie.Stream"
 M.Stream = Stream
 
 local OPTIONS = { last_event_id = true, idle_timeout = true, max_reconnects = true,
-  max_event_bytes = true, connect_timeout = true, reconnect_delay = true }
+  max_event_bytes = true, connect_timeout = true, reconnect_delay = true, headers = true,
+  on_error = true }
 
 local SPEC_PATH, INTRO_PATH = "/v1/chats/%s/messages/events", "/v1/chats/%s/events"
 local REDIRECTS = session_mod.REDIRECTS
 
--- Called by client:events with the client's session.
-function M.new(session, chat_id, opts)
-  opts = util.check_opts("events", opts, OPTIONS)
+-- Called by client:events (a chat's stream) and client:stream (any URL,
+-- `url`) with the client's session.
+function M.new(session, chat_id, opts, url)
+  opts = util.check_opts(url and "stream" or "events", opts, OPTIONS)
+  if opts.on_error ~= nil then util.check_type("on_error", opts.on_error, "function") end
+  local headers = {}
+  for k, v in pairs(util.check_type("headers", opts.headers or {}, "table")) do
+    headers[tostring(k)] = util.check_header_value("headers[" .. tostring(k) .. "]", v)
+  end
   if opts.last_event_id ~= nil then util.check_header_value("last_event_id", opts.last_event_id) end
   for _, k in ipairs({ "idle_timeout", "max_reconnects", "max_event_bytes", "connect_timeout",
       "reconnect_delay" }) do
@@ -41,6 +48,11 @@ function M.new(session, chat_id, opts)
     session = session,
     transport = session.transport,
     chat_id = chat_id,
+    url = url,           -- set: a stream of any URL, or where redirects led
+    cross_origin = url ~= nil and url:match("^(https?://[^/]+)") ~= session.base_url:match("^(https?://[^/]+)"),
+    headers = headers,
+    on_error = opts.on_error,
+    heard_at = nil,      -- when the connection last gave bytes (idle_timeout counts from it)
     last_id = opts.last_event_id,
     idle_timeout = opts.idle_timeout or 60,
     max_reconnects = opts.max_reconnects or 10,
@@ -90,6 +102,7 @@ end
 function Stream:request(path)
   local session = self.session
   local more = { ["Accept"] = "text/event-stream", ["Cache-Control"] = "no-cache" }
+  for k, v in pairs(self.headers) do more[k] = v end
   if self.last_id and self.last_id ~= "" then more["Last-Event-ID"] = self.last_id end
   local req = session:request("GET", path, nil, true, more)
   if self.url then
@@ -109,7 +122,7 @@ function Stream:connect(deadline_at)
   local p = self.pending
   if not p then
     local intro = session.events_intro or self.trying_intro
-    local path = (intro and INTRO_PATH or SPEC_PATH):format(self.chat_id)
+    local path = self.chat_id and (intro and INTRO_PATH or SPEC_PATH):format(self.chat_id) or ""
     local head_at = t:now() + self.connect_timeout
     local req = self:request(path)
     req.deadline_at = clock.earliest(head_at, deadline_at)
@@ -137,7 +150,7 @@ function Stream:connect(deadline_at)
         message = "expected text/event-stream, got content type " .. (h["content-type"] or "none") })
     end
     if self.trying_intro then session.events_intro = true end  -- remembered once it worked
-    self.conn = conn
+    self.conn, self.heard_at = conn, t:now()
     self.redirects = 0
     session:log("homie: GET %s -> 200 stream open [request id %s]", path, tostring(h["x-request-id"]))
     return "open"
@@ -148,7 +161,7 @@ function Stream:connect(deadline_at)
   if status == 301 or status == 302 or status == 303 or status == 307 or status == 308 then
     return self:redirected(status, h)
   end
-  if status == 404 and not p.intro and not self.url then
+  if status == 404 and not p.intro and not self.url and self.chat_id then
     -- The introduction's path, tried once; a chat that does not exist is
     -- a 404 there too, so the session only remembers it once it answers.
     self.trying_intro = true
@@ -181,7 +194,7 @@ function Stream:redirected(status, h)
     return "fatal", self:error({ kind = "protocol", status = status, request_id = h["x-request-id"],
       message = "event stream: " .. why, location = h["location"] })
   end
-  self.session:log("homie: event stream %s -> %d, following to %s", self.chat_id, status, to)
+  self.session:log("homie: event stream %s -> %d, following to %s", self.chat_id or self.url, status, to)
   self.url, self.cross_origin = to, self.cross_origin or not same
   return "retry", 0, nil
 end
@@ -201,6 +214,7 @@ end
 -- Counts one more consecutive failure and schedules the next attempt
 -- `wait` seconds from now. Returns false, err once max_reconnects is passed.
 function Stream:schedule(wait, err)
+  if err and self.on_error then self.on_error(err) end
   self.failures = self.failures + 1
   self.reconnects = self.reconnects + 1
   if self.failures > self.max_reconnects then
@@ -234,9 +248,12 @@ function Stream:_open(deadline_at)
       self.over = true
       return nil
     end
-    local scheduled, fatal = self:schedule(a,
-      b or self:error({ kind = "connection", message = "too many reconnects" }))
-    if not scheduled then return scheduled, fatal end
+    -- A redirect or the introduction's path (no error): straight on, not a
+    -- failure; both are bounded (REDIRECTS hops, one fallback).
+    if b then
+      local scheduled, fatal = self:schedule(a, b)
+      if not scheduled then return scheduled, fatal end
+    end
     if deadline_at and t:now() >= deadline_at and (self.reconnect_at or 0) > deadline_at then
       return nil, "timeout"
     end
@@ -305,16 +322,19 @@ function Stream:_next(deadline_at)
       local ok, err = self:_open(deadline_at)
       if not ok then return ok, err end
     end
-    local idle_at = t:now() + self.idle_timeout
+    -- Silence counts from the last bytes, not from this call: a caller
+    -- polling in short slices still sees an idle connection dropped.
+    local idle_at = self.heard_at + self.idle_timeout
     local chunk, why = self.conn:read(util.earliest(deadline_at, idle_at))
     if chunk then
+      self.heard_at = t:now()
       self:feed(chunk)
     elseif why and why.idle and deadline_at and t:now() < idle_at then
       return nil, "timeout"
     else
       -- Idle past idle_timeout, a clean end, or a broken connection: resume.
       local reason = why and (why.idle and "idle" or why.message) or "ended"
-      self.session:log("homie: event stream %s (%s); reconnecting after id %s", self.chat_id,
+      self.session:log("homie: event stream %s (%s); reconnecting after id %s", self.chat_id or self.url,
         reason, tostring(self.last_id))
       self:drop()
       local scheduled, fatal = self:schedule(self:backoff(), self:error({
@@ -372,7 +392,7 @@ end
 Stream.__close = Stream.close
 Stream.__gc = Stream.close
 
-function Stream:__tostring() return "homie.Stream(" .. self.chat_id .. ")" end
+function Stream:__tostring() return "homie.Stream(" .. (self.chat_id or self.url) .. ")" end
 
 util.guard_methods(Stream, "stream", function(v) return getmetatable(v) == Stream end,
   { "open", "next_event", "restart", "close" })

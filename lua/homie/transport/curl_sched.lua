@@ -237,11 +237,13 @@ function M.wait(multi, r, pred, deadline)
   local co = coroutine.running()
   local task = co and task_of[co]
   if task and not task.dead then return coroutine.yield(WAIT, multi, r, pred, deadline) end
+  -- At least one step, even with the deadline already here: a poll with
+  -- no time left (next_event(0)) still moves the transfers along.
   while true do
-    local t = now()
-    if deadline and t >= deadline then return false end
-    multi:step(deadline and math.min(deadline - t, SLICE) or SLICE)
+    local left = deadline and deadline - now()
+    multi:step(left and math.max(0, math.min(left, SLICE)) or SLICE)
     if pred(r) then return true end
+    if deadline and now() >= deadline then return false end
   end
 end
 
