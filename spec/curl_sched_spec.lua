@@ -3,6 +3,7 @@
 local curl = require "homie.curl"
 local sched = require "homie.transport.curl_sched"
 local mock = require "spec.support.mock"
+local script_server = require "spec.support.script_server"
 local now = require("homie.sse").now
 
 describe("curl scheduler", function()
@@ -23,6 +24,38 @@ describe("curl scheduler", function()
     local _, count = m:step(0, ready)
     assert.equal(0, count)
     r:close()
+    m:close()
+  end)
+
+  it("lists each transfer that progressed once per step", function()
+    local srv = script_server.start{ { status = 200, sse = true, body = { "data: 1\n\n", 0.05, "data: 2\n\ndata: 3\n\n" } } }
+    local m = curl.multi()
+    local plain = m:request{ url = srv.url .. "/a" }
+    local stream = m:request{ url = srv.url .. "/b", stream = true }
+    local give_up = now() + 10
+    while not (plain:done() and stream:done()) do
+      assert(now() < give_up, "the transfers did not end")
+      local ready = {}
+      local _, count = m:step(0.05, ready)
+      local seen = {}
+      for i = 1, count do
+        assert.is_nil(seen[ready[i]], "id " .. tostring(ready[i]) .. " twice in one step")
+        seen[ready[i]] = true
+      end
+      if stream:pending() > 0 then stream:take() end
+    end
+    m:close()
+    srv:stop()
+  end)
+
+  it("returns from sleep(0) at once, without letting other tasks run first", function()
+    local m = curl.multi()
+    local order = {}
+    sched.gather(m, {
+      function() sched.sleep(m, 0); order[#order + 1] = "a" end,
+      function() order[#order + 1] = "b" end,
+    })
+    assert.same({ "a", "b" }, order)
     m:close()
   end)
 
