@@ -29,6 +29,7 @@ describe("curl scheduler", function()
 
   it("lists each transfer that progressed once per step", function()
     local srv = script_server.start{ { status = 200, sse = true, body = { "data: 1\n\n", 0.05, "data: 2\n\ndata: 3\n\n" } } }
+    finally(function() srv:stop() end) -- also when an assertion fails
     local m = curl.multi()
     local plain = m:request{ url = srv.url .. "/a" }
     local stream = m:request{ url = srv.url .. "/b", stream = true }
@@ -45,7 +46,6 @@ describe("curl scheduler", function()
       if stream:pending() > 0 then stream:take() end
     end
     m:close()
-    srv:stop()
   end)
 
   it("returns from sleep(0) at once, without letting other tasks run first", function()

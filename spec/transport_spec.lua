@@ -91,6 +91,7 @@ describe("homie.curl transport", function()
   it("accepts a body of exactly max_body bytes and refuses one byte more", function()
     local body = ("x"):rep(5000)
     local srv = script_server.start{ { status = 200, body = { body } } }
+    finally(function() srv:stop() end) -- also when an assertion fails
     local m = curl.multi()
     local function fetch(max_body)
       local r = m:request{ url = srv.url .. "/", max_body = max_body }
@@ -104,7 +105,6 @@ describe("homie.curl transport", function()
     assert.are.equal(body, got)
     assert.are.equal("too_large", (fetch(#body - 1)))
     m:close()
-    srv:stop()
   end)
 
   it("only speaks http and https", function()
@@ -217,6 +217,7 @@ describe("homie.curl transport", function()
 
   it("timeout ends a transfer whose server never answers, in seconds", function()
     local srv = script_server.start{ { status = 200, delay = 20, body = { "{}" } } }
+    finally(function() srv:stop() end) -- also when an assertion fails
     local m = curl.multi()
     local t0 = now()
     local r = m:request{ url = srv.url .. "/", timeout = 0.3 }
@@ -224,7 +225,6 @@ describe("homie.curl transport", function()
     assert.is_true(now() - t0 < 8)
     assert.are.equal("timeout", (r:error()))
     m:close()
-    srv:stop()
   end)
 
   it("reuses a pooled connection, unless fresh_connect asks for a new one", function()
@@ -248,6 +248,7 @@ describe("homie.curl transport", function()
   it("a transfer inherits no option of an earlier one on the same multi", function()
     -- Closed transfers leave their handles to the next ones.
     local srv = script_server.start{ { status = 200, body = { "{}" } } }
+    finally(function() srv:stop() end) -- also when an assertion fails
     local m = curl.multi()
     local first = m:request{ url = srv.url .. "/", method = "PUT", body = "x", max_body = 1,
       headers = { "X-First: 1" } }
@@ -262,7 +263,6 @@ describe("homie.curl transport", function()
     assert.matches("^GET / ", conns[2].head)
     assert.is_nil(conns[2].head:find("X-First", 1, true))
     m:close()
-    srv:stop()
   end)
 
   it("says connect for a refused connection, and nothing was sent", function()
