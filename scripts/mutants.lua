@@ -499,7 +499,8 @@ mutant{ id = "lrequest-wait-unbounded", file = "csrc/lrequest.c",
   from = [[if (n > 64) return luaL_error(L, "homie: curl.wait takes at most 64 multis, got %d", n);]], to = [[if (n > 65) n = 64;]],
   why = "bad input gets a clear error naming what was wrong", specs = { "spec/transport_spec.lua" } }
 mutant{ id = "lrequest-request-bytes-lie", file = "csrc/lrequest.c",
-  from = [[lua_pushinteger(L, sent); lua_setfield(L, -2, "request_bytes");]], to = [[lua_pushinteger(L, sent + 1); lua_setfield(L, -2, "request_bytes");]],
+  from = [[lua_pushinteger(L, sent); lua_setfield(L, -2, "request_bytes");]],
+  to = [[lua_pushinteger(L, sent + 1); lua_setfield(L, -2, "request_bytes");]],
   why = "a refused send provably never arrived (0 request bytes)", specs = { "spec/transport_spec.lua" } }
 mutant{ id = "lrequest-connects-zero", file = "csrc/lrequest.c",
   from = [[  curl_easy_getinfo(check_req(L)->easy, CURLINFO_NUM_CONNECTS, &conns);]], to = [[  (void)check_req(L);]],
@@ -629,7 +630,8 @@ end]],
 mutant{ id = "curl-no-curl-timeout", file = "lua/homie/transport/curl.lua",
   from = [[if req.deadline_at and not stream then timeout = math.max(0.001, req.deadline_at - now()) end]], to = [[local _ = stream]],
   why = "deadline_at ends the whole exchange",
-  equivalent = "curl_sched's wait ends the call at deadline_at as a sent-marked timeout anyway (spec/curl_transport_spec.lua shows that path); libcurl's timer only doubles it" }
+  equivalent = "curl_sched's wait ends the call at deadline_at as a sent-marked timeout anyway "
+    .. "(spec/curl_transport_spec.lua shows that path); libcurl's timer only doubles it" }
 
 -- lua/homie/transport/curl_sched.lua
 mutant{ id = "sched-nested-kill-shallow", file = "lua/homie/transport/curl_sched.lua",
