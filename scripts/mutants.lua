@@ -327,4 +327,415 @@ mutant{ id = "ask-final-wait-untyped", file = "lua/homie/ask.lua",
 ]], to = "",
   why = "ask's final_wait is type-checked", specs = { "spec/api_contract_spec.lua" } }
 
+
+-- == mutants ==
+-- Issue 20's survivors, as the audit wrote them (each killed by a spec that
+-- states the behaviour), then mutants of every C and Lua module of the
+-- transport: transport.c, lrequest.c, lcurl.c, lbind.c, sse.c, lsse.c,
+-- lsse_module.c, transport/curl.lua, curl_sched.lua, util.lua, message.lua.
+-- The audit's survivors.
+mutant{ id = "transport-max-body-exact", file = "csrc/transport.c",
+  from = [[} else if (r->body.len + len > r->max_body) {]], to = [[} else if (r->body.len + len >= r->max_body) {]],
+  why = "max_body is the largest body accepted (a body of exactly max_body passes)",
+  specs = { "spec/transport_spec.lua" } }
+mutant{ id = "lrequest-verifyhost-off", file = "csrc/lrequest.c",
+  from = [[curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);]],
+  to = [[curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);]],
+  why = "TLS verification is on: a trusted certificate for another host name is refused",
+  specs = { "spec/tls_hostname_spec.lua" } }
+mutant{ id = "lrequest-connect-timeout-seconds", file = "csrc/lrequest.c",
+  from = [[curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);]],
+  to = [[curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, o->connect_timeout_ms);]],
+  why = "connect_timeout is in seconds: a listener that never accepts times out then",
+  specs = { "spec/connect_timeout_spec.lua" } }
+mutant{ id = "sched-heap-push-upside-down", file = "lua/homie/transport/curl_sched.lua",
+  from = [[if hat[p] <= at then break end]], to = [[if hat[p] >= at then break end]],
+  why = "gather wakes sleepers at their deadlines, in order (the deadline heap)",
+  specs = { "spec/curl_sched_spec.lua" } }
+mutant{ id = "sched-heap-pop-wrong-child", file = "lua/homie/transport/curl_sched.lua",
+  from = [[if c < n and hat[c + 1] < hat[c] then c = c + 1 end]], to = [[if c < n and hat[c + 1] > hat[c] then c = c + 1 end]],
+  why = "gather wakes sleepers at their deadlines, in order (the deadline heap)",
+  specs = { "spec/curl_sched_spec.lua" } }
+mutant{ id = "sched-heap-pop-stops-early", file = "lua/homie/transport/curl_sched.lua",
+  from = [[if at <= hat[c] then break end]], to = [[if at >= hat[c] then break end]],
+  why = "gather wakes sleepers at their deadlines, in order (the deadline heap)",
+  specs = { "spec/curl_sched_spec.lua" } }
+mutant{ id = "sched-raise-keeps-siblings", file = "lua/homie/transport/curl_sched.lua",
+  from = [[  kill(S, group)
+  group_over(S, group)]], to = [[  group_over(S, group)]],
+  why = "a task that raises stops the others of its gather, even when the caller catches it",
+  specs = { "spec/curl_sched_spec.lua" } }
+mutant{ id = "curl-deadline-unsent", file = "lua/homie/transport/curl.lua",
+  from = [[message = "deadline exceeded", sent = sent,]], to = [[message = "deadline exceeded", sent = false,]],
+  why = "a send cut by the deadline after it went out may be stored (maybe_stored)",
+  specs = { "spec/curl_transport_spec.lua" } }
+mutant{ id = "sse-event-bound-exact", file = "csrc/sse.c",
+  from = [[if (n > p->max_event - p->dlen - p->tlen) return drop_event(p, SSE_ERR_TOO_LARGE, 0);]],
+  to = [[if (n >= p->max_event - p->dlen - p->tlen) return drop_event(p, SSE_ERR_TOO_LARGE, 0);]],
+  why = "max_event_bytes is the largest event (one of exactly that size is delivered)",
+  specs = { "spec/sse_spec.lua" } }
+mutant{ id = "sse-partial-line-unbounded", file = "csrc/sse.c",
+  from = [[  if (n > p->max_event - p->dlen - p->tlen - p->line.len)
+    return drop_event(p, SSE_ERR_TOO_LARGE, 1);
+]], to = "",
+  why = "the parser bounds memory by max_event_bytes, also for a line that never ends",
+  specs = { "spec/sse_spec.lua" } }
+mutant{ id = "sse-partial-line-per-piece", file = "csrc/sse.c",
+  from = [[  if (n > p->max_event - p->dlen - p->tlen - p->line.len)
+    return drop_event(p, SSE_ERR_TOO_LARGE, 1);]], to = [[  if (n > p->max_event - p->dlen - p->tlen)
+    return drop_event(p, SSE_ERR_TOO_LARGE, 1);]],
+  why = "the parser bounds memory by max_event_bytes, also for a line that never ends",
+  specs = { "spec/sse_spec.lua" } }
+
+-- csrc/transport.c
+mutant{ id = "transport-stream-unpaused", file = "csrc/transport.c",
+  from = [[if (r->body.len > 0 && r->body.len + len > r->max_body) {]], to = [[if (0) {]],
+  why = "a stream's buffer stays bounded (back-pressure)", specs = { "spec/transport_spec.lua" } }
+mutant{ id = "transport-close-not-done", file = "csrc/transport.c",
+  from = [[      r->done = 1;
+      r->result = CURLE_ABORTED_BY_CALLBACK;]], to = [[      r->result = CURLE_ABORTED_BY_CALLBACK;]],
+  why = "closing the client ends every transfer", specs = { "spec/transport_spec.lua" } }
+mutant{ id = "transport-ready-twice", file = "csrc/transport.c",
+  from = [[  if (r->mark == m->epoch) return;
+]], to = "",
+  why = "a step lists each transfer that progressed once (wake-ups proportional to what happened)",
+  specs = { "spec/curl_sched_spec.lua" } }
+mutant{ id = "transport-end-unlisted", file = "csrc/transport.c",
+  from = [[    mark(r);
+    detach(r);]], to = [[    detach(r);]],
+  why = "a finished transfer is reported to its waiter", specs = { "spec/curl_sched_spec.lua" } }
+mutant{ id = "transport-1xx-head-kept", file = "csrc/transport.c",
+  from = [[    r->head.len = 0;
+    r->headers_done = 0;]], to = [[    r->headers_done = 0;]],
+  why = "headers are the final response's (an informational one's are dropped)", specs = { "spec/wire_spec.lua" } }
+mutant{ id = "transport-reused-handle-unreset", file = "csrc/transport.c",
+  from = [[      curl_easy_reset(r->easy);
+]], to = "",
+  why = "each request sends only its own method, headers and body", specs = { "spec/transport_spec.lua" } }
+mutant{ id = "transport-wake-early", file = "csrc/transport.c",
+  from = [[return (double)ms < t * 1000 ? ms + 1 : ms; /* rounded up: never wake early */]], to = [[return ms;]],
+  why = "waits end at their deadline",
+  equivalent = "waking up to 1 ms early costs one more round: every wait re-checks its own deadline before it returns" }
+
+-- csrc/lrequest.c
+mutant{ id = "lrequest-verifypeer-off", file = "csrc/lrequest.c",
+  from = [[curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);]],
+  to = [[curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);]],
+  why = "TLS verification is on: a certificate no trusted CA signed is refused", specs = { "spec/tls_hostname_spec.lua" } }
+mutant{ id = "lrequest-ca-file-ignored", file = "csrc/lrequest.c",
+  from = [[if (o->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);]], to = [[(void)o->ca_file;]],
+  why = "ca_file names the CA to trust", specs = { "spec/tls_hostname_spec.lua" } }
+mutant{ id = "lrequest-ca-path-ignored", file = "csrc/lrequest.c",
+  from = [[if (o->ca_path) curl_easy_setopt(e, CURLOPT_CAPATH, o->ca_path);]], to = [[(void)o->ca_path;]],
+  why = "ca_path names trust anchors", specs = { "spec/tls_hostname_spec.lua" } }
+mutant{ id = "lrequest-insecure-ignored", file = "csrc/lrequest.c",
+  from = [[o->insecure = opt_bool(L, "insecure", 0);]], to = [[o->insecure = 0 * opt_bool(L, "insecure", 0);]],
+  why = "insecure = true turns verification off", specs = { "spec/tls_hostname_spec.lua" } }
+mutant{ id = "lrequest-timeout-seconds", file = "csrc/lrequest.c",
+  from = [[curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);]], to = [[curl_easy_setopt(e, CURLOPT_TIMEOUT, o->timeout_ms);]],
+  why = "timeout is in seconds: a server that never answers ends in a timeout then", specs = { "spec/transport_spec.lua" } }
+mutant{ id = "lrequest-timeout-rounded-to-none", file = "csrc/lrequest.c",
+  from = [[return (double)whole < ms ? whole + 1 : whole;]], to = [[return whole;]],
+  why = "a tiny positive timeout still times out", specs = { "spec/transport_spec.lua" } }
+mutant{ id = "lrequest-negative-span", file = "csrc/lrequest.c",
+  from = [[if (!(v >= 0 && v - v == 0)) /* false for NaN and +-inf */]], to = [[if (!(v - v == 0))]],
+  why = "a bad option raises naming it (negative seconds)", specs = { "spec/transport_spec.lua" } }
+mutant{ id = "lrequest-fresh-connect-ignored", file = "csrc/lrequest.c",
+  from = [[if (o->fresh_connect) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);]], to = [[(void)o->fresh_connect;]],
+  why = "a message send goes out on a new connection", specs = { "spec/transport_spec.lua" } }
+mutant{ id = "lrequest-user-agent-dropped", file = "csrc/lrequest.c",
+  from = [[if (o->user_agent) curl_easy_setopt(e, CURLOPT_USERAGENT, o->user_agent);]], to = [[(void)o->user_agent;]],
+  why = "requests carry the SDK's User-Agent", specs = { "spec/wire_spec.lua" } }
+mutant{ id = "lrequest-no-compression", file = "csrc/lrequest.c",
+  from = [[if (o->accept_encoding) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");]], to = [[(void)o->accept_encoding;]],
+  why = "answers may come compressed (Accept-Encoding)", specs = { "spec/wire_spec.lua" } }
+mutant{ id = "lrequest-compression-forced", file = "csrc/lrequest.c",
+  from = [[o->accept_encoding = opt_bool(L, "accept_encoding", 1);]], to = [[o->accept_encoding = 1 | opt_bool(L, "accept_encoding", 1);]],
+  why = "a stream asks for no compression (accept_encoding = false)", specs = { "spec/wire_spec.lua" } }
+mutant{ id = "lrequest-body-strlen", file = "csrc/lrequest.c",
+  from = [[    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
+]], to = "",
+  why = "a body is sent as is, every byte", specs = { "spec/wire_spec.lua" } }
+mutant{ id = "lrequest-method-dropped", file = "csrc/lrequest.c",
+  from = [[else curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, o->method);]], to = [[else (void)o->method;]],
+  why = "a request is sent with its method", specs = { "spec/wire_spec.lua" } }
+mutant{ id = "lrequest-headers-dropped", file = "csrc/lrequest.c",
+  from = [[  curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+]], to = "",
+  why = "a request carries its headers", specs = { "spec/wire_spec.lua" } }
+mutant{ id = "lrequest-header-case", file = "csrc/lrequest.c",
+  from = [[luaL_addchar(&name, (char)tolower((unsigned char)*q));]], to = [[luaL_addchar(&name, *q);]],
+  why = "response header names are lower-cased", specs = { "spec/wire_spec.lua" } }
+mutant{ id = "lrequest-header-join", file = "csrc/lrequest.c",
+  from = [[lua_pushliteral(L, ", ");]], to = [[lua_pushliteral(L, ",");]],
+  why = "repeated response headers are joined with \", \"", specs = { "spec/wire_spec.lua" } }
+mutant{ id = "lrequest-header-trailing-space", file = "csrc/lrequest.c",
+  from = [[while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t')) ve--;]],
+  to = [[while (ve > v && ve[-1] == '\r') ve--;]],
+  why = "header values are trimmed", specs = { "spec/wire_spec.lua" } }
+mutant{ id = "lrequest-header-leading-space", file = "csrc/lrequest.c",
+  from = [[while (v < ve && (*v == ' ' || *v == '\t')) v++;]], to = [[if (v < ve && *v == ' ') v++;]],
+  why = "header values are trimmed", specs = { "spec/wire_spec.lua" } }
+mutant{ id = "lrequest-status-zero", file = "csrc/lrequest.c",
+  from = [[if (r->status > 0) lua_pushinteger(L, r->status); else lua_pushnil(L);]], to = [[lua_pushinteger(L, r->status);]],
+  why = "a transfer has no status before its head", specs = { "spec/wire_spec.lua" } }
+mutant{ id = "lrequest-timeout-kind", file = "csrc/lrequest.c",
+  from = [[case CURLE_OPERATION_TIMEDOUT: return "timeout";]], to = [[case CURLE_OPERATION_TIMEDOUT: return "connection";]],
+  why = "a timeout is err.kind timeout", specs = { "spec/transport_spec.lua" } }
+mutant{ id = "lrequest-tls-kind", file = "csrc/lrequest.c",
+  from = [[    case CURLE_PEER_FAILED_VERIFICATION:
+]], to = "",
+  why = "a bad certificate is a TLS failure, not retried", specs = { "spec/tls_hostname_spec.lua" } }
+mutant{ id = "lrequest-connect-kind", file = "csrc/lrequest.c",
+  from = [[    case CURLE_COULDNT_CONNECT:
+]], to = "",
+  why = "a refused connection says connect (provably not sent)", specs = { "spec/transport_spec.lua" } }
+mutant{ id = "lrequest-closed-kind", file = "csrc/lrequest.c",
+  from = [[case CURLE_ABORTED_BY_CALLBACK: return "closed";]], to = [[case CURLE_ABORTED_BY_CALLBACK: return "connection";]],
+  why = "closing the client ends its transfers as closed", specs = { "spec/transport_spec.lua" } }
+mutant{ id = "lrequest-take-stays-paused", file = "csrc/lrequest.c",
+  from = [[  r->body.len = 0;
+  hreq_resume(r);]], to = [[  r->body.len = 0;]],
+  why = "a stream loses no byte under back-pressure (reading resumes it)", specs = { "spec/transport_spec.lua" } }
+mutant{ id = "lrequest-wait-unbounded", file = "csrc/lrequest.c",
+  from = [[if (n > 64) return luaL_error(L, "homie: curl.wait takes at most 64 multis, got %d", n);]], to = [[if (n > 65) n = 64;]],
+  why = "bad input gets a clear error naming what was wrong", specs = { "spec/transport_spec.lua" } }
+mutant{ id = "lrequest-request-bytes-lie", file = "csrc/lrequest.c",
+  from = [[lua_pushinteger(L, sent); lua_setfield(L, -2, "request_bytes");]],
+  to = [[lua_pushinteger(L, sent + 1); lua_setfield(L, -2, "request_bytes");]],
+  why = "a refused send provably never arrived (0 request bytes)", specs = { "spec/transport_spec.lua" } }
+mutant{ id = "lrequest-connects-zero", file = "csrc/lrequest.c",
+  from = [[  curl_easy_getinfo(check_req(L)->easy, CURLINFO_NUM_CONNECTS, &conns);]], to = [[  (void)check_req(L);]],
+  why = "a request says how many new connections it made", specs = { "spec/transport_spec.lua" } }
+mutant{ id = "lrequest-url-optional", file = "csrc/lrequest.c",
+  from = [[  if (!o->url) luaL_error(L, "homie: request option 'url' is required");
+]], to = "",
+  why = "bad input gets a clear error naming what was wrong", specs = { "spec/transport_spec.lua" } }
+mutant{ id = "lrequest-any-protocol", file = "csrc/lrequest.c",
+  from = [[  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+]], to = "",
+  why = "the transport only speaks http and https", specs = { "spec/transport_spec.lua" } }
+
+-- csrc/lbind.c
+mutant{ id = "lbind-count-zero", file = "csrc/lbind.c",
+  from = [[if (!(v >= 1 && v <= HOMIE_MAX_COUNT)]], to = [[if (!(v >= 0 && v <= HOMIE_MAX_COUNT)]],
+  why = "byte limits are whole numbers from 1", specs = { "spec/sse_spec.lua" } }
+mutant{ id = "lbind-count-fraction", file = "csrc/lbind.c",
+  from = [[ || v != (lua_Number)(size_t)v)]], to = [[)]],
+  why = "byte limits are whole numbers", specs = { "spec/sse_spec.lua" } }
+mutant{ id = "lbind-count-ceiling", file = "csrc/lbind.c",
+  from = [[v <= HOMIE_MAX_COUNT)]], to = [[v <= 2 * HOMIE_MAX_COUNT)]],
+  why = "byte limits are at most 2^32", specs = { "spec/sse_spec.lua" } }
+mutant{ id = "lbind-unknown-option", file = "csrc/lbind.c",
+  from = [[if (!keys[i]) luaL_error(L, "homie: unknown %s option '%s'", what, k);]], to = [[(void)keys[i];]],
+  why = "an unknown option raises naming it", specs = { "spec/sse_spec.lua" } }
+mutant{ id = "lbind-size-decimals", file = "csrc/lbind.c",
+  from = [[snprintf(s, sizeof s, "%.0f", (double)n);]], to = [[snprintf(s, sizeof s, "%.1f", (double)n);]],
+  why = "the oversize error names the limit in bytes", specs = { "spec/sse_spec.lua" } }
+mutant{ id = "lbind-no-gc", file = "csrc/lbind.c",
+  from = [[static const char *const closers[] = {"close", "__gc", "__close"};]],
+  to = [[static const char *const closers[] = {"close", "__close", "__close"};]],
+  why = "a parser or client is freed when collected (__gc is close)", specs = { "spec/sse_spec.lua" } }
+
+-- csrc/lcurl.c and csrc/lsse_module.c
+mutant{ id = "lcurl-version", file = "csrc/lcurl.c",
+  from = [[lua_pushstring(L, curl_version_info(CURLVERSION_NOW)->version);]], to = [[lua_pushstring(L, "libcurl");]],
+  why = "the User-Agent names the libcurl version", specs = { "spec/transport_spec.lua" } }
+mutant{ id = "lcurl-no-global-init", file = "csrc/lcurl.c",
+  from = [[  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    return luaL_error(L, "homie: curl_global_init failed");
+]], to = "",
+  why = "libcurl is set up before use",
+  equivalent = "curl_easy_init runs curl_global_init itself when nobody has; a Lua state loads modules in one thread" }
+mutant{ id = "lsse-now-scale", file = "csrc/lsse_module.c",
+  from = [[(lua_Number)ts.tv_nsec / 1e9]], to = [[(lua_Number)ts.tv_nsec / 1e6]],
+  why = "now() is seconds that never go back", specs = { "spec/sse_spec.lua" } }
+mutant{ id = "lsse-now-wall-clock", file = "csrc/lsse_module.c",
+  from = [[clock_gettime(CLOCK_MONOTONIC, &ts);]], to = [[clock_gettime(CLOCK_REALTIME, &ts);]],
+  why = "deadlines and backoff survive a change of the wall clock",
+  equivalent = "both clocks tick at the same rate; telling them apart needs setting the system clock, which no spec may do" }
+
+-- csrc/sse.c and csrc/lsse.c
+mutant{ id = "sse-drop-keeps-rest", file = "csrc/sse.c",
+  from = [[  p->skipping = 1;
+  p->in_line = mid_line;]], to = [[  p->skipping = 0;
+  p->in_line = mid_line;]],
+  why = "an oversize event is dropped whole, up to its blank line", specs = { "spec/sse_spec.lua" } }
+mutant{ id = "sse-id-never-committed", file = "csrc/sse.c",
+  from = [[  if (p->id_pending) { /* swap, so an id is copied only once */]], to = [[  if (0) { /* swap, so an id is copied only once */]],
+  why = "an event carries the last event id", specs = { "spec/sse_spec.lua" } }
+mutant{ id = "sse-retry-unclamped", file = "csrc/sse.c",
+  from = [[p->retry = r < RETRY_MAX ? r : RETRY_MAX;]], to = [[p->retry = r;]],
+  why = "a huge retry is clamped at 2^53 ms", specs = { "spec/sse_spec.lua" } }
+mutant{ id = "sse-comment-unchecked", file = "csrc/sse.c",
+  from = [[  if (s[0] == ':') return 0;
+]], to = "",
+  why = "a comment line is ignored",
+  equivalent = "a line starting with ':' has an empty field name, which no field matches, so it is ignored anyway" }
+mutant{ id = "sse-joined-line-unchecked", file = "csrc/sse.c",
+  from = [[      if (n > p->max_event - p->dlen - p->tlen - p->line.len) {
+        p->line.len = 0;
+        rc = drop_event(p, SSE_ERR_TOO_LARGE, 0);
+      } else if]], to = [[      if]],
+  why = "max_event_bytes bounds one event",
+  equivalent = "process_line checks the joined line against the same bound before using it; only a copy of one chunk's bytes is made first" }
+mutant{ id = "lsse-before-zero", file = "csrc/lsse.c",
+  from = [[if (!c->err) { c->err = rc; c->err_at = c->count; }]], to = [[if (!c->err) { c->err = rc; c->err_at = 0; }]],
+  why = "feed/each say how many events came before the dropped one", specs = { "spec/sse_spec.lua" } }
+mutant{ id = "lsse-before-last-drop", file = "csrc/lsse.c",
+  from = [[if (!c->err) { c->err = rc; c->err_at = c->count; }]], to = [[{ c->err = rc; c->err_at = c->count; }]],
+  why = "feed/each say how many events came before the first dropped one", specs = { "spec/sse_spec.lua" } }
+mutant{ id = "lsse-finish-keeps-stash", file = "csrc/lsse.c",
+  from = [[  stash_drop(u);
+  sse_finish(&u->p);]], to = [[  sse_finish(&u->p);]],
+  why = "finish ends one stream: nothing of it is delivered after", specs = { "spec/sse_spec.lua" } }
+mutant{ id = "lsse-reset-keeps-stash", file = "csrc/lsse.c",
+  from = [[  stash_drop(u);
+  sse_reset(&u->p);]], to = [[  sse_reset(&u->p);]],
+  why = "reset gives a fresh parser", specs = { "spec/sse_spec.lua" } }
+mutant{ id = "lsse-default-bound", file = "csrc/lsse.c",
+  from = [[if (lua_isnoneornil(L, 1)) return SSE_DEFAULT_MAX_EVENT;]], to = [[if (lua_isnoneornil(L, 1)) return 2 * SSE_DEFAULT_MAX_EVENT;]],
+  why = "max_event_bytes defaults to 1 MiB", specs = { "spec/sse_spec.lua" } }
+
+-- lua/homie/transport/curl.lua
+mutant{ id = "curl-tls-retried", file = "lua/homie/transport/curl.lua",
+  from = [[local FINAL = { tls = true, too_large = true }]], to = [[local FINAL = { too_large = true }]],
+  why = "a bad certificate is not retried", specs = { "spec/tls_hostname_spec.lua" } }
+mutant{ id = "curl-too-large-retried", file = "lua/homie/transport/curl.lua",
+  from = [[local FINAL = { tls = true, too_large = true }]], to = [[local FINAL = { tls = true }]],
+  why = "a body over max_body is a protocol error; trying again cannot help", specs = { "spec/curl_transport_spec.lua" } }
+mutant{ id = "curl-tls-unnamed", file = "lua/homie/transport/curl.lua",
+  from = [[message = (kind == "tls" and "TLS: " or "") .. msg,]], to = [[message = msg,]],
+  why = "a TLS failure says so in its message", specs = { "spec/tls_hostname_spec.lua" } }
+mutant{ id = "curl-timeout-kind", file = "lua/homie/transport/curl.lua",
+  from = [[closed = "connection", timeout = "timeout",]], to = [[closed = "connection", timeout = "connection",]],
+  why = "a timeout is err.kind timeout", specs = { "spec/connect_timeout_spec.lua" } }
+mutant{ id = "curl-max-body-dropped", file = "lua/homie/transport/curl.lua",
+  from = [[max_body = stream and 262144 or req.max_body,]], to = [[max_body = stream and 262144 or nil,]],
+  why = "max_body bounds an answer", specs = { "spec/curl_transport_spec.lua" } }
+mutant{ id = "curl-expect-100", file = "lua/homie/transport/curl.lua",
+  from = [[local h = { "Expect:" }]], to = [[local h = {}]],
+  why = "a body is sent at once (no 100-continue round trip)", specs = { "spec/curl_transport_spec.lua" } }
+mutant{ id = "curl-insecure-dropped", file = "lua/homie/transport/curl.lua",
+  from = [[insecure = req.insecure == true,]], to = [[insecure = false,]],
+  why = "insecure = true turns verification off", specs = { "spec/tls_hostname_spec.lua" } }
+mutant{ id = "curl-idle-unmarked", file = "lua/homie/transport/curl.lua",
+  from = [[sent = true, retryable = true, idle = true }]], to = [[sent = true, retryable = true }]],
+  why = "a read with nothing before its deadline is idle, the stream still usable", specs = { "spec/curl_transport_spec.lua" } }
+mutant{ id = "curl-end-not-nil", file = "lua/homie/transport/curl.lua",
+  from = [[  if r:error() then return nil, failure(r) end
+  return nil
+end]], to = [[  if r:error() then return nil, failure(r) end
+  return ""
+end]],
+  why = "read returns nil at the clean end of a body", specs = { "spec/curl_transport_spec.lua" } }
+mutant{ id = "curl-no-curl-timeout", file = "lua/homie/transport/curl.lua",
+  from = [[if req.deadline_at and not stream then timeout = math.max(0.001, req.deadline_at - now()) end]], to = [[local _ = stream]],
+  why = "deadline_at ends the whole exchange",
+  equivalent = "curl_sched's wait ends the call at deadline_at as a sent-marked timeout anyway "
+    .. "(spec/curl_transport_spec.lua shows that path); libcurl's timer only doubles it" }
+
+-- lua/homie/transport/curl_sched.lua
+mutant{ id = "sched-nested-kill-shallow", file = "lua/homie/transport/curl_sched.lua",
+  from = [[if task.child then kill(S, task.child) end]], to = [[local _ = task.child]],
+  why = "a task that raises stops the others, with what their own gathers run", specs = { "spec/curl_sched_spec.lua" } }
+mutant{ id = "sched-stale-deadline", file = "lua/homie/transport/curl_sched.lua",
+  from = [[if not task.dead and task.waiting and task.gen == S.hgen[1] then]], to = [[if not task.dead and task.waiting then]],
+  why = "a wait lasts until its own deadline (an earlier wait's deadline does not cut it)",
+  specs = { "spec/curl_transport_spec.lua" } }
+mutant{ id = "sched-wake-unready", file = "lua/homie/transport/curl_sched.lua",
+  from = [[if task and task.pred(task.r) then wake(S, task, true) end]], to = [[if task then wake(S, task, true) end]],
+  why = "inside gather a call returns its whole answer", specs = { "spec/curl_transport_spec.lua" } }
+mutant{ id = "sched-foreign-yield", file = "lua/homie/transport/curl_sched.lua",
+  from = [[fail(S, task, nil, "yielded outside homie")]], to = [[local _ = fail]],
+  why = "a task that yields what no homie wait yields makes gather raise, naming it", specs = { "spec/curl_sched_spec.lua" } }
+mutant{ id = "sched-task-unchecked", file = "lua/homie/transport/curl_sched.lua",
+  from = [[if type(fn) ~= "function" then error(("homie: gather task %d must be a function"):format(i), 3) end]],
+  to = [[local _ = fn]],
+  why = "bad input gets a clear error naming what was wrong", specs = { "spec/curl_sched_spec.lua" } }
+mutant{ id = "sched-nested-error-lost", file = "lua/homie/transport/curl_sched.lua",
+  from = [[    parent.child = nil
+    if group.err then error(group.err, 0) end]], to = [[    parent.child = nil]],
+  why = "a task that raises makes gather raise (a nested one too)", specs = { "spec/curl_sched_spec.lua" } }
+mutant{ id = "sched-results-by-finish", file = "lua/homie/transport/curl_sched.lua",
+  from = [[group.results[task.index] = pack(...)]], to = [[group.results[#group.results + 1] = pack(...)]],
+  why = "gather's element i is what task i returned", specs = { "spec/curl_sched_spec.lua" } }
+mutant{ id = "sched-sleep-zero-yields", file = "lua/homie/transport/curl_sched.lua",
+  from = [[  if seconds <= 0 then return end
+]], to = "",
+  why = "sleep(seconds <= 0) returns at once", specs = { "spec/curl_sched_spec.lua" } }
+
+-- lua/homie/util.lua
+mutant{ id = "util-span-negative", file = "lua/homie/util.lua",
+  from = [[if not (v >= 0 and v < math.huge) then]], to = [[if not (v < math.huge) then]],
+  why = "a negative span raises naming it", specs = { "spec/util_spec.lua" } }
+mutant{ id = "util-span-nan", file = "lua/homie/util.lua",
+  from = [[if not (v >= 0 and v < math.huge) then]], to = [[if v < 0 or v == math.huge then]],
+  why = "a NaN span raises naming it", specs = { "spec/util_spec.lua" } }
+mutant{ id = "util-type-unchecked", file = "lua/homie/util.lua",
+  from = [[  if type(v) ~= want then]], to = [[  if false then]],
+  why = "a value of the wrong type raises naming it", specs = { "spec/util_spec.lua" } }
+mutant{ id = "util-hint-too-far", file = "lua/homie/util.lua",
+  from = [[local limit = math.max(1, math.floor(#name / 3))]], to = [[local limit = #name]],
+  why = "an unknown option names only a close known one", specs = { "spec/util_spec.lua" } }
+mutant{ id = "util-hint-tie", file = "lua/homie/util.lua",
+  from = [[(d == best_d and k < best)]], to = [[(d == best_d and k > best)]],
+  why = "the hint is the same on every run", specs = { "spec/util_spec.lua" } }
+mutant{ id = "util-swap-two-edits", file = "lua/homie/util.lua",
+  from = [[d = math.min(d, before[j - 2] + 1)]], to = [[d = math.min(d, before[j - 2] + 2)]],
+  why = "a swapped pair (timeuot) is one typo away", specs = { "spec/util_spec.lua" } }
+mutant{ id = "util-query-nil-sent", file = "lua/homie/util.lua",
+  from = [[if kv[2] ~= nil then parts]], to = [[if true then parts]],
+  why = "an absent option is left out of the query", specs = { "spec/util_spec.lua" } }
+mutant{ id = "util-query-bare-mark", file = "lua/homie/util.lua",
+  from = [[return #parts > 0 and ("?" .. table.concat(parts, "&")) or ""]], to = [[return "?" .. table.concat(parts, "&")]],
+  why = "no query without values", specs = { "spec/util_spec.lua" } }
+mutant{ id = "util-utc-march-year", file = "lua/homie/util.lua",
+  from = [[  if m <= 2 then y = y - 1 end
+]], to = "",
+  why = "dates (Retry-After, createdAt) are read in UTC, leap days included", specs = { "spec/util_spec.lua" } }
+mutant{ id = "util-earliest-later", file = "lua/homie/util.lua",
+  from = [[if a and b then return math.min(a, b) end]], to = [[if a and b then return math.max(a, b) end]],
+  why = "a deadline bounds a call: the earlier of two wins", specs = { "spec/util_spec.lua" } }
+mutant{ id = "util-null-nested-kept", file = "lua/homie/util.lua",
+  from = [[    elseif type(x) == "table" then
+      normalize(x)]], to = [[    elseif type(x) == "table" then
+      local _ = x]],
+  why = "JSON null reads as nil, at any depth", specs = { "spec/util_spec.lua" } }
+mutant{ id = "util-text-unchecked", file = "lua/homie/util.lua",
+  from = [[if not M.is_utf8(v) then M.fail(name .. " must be valid UTF-8", (level or 1) + 1) end]], to = [[local _ = v]],
+  why = "non-UTF-8 text raises", specs = { "spec/util_spec.lua" } }
+mutant{ id = "util-opts-nil-refused", file = "lua/homie/util.lua",
+  from = [[  if opts == nil then return {} end
+]], to = "",
+  why = "options tables are optional", specs = { "spec/util_spec.lua" } }
+
+-- lua/homie/message.lua
+mutant{ id = "message-offset-sign", file = "lua/homie/message.lua",
+  from = [[(sign == "-" and -1 or 1)]], to = [[(sign == "-" and 1 or -1)]],
+  why = "createdAt with an offset reads as the same instant", specs = { "spec/unit/message_spec.lua" } }
+mutant{ id = "message-fraction-refused", file = "lua/homie/message.lua",
+  from = [[  rest = rest:gsub("^%.%d+", "")
+]], to = "",
+  why = "createdAt with fractions of a second is read", specs = { "spec/unit/message_spec.lua" } }
+mutant{ id = "message-lower-z-refused", file = "lua/homie/message.lua",
+  from = [[if rest ~= "Z" and rest ~= "z" then]], to = [[if rest ~= "Z" then]],
+  why = "createdAt in any ISO-8601 spelling is read", specs = { "spec/unit/message_spec.lua" } }
+mutant{ id = "message-space-refused", file = "lua/homie/message.lua",
+  from = [[(%d%d)[Tt ](%d%d)]], to = [[(%d%d)T(%d%d)]],
+  why = "createdAt in any ISO-8601 spelling is read", specs = { "spec/unit/message_spec.lua" } }
+mutant{ id = "message-recovered-unmarked", file = "lua/homie/message.lua",
+  from = [[  m.recovered = true
+]], to = "",
+  why = "a recovered reply says so (reply.recovered)", specs = { "spec/unit/message_spec.lua" } }
+mutant{ id = "message-any-type-answer", file = "lua/homie/message.lua",
+  from = [[m.type == "answer" and]], to = [[m.type ~= nil and]],
+  why = "only an answer is taken as the reply", specs = { "spec/unit/message_spec.lua" } }
+mutant{ id = "message-future-stored", file = "lua/homie/message.lua",
+  from = [[return at >= since - M.SKEW and at <= (now or os.time()) + M.SKEW]], to = [[return at >= since - M.SKEW]],
+  why = "a recovered reply is one stored since the send began (within the clock skew)", specs = { "spec/unit/message_spec.lua" } }
+mutant{ id = "message-unreadable-refused", file = "lua/homie/message.lua",
+  from = [[  if not at then return true end]], to = [[  if not at then return false end]],
+  why = "a message without a readable createdAt is not ruled out", specs = { "spec/unit/message_spec.lua" } }
+
 return M

@@ -3,6 +3,7 @@
 local curl = require "homie.curl"
 local sched = require "homie.transport.curl_sched"
 local mock = require "spec.support.mock"
+local script_server = require "spec.support.script_server"
 local now = require("homie.sse").now
 
 describe("curl scheduler", function()
@@ -26,6 +27,38 @@ describe("curl scheduler", function()
     m:close()
   end)
 
+  it("lists each transfer that progressed once per step", function()
+    local srv = script_server.start{ { status = 200, sse = true, body = { "data: 1\n\n", 0.05, "data: 2\n\ndata: 3\n\n" } } }
+    finally(function() srv:stop() end) -- also when an assertion fails
+    local m = curl.multi()
+    local plain = m:request{ url = srv.url .. "/a" }
+    local stream = m:request{ url = srv.url .. "/b", stream = true }
+    local give_up = now() + 10
+    while not (plain:done() and stream:done()) do
+      assert(now() < give_up, "the transfers did not end")
+      local ready = {}
+      local _, count = m:step(0.05, ready)
+      local seen = {}
+      for i = 1, count do
+        assert.is_nil(seen[ready[i]], "id " .. tostring(ready[i]) .. " twice in one step")
+        seen[ready[i]] = true
+      end
+      if stream:pending() > 0 then stream:take() end
+    end
+    m:close()
+  end)
+
+  it("returns from sleep(0) at once, without letting other tasks run first", function()
+    local m = curl.multi()
+    local order = {}
+    sched.gather(m, {
+      function() sched.sleep(m, 0); order[#order + 1] = "a" end,
+      function() order[#order + 1] = "b" end,
+    })
+    assert.same({ "a", "b" }, order)
+    m:close()
+  end)
+
   it("wakes sleeping tasks in deadline order, however they were started", function()
     local m = curl.multi()
     local order = {}
@@ -37,6 +70,56 @@ describe("curl scheduler", function()
     end
     sched.gather(m, { sleeper("c", 0.06), sleeper("a", 0.01), sleeper("b", 0.03) })
     assert.same({ "a", "b", "c" }, order)
+    m:close()
+  end)
+
+  it("wakes 40 sleepers started in random order each in deadline order", function()
+    local m = curl.multi()
+    local never = function() return false end
+    local t0 = now() + 0.05
+    -- Deadlines 2 ms apart, all on one base: the order cannot depend on
+    -- when each task happened to start, only on the scheduler's heap.
+    local n, perm = 40, {}
+    for i = 1, n do perm[i] = i end
+    math.randomseed(20)
+    for i = n, 2, -1 do
+      local j = math.random(i)
+      perm[i], perm[j] = perm[j], perm[i]
+    end
+    local order, tasks = {}, {}
+    for k, i in ipairs(perm) do
+      tasks[k] = function()
+        assert.is_false(sched.wait(m, nil, never, t0 + i * 0.002))
+        order[#order + 1] = i
+      end
+    end
+    sched.gather(m, tasks)
+    local want = {}
+    for i = 1, n do want[i] = i end
+    assert.same(want, order)
+    m:close()
+  end)
+
+  it("wakes sleepers in deadline order also when new ones join while others sleep", function()
+    local m = curl.multi()
+    local order = {}
+    local never = function() return false end
+    local t0 = now() + 0.05
+    local function sleeper(i) return function() sched.wait(m, nil, never, t0 + i * 0.003); order[#order + 1] = i end end
+    -- Each early waker starts more sleepers in a nested gather, so pushes
+    -- and pops interleave on the same heap.
+    local tasks = {}
+    for _, i in ipairs({ 9, 3, 14, 1, 12, 6 }) do tasks[#tasks + 1] = sleeper(i) end
+    tasks[#tasks + 1] = function()
+      sched.wait(m, nil, never, t0)
+      sched.gather(m, { sleeper(13), sleeper(2), sleeper(11), sleeper(5), sleeper(8), sleeper(4) })
+    end
+    tasks[#tasks + 1] = function()
+      sched.wait(m, nil, never, t0 + 0.0045)
+      sched.gather(m, { sleeper(10), sleeper(7) })
+    end
+    sched.gather(m, tasks)
+    assert.same({ 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 }, order)
     m:close()
   end)
 
@@ -74,6 +157,55 @@ describe("curl scheduler", function()
     assert.is_false(ok)
     assert.equal("homie: gather task 1 failed: homie: gather task 2 failed: boom", err)
     assert.is_false(sibling_finished)
+    m:close()
+  end)
+
+  it("stops the siblings of a raising task even when the caller catches the error", function()
+    local m = curl.multi()
+    local sibling_ran_on = false
+    local res = sched.gather(m, {
+      function()
+        local ok, err = pcall(sched.gather, m, {
+          function() sched.sleep(m, 0.05); sibling_ran_on = true end,
+          function() sched.sleep(m, 0.01); error("boom", 0) end,
+        })
+        -- Outlive the sibling's sleep: a sibling left running would wake now.
+        sched.sleep(m, 0.15)
+        return ok, err
+      end,
+    })
+    assert.is_false(res[1][1])
+    assert.equal("homie: gather task 2 failed: boom", res[1][2])
+    assert.is_false(sibling_ran_on)
+    m:close()
+  end)
+
+  it("also stops what a stopped sibling's own gather was running", function()
+    local m = curl.multi()
+    local grandchild_ran_on = false
+    local res = sched.gather(m, {
+      function()
+        local ok = pcall(sched.gather, m, {
+          function()
+            sched.gather(m, { function() sched.sleep(m, 0.05); grandchild_ran_on = true end })
+          end,
+          function() sched.sleep(m, 0.01); error("boom", 0) end,
+        })
+        sched.sleep(m, 0.15)
+        return ok
+      end,
+    })
+    assert.is_false(res[1][1])
+    assert.is_false(grandchild_ran_on)
+    m:close()
+  end)
+
+  it("checks its tasks and refuses a task that yields what no homie wait yields", function()
+    local m = curl.multi()
+    assert.has_error(function() sched.gather(m, { function() end, "x" }) end, "homie: gather task 2 must be a function")
+    local ok, err = pcall(sched.gather, m, { function() coroutine.yield("mine") end })
+    assert.is_false(ok)
+    assert.equal("homie: gather task 1 yielded outside homie", err)
     m:close()
   end)
 

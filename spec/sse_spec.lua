@@ -81,6 +81,22 @@ describe("homie.sse parser", function()
     assert.is_nil(sse.parser():retry())
   end)
 
+  it("clamps a huge retry at 2^53 ms", function()
+    local _, p = parse("retry: 99999999999999999999\n\n")
+    assert.equal(9007199254740992, p:retry())
+  end)
+
+  it("ends the stream on finish and reset: what a raising callback left is not delivered after", function()
+    for _, how in ipairs({ "finish", "reset" }) do
+      local p = sse.parser()
+      local ok = pcall(p.each, p, "data: 1\n\ndata: 2\n\n", function(_, d) if d == "1" then error("stop") end end)
+      assert.is_false(ok)
+      p[how](p)
+      assert.same({}, p:feed(""), how)
+      assert.same({ { type = "message", data = "3" } }, p:feed("data: 3\n\n"), how)
+    end
+  end)
+
   it("drops an unterminated event on finish, and keeps last id and retry", function()
     local p = sse.parser()
     assert.same({}, p:feed("retry: 7\nid: 1\n\nid: 2\ndata: half"))
@@ -120,6 +136,58 @@ describe("homie.sse parser", function()
         assert.same({ "a", "b" }, evs)
         assert.equal(1, errs)
       end
+    end)
+
+    it("delivers an event of exactly max_event_bytes and drops one byte more, however split", function()
+      -- The bound counts the pending line: "data: " and ten bytes are 16.
+      local s = "data: 0123456789\n\ndata: 0123456789a\n\ndata: z\n\n"
+      for size = 1, #s do
+        local p = sse.parser { max_event_bytes = 16 }
+        local got, errs = {}, 0
+        for i = 1, #s, size do
+          local evs, _, partial = p:feed(s:sub(i, i + size - 1))
+          if not evs then errs = errs + 1; evs = partial end
+          for _, ev in ipairs(evs) do got[#got + 1] = ev.data end
+        end
+        assert.same({ "0123456789", "z" }, got, "chunk size " .. size)
+        assert.equal(1, errs, "chunk size " .. size)
+      end
+    end)
+
+    it("reports a line that never ends as soon as the bytes held for it pass the bound", function()
+      local p = sse.parser { max_event_bytes = 100 }
+      assert.same({}, p:feed("data: " .. ("x"):rep(50)))
+      for _ = 1, 4 do assert.same({}, p:feed(("y"):rep(10))) end -- 96 bytes held
+      local evs, err = p:feed(("y"):rep(10))
+      assert.is_nil(evs)
+      assert.matches("max_event_bytes %(100 bytes%)", err)
+      -- The rest of that line and event are dropped; the next one arrives.
+      assert.same({}, p:feed(("y"):rep(500)))
+      assert.same({ { type = "message", data = "ok" } }, p:feed("\n\ndata: ok\n\n"))
+    end)
+
+    it("bounds an event at 1 MiB by default", function()
+      local p = sse.parser()
+      local fits = "data: " .. ("x"):rep(1048576 - 6) .. "\n\n"
+      local evs = assert(p:feed(fits))
+      assert.equal(1048576 - 6, #evs[1].data)
+      local evs2, err = p:feed("data: " .. ("x"):rep(1048576 - 5) .. "\n\n")
+      assert.is_nil(evs2)
+      assert.matches("max_event_bytes %(1048576 bytes%)", err)
+    end)
+
+    it("says how many events came before the first dropped one", function()
+      local long = ("x"):rep(40)
+      local p = sse.parser { max_event_bytes = 20 }
+      local evs, _, all, before = p:feed("data: a\n\ndata: " .. long .. "\n\ndata: b\n\ndata: " .. long
+        .. "\n\ndata: c\n\n")
+      assert.is_nil(evs)
+      assert.same({ "a", "b", "c" }, { all[1].data, all[2].data, all[3].data })
+      assert.equal(1, before)
+      local n, _, count, before2 = p:each("data: " .. long .. "\n\ndata: d\n\n", function() end)
+      assert.is_nil(n)
+      assert.equal(1, count)
+      assert.equal(0, before2)
     end)
 
     it("gives the error count form in each()", function()

@@ -2,6 +2,7 @@
 local curl = require "homie.curl"
 local now = require("homie.sse").now
 local mock = require "spec.support.mock"
+local script_server = require "spec.support.script_server"
 
 local BOT = require("spec.support.fixtures").BOT
 
@@ -84,6 +85,25 @@ describe("homie.curl transport", function()
     local kind, msg = r:error()
     assert.are.equal("too_large", kind)
     assert.matches("max_body %(1000 bytes%)", msg)
+    m:close()
+  end)
+
+  it("accepts a body of exactly max_body bytes and refuses one byte more", function()
+    local body = ("x"):rep(5000)
+    local srv = script_server.start{ { status = 200, body = { body } } }
+    finally(function() srv:stop() end) -- also when an assertion fails
+    local m = curl.multi()
+    local function fetch(max_body)
+      local r = m:request{ url = srv.url .. "/", max_body = max_body }
+      drive(m, function() return r:done() end)
+      local kind, b = r:error(), r:body()
+      r:close()
+      return kind, b
+    end
+    local kind, got = fetch(#body)
+    assert.is_nil(kind)
+    assert.are.equal(body, got)
+    assert.are.equal("too_large", (fetch(#body - 1)))
     m:close()
   end)
 
@@ -193,6 +213,75 @@ describe("homie.curl transport", function()
     drive(m, function() return r:done() end, 5)
     assert.are.equal("timeout", (r:error()))
     m:close()
+  end)
+
+  it("timeout ends a transfer whose server never answers, in seconds", function()
+    local srv = script_server.start{ { status = 200, delay = 20, body = { "{}" } } }
+    finally(function() srv:stop() end) -- also when an assertion fails
+    local m = curl.multi()
+    local t0 = now()
+    local r = m:request{ url = srv.url .. "/", timeout = 0.3 }
+    drive(m, function() return r:done() end, 8) -- a hang bound: 0.3 s taken as 300 s would trip it
+    assert.is_true(now() - t0 < 8)
+    assert.are.equal("timeout", (r:error()))
+    m:close()
+  end)
+
+  it("reuses a pooled connection, unless fresh_connect asks for a new one", function()
+    local m = curl.multi()
+    local function connects(fresh)
+      local r = m:request{ url = server.url .. "/v1/chats/" .. chat_id .. "/messages", headers = { auth },
+        fresh_connect = fresh }
+      drive(m, function() return r:done() end)
+      assert.is_nil(r:error())
+      local n = r:connects()
+      assert.are.equal(n, r:info().new_connections)
+      r:close()
+      return n
+    end
+    assert.are.equal(1, connects(false))
+    assert.are.equal(0, connects(false))
+    assert.are.equal(1, connects(true))
+    m:close()
+  end)
+
+  it("a transfer inherits no option of an earlier one on the same multi", function()
+    -- Closed transfers leave their handles to the next ones.
+    local srv = script_server.start{ { status = 200, body = { "{}" } } }
+    finally(function() srv:stop() end) -- also when an assertion fails
+    local m = curl.multi()
+    local first = m:request{ url = srv.url .. "/", method = "PUT", body = "x", max_body = 1,
+      headers = { "X-First: 1" } }
+    drive(m, function() return first:done() end)
+    assert.are.equal("too_large", (first:error()))
+    first:close()
+    local r = m:request{ url = srv.url .. "/" }
+    drive(m, function() return r:done() end)
+    assert.is_nil(r:error())
+    assert.are.equal("{}", r:body())
+    local conns = srv:wait_for(2)
+    assert.matches("^GET / ", conns[2].head)
+    assert.is_nil(conns[2].head:find("X-First", 1, true))
+    m:close()
+  end)
+
+  it("says connect for a refused connection, and nothing was sent", function()
+    local m = curl.multi()
+    local r = m:request{ url = "http://127.0.0.1:" .. mock.free_port() .. "/" }
+    drive(m, function() return r:done() end)
+    assert.are.equal("connect", (r:error()))
+    assert.are.equal(0, r:info().request_bytes)
+    m:close()
+  end)
+
+  it("curl.wait takes at most 64 multis, naming the count", function()
+    local ms = {}
+    for i = 1, 65 do ms[i] = curl.multi() end
+    assert.has_error(function() curl.wait(ms, 0) end, "homie: curl.wait takes at most 64 multis, got 65")
+    ms[65]:close()
+    ms[65] = nil
+    assert.has_no.errors(function() curl.wait(ms, 0) end)
+    for _, m in ipairs(ms) do m:close() end
   end)
 
   it("reports the libcurl version", function()

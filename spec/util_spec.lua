@@ -77,6 +77,46 @@ describe("util", function()
     assert.is_string(err)
   end)
 
+  it("checks spans: numbers, not negative, finite, not NaN, naming the argument", function()
+    assert.are.equal(0, util.check_span("timeout", 0))
+    assert.are.equal(2.5, util.check_span("timeout", 2.5))
+    for _, bad in ipairs({ -1, math.huge, 0 / 0 }) do
+      assert.has_error(function() util.check_span("timeout", bad) end, "homie: timeout must be a non-negative finite number")
+    end
+    assert.has_error(function() util.check_span("timeout", "5") end, "homie: timeout must be a number, got string")
+  end)
+
+  it("treats absent options as none and refuses a non-table", function()
+    assert.same({}, util.check_opts("x", nil, {}))
+    assert.has_error(function() util.check_opts("x", "a", {}) end, "homie: x options must be a table, got string")
+  end)
+
+  it("refuses text that is not UTF-8, naming it", function()
+    assert.are.equal("ok ✓", util.check_text("text", "ok ✓"))
+    assert.has_error(function() util.check_text("text", "\255") end, "homie: text must be valid UTF-8")
+  end)
+
+  it("leaves the query out when no value is given", function()
+    assert.are.equal("", util.query({}))
+    assert.are.equal("", util.query({ { "store", nil } }))
+    assert.are.equal("?a=1", util.query({ { "a", 1 } }))
+  end)
+
+  it("counts UTC seconds on the Gregorian calendar, leap days included", function()
+    assert.are.equal(0, util.utc_seconds(1970, 1, 1, 0, 0, 0))
+    assert.are.equal(-1, util.utc_seconds(1969, 12, 31, 23, 59, 59))
+    assert.are.equal(1709208000, util.utc_seconds(2024, 2, 29, 12, 0, 0))
+    assert.are.equal(951868800, util.utc_seconds(2000, 3, 1, 0, 0, 0))
+  end)
+
+  it("picks the earlier of two optional deadlines", function()
+    assert.are.equal(3, util.earliest(5, 3))
+    assert.are.equal(3, util.earliest(3, 5))
+    assert.are.equal(4, util.earliest(nil, 4))
+    assert.are.equal(4, util.earliest(4, nil))
+    assert.is_nil(util.earliest(nil, nil))
+  end)
+
   it("errors redact the secret everywhere", function()
     local e = errors.new({ kind = "authentication", message = "bad key sk-123.x", body = { detail = "sk-123.x" } }, "sk-123.x")
     assert.are.equal("bad key [redacted]", e.message)

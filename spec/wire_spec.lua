@@ -30,12 +30,10 @@ c:close()
 
 local sh = require("spec.support.mock").sh
 
--- Starts the server with `body` (bytes) and extra response headers; returns
--- its base URL, a function giving the recorded request, and a cleanup.
-local function one_shot(body, headers)
+-- Starts the server answering the bytes `resp` as they are; returns its
+-- base URL and a function giving the recorded request (and cleaning up).
+local function serve(resp)
   local dir = sh("mktemp -d")
-  local resp = "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: " .. #body
-    .. "\r\nConnection: close\r\n" .. (headers or "") .. "\r\n" .. body
   local f = assert(io.open(dir .. "/response", "wb")) f:write(resp) f:close()
   f = assert(io.open(dir .. "/server.lua", "wb")) f:write(SERVER) f:close()
   local proc = assert(io.popen("lua5.4 " .. dir .. "/server.lua " .. dir))
@@ -48,6 +46,12 @@ local function one_shot(body, headers)
     os.execute("rm -rf " .. dir)
     return s
   end
+end
+
+-- A 201 with `body` (bytes) and extra response header lines.
+local function one_shot(body, headers)
+  return serve("HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: " .. #body
+    .. "\r\nConnection: close\r\n" .. (headers or "") .. "\r\n" .. body)
 end
 
 describe("on the wire", function()
@@ -89,5 +93,73 @@ describe("on the wire", function()
     assert.matches("\nAuthorization: Bearer tok%-1\n", seen)
     assert.is_nil(seen:find("x-api-key", 1, true))
     assert.matches('"message":"Größe L%?"', seen)
+  end)
+end)
+
+describe("reading the wire (homie.curl)", function()
+  local curl = require "homie.curl"
+  local now = require("homie.sse").now
+
+  -- One transfer against `resp`; returns the finished request and what the
+  -- server saw.
+  local function fetch(resp, opts)
+    local url, request = serve(resp)
+    local m = curl.multi()
+    local o = { url = url .. "/x" }
+    for k, v in pairs(opts or {}) do o[k] = v end
+    local r = m:request(o)
+    assert.is_nil(r:status()) -- nothing known before the head
+    local give_up = now() + 10
+    while not r:done() do
+      assert(now() < give_up, "the transfer did not finish")
+      m:step(0.05)
+    end
+    return r, request(), m
+  end
+
+  it("reports the final response's head only, after informational ones", function()
+    local r, _, m = fetch("HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+      .. "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Final: yes\r\nConnection: close\r\n\r\nok")
+    assert.are.equal(200, r:status())
+    assert.is_true(r:headers_done())
+    local h = r:headers()
+    assert.are.equal("yes", h["x-final"])
+    assert.is_nil(h.link)
+    assert.are.equal("ok", r:body())
+    m:close()
+  end)
+
+  it("lower-cases names, trims values and joins repeated headers with a comma", function()
+    local r, _, m = fetch("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Tag:  a \t\r\nx-tag: b\r\n"
+      .. "X-Empty:\r\nno colon here\r\nConnection: close\r\n\r\n")
+    local h = r:headers()
+    assert.are.equal("a, b", h["x-tag"])
+    assert.are.equal("", h["x-empty"])
+    assert.are.equal("0", h["content-length"])
+    for name in pairs(h) do assert.are.equal(name:lower(), name) end
+    assert.is_nil(h["no colon here"])
+    m:close()
+  end)
+
+  it("sends the method, the body with its NUL bytes, the headers and the user agent as given", function()
+    local r, seen, m = fetch("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n",
+      { method = "DELETE", body = "a\0b", headers = { "X-One: 1" }, user_agent = "probe/1" })
+    assert.are.equal(204, r:status())
+    assert.matches("^DELETE /x HTTP/1%.1\n", seen)
+    assert.matches("\nX%-One: 1\n", seen)
+    assert.matches("\nUser%-Agent: probe/1\n", seen)
+    assert.matches("\nContent%-Length: 3\n", seen)
+    assert.are.equal("a\0b", seen:match("\n\n(.*)$"))
+    m:close()
+  end)
+
+  it("asks for compressed answers unless told not to", function()
+    local ok = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    local _, seen, m = fetch(ok)
+    assert.matches("\nAccept%-Encoding: [^\n]*gzip", seen)
+    m:close()
+    _, seen, m = fetch(ok, { accept_encoding = false })
+    assert.is_nil(seen:find("Accept-Encoding", 1, true))
+    m:close()
   end)
 end)
