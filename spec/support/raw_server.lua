@@ -1,0 +1,91 @@
+-- A loopback server in a child process that answers every connection with
+-- the same raw bytes, at its own pace: for adversaries no real HTTP server
+-- plays (a head dripped a byte at a time, endless 100 Continue, a stall in
+-- the middle of a body or of a chunk-size line).
+--
+--   local srv = raw_server.start{ "HTTP/1.1 200 OK\r\n", 0.5, "Content-Length: 2\r\n\r\nok" }
+--   local srv = raw_server.start({ "HTTP/1.1 100 Continue\r\n\r\n", 0.3 }, { loop = true })
+--   srv.url; srv:stop()
+--
+-- Strings are sent as they are, numbers are pauses in seconds; `drip = s`
+-- sends each string a byte at a time, s seconds apart; `loop` plays the
+-- list again and again. After the list the connection is held open,
+-- silent. A connection ends when the client closes it or after `hold`
+-- seconds (default 20); the child exits by itself after `lifetime` seconds
+-- (default 60). It serves one connection at a time.
+local cjson = require "cjson"
+local sh = require("spec.support.mock").sh
+
+local M = {}
+
+local CHILD = [==[
+local socket = require "socket"
+local cjson = require "cjson"
+local dir = arg[1]
+local f = assert(io.open(dir .. "/script.json", "rb"))
+local cfg = cjson.decode(f:read("a")) f:close()
+local s = assert(socket.bind("127.0.0.1", 0))
+local _, port = s:getsockname()
+io.write(port, "\n") io.flush()
+local stop_at = socket.gettime() + cfg.lifetime
+
+local function play(c, ends)
+  repeat
+    for _, p in ipairs(cfg.parts) do
+      if socket.gettime() > ends then return end
+      if type(p) == "number" then socket.sleep(p)
+      elseif cfg.drip then
+        for i = 1, #p do
+          if not c:send(p:sub(i, i)) then return end
+          socket.sleep(cfg.drip)
+        end
+      elseif not c:send(p) then return end
+    end
+  until not cfg.loop
+  -- Silent until the client goes away.
+  while socket.gettime() < ends do
+    c:settimeout(0.2)
+    local _, err = c:receive(1)
+    if err == "closed" then return end
+  end
+end
+
+while socket.gettime() < stop_at do
+  s:settimeout(math.max(0.01, stop_at - socket.gettime()))
+  local c = s:accept()
+  if c then
+    c:settimeout(5)
+    repeat local line = c:receive("*l") until not line or line == ""
+    c:settimeout(5)
+    play(c, socket.gettime() + cfg.hold)
+    c:close()
+  end
+end
+]==]
+
+local Server = {}
+Server.__index = Server
+
+function M.start(parts, opts)
+  opts = opts or {}
+  local dir = sh("mktemp -d /tmp/homie-raw.XXXXXX")
+  local f = assert(io.open(dir .. "/script.json", "wb"))
+  f:write(cjson.encode({ parts = parts, drip = opts.drip or false, loop = opts.loop or false,
+    hold = opts.hold or 20, lifetime = opts.lifetime or 60 }))
+  f:close()
+  f = assert(io.open(dir .. "/child.lua", "wb")) f:write(CHILD) f:close()
+  local proc = assert(io.popen("echo $$; exec lua5.4 " .. dir .. "/child.lua " .. dir))
+  local pid = assert(tonumber(proc:read("*l")), "raw server did not start")
+  local port = assert(tonumber(proc:read("*l")), "raw server did not report its port")
+  return setmetatable({ dir = dir, pid = pid, proc = proc, port = port, url = "http://127.0.0.1:" .. port }, Server)
+end
+
+function Server:stop()
+  if self.stopped then return end
+  self.stopped = true
+  os.execute("kill " .. self.pid .. " 2>/dev/null")
+  self.proc:close()
+  os.execute("rm -rf " .. self.dir)
+end
+
+return M
