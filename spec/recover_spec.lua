@@ -2,5 +2,5 @@
 -- libcurl and LuaSocket in this process, ngx inside a real nginx, the same assertions.
 local both = require "spec.support.both"
 for _, transport in ipairs(both.TRANSPORTS) do
-  both.run("spec.support.recover_cases", transport, { describe = describe, it = it, setup = setup, teardown = teardown, pending = pending })
+  both.run("spec.support.recover_cases", transport, { describe = describe, it = it, setup = setup, teardown = teardown })
 end

@@ -42,3 +42,31 @@ describe("socket test transport, bounded by the caller's clock against", functio
     timed_out(call({}))
   end)
 end)
+
+describe("socket test transport gather", function()
+  it("runs tasks at once and returns what each returned", function()
+    local t = socket_transport.new()
+    local order = {}
+    local results = t:gather({
+      function() t:sleep(0.2); order[#order + 1] = 1; return "a", 2 end,
+      function() t:sleep(0.05); order[#order + 1] = 2; return "b" end,
+      function() return nil, nil end,
+    })
+    assert.same({ 2, 1 }, order)
+    assert.same({ n = 2, "a", 2 }, results[1])
+    assert.same({ n = 1, "b" }, results[2])
+    assert.equal(2, results[3].n)
+  end)
+
+  it("stops the others when one raises, and raises naming it", function()
+    local t = socket_transport.new()
+    local finished = false
+    local ok, err = pcall(t.gather, t, {
+      function() t:sleep(5); finished = true end,
+      function() t:sleep(0.05); error("boom") end,
+    })
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("homie: gather task 2 failed: ", 1, true), tostring(err))
+    assert.is_false(finished)
+  end)
+end)

@@ -10,8 +10,7 @@
 -- https emulator's CA trusted by configuration, ngx = "why" when the ngx
 -- transport differs by design (the case then asserts the documented
 -- behaviour there), via = { curl = ..., ngx = ... } when each gets there
--- its own way, skip = { socket = "why" } when a transport cannot run it };
--- scripts/reliability-table shows the last three.
+-- its own way }; scripts/reliability-table shows the last two.
 -- env (spec/support/both.lua builds it):
 --   env.transport          "curl", "ngx" or "socket" (spec/support/socket_transport.lua)
 --   env.server             the emulator: url, fault(t), stats(), reset()
@@ -242,7 +241,7 @@ case("a cut stream resumes with Last-Event-ID: every event once, in order", func
   assert.are.equal("message", got[#got].type)
   for i = 2, #got do assert.are.equal(got[i - 1].id + 1, got[i].id) end
   assert.are.equal(2, count(env, "GET /v1/chats/:id/messages/events"))
-end, { skip = { socket = "reads a stream while a second task sends: the LuaSocket test transport runs gather's tasks one after another" } })
+end)
 
 case("a stream silent past idle_timeout is reconnected", function(env)
   local chat = begin(env)
@@ -255,7 +254,7 @@ case("a stream silent past idle_timeout is reconnected", function(env)
   assert.is_true(events.reconnects >= 1)
   assert.is_true(env.now() - t0 >= 0.4 * 0.9, "waited for idle_timeout")
   assert.is_true(count(env, "GET /v1/chats/:id/messages/events") >= 2)
-end, { skip = { socket = "reads a stream while a second task sends: the LuaSocket test transport runs gather's tasks one after another" } })
+end)
 
 -- Timeouts and deadlines -----------------------------------------------------
 

@@ -32,7 +32,6 @@ local function cell(suite, case, transport)
   if not M.runs(suite[transport], suite.module, transport) then
     error(("%s does not run %s on %s"):format(suite[transport], suite.module, transport), 0)
   end
-  if case.skip and case.skip[transport] then return "skipped: " .. case.skip[transport] end
   if case[transport] then return "holds the documented difference: " .. case[transport] end
   return case.via and ("passes, with %s"):format(case.via[transport]) or "passes"
 end

@@ -1,10 +1,10 @@
--- A test-only transport over LuaSocket (plain Lua, blocking), proving that
--- homie.transport.h1 serves a runtime other than nginx: this file brings
--- only the sockets (connect, send, receive some by a deadline, finish into
--- a small pool), the clock and the tasks, as transport/ngx.lua does with
--- cosockets (TLS by LuaSec). gather runs its tasks one after
--- another, so tasks that wait on each other cannot work here (the shared
--- cases that need that are skipped for it, spec/README.md says which).
+-- A test-only transport over LuaSocket (plain Lua, TLS by LuaSec), proving
+-- that homie.transport.h1 serves a runtime other than nginx: this file
+-- brings only the sockets (connect, send, receive some by a deadline,
+-- finish into a small pool), the clock and the tasks, as
+-- transport/ngx.lua does with cosockets. gather runs its tasks as
+-- coroutines that yield whenever they would wait (a socket to read, a
+-- sleep) to one socket.select over all of them.
 --   homie.new{ transport = require("spec.support.socket_transport").new(), ... }
 local socket = require "socket"
 local h1 = require "homie.transport.h1"
@@ -28,8 +28,27 @@ end
 
 function Transport.now() return now() end
 
+---------------------------------------------------------------------------
+-- Waiting: inside gather a task yields what it waits for; outside it blocks.
+
+local WAIT = {}                                   -- the yield marker
+local tasks = setmetatable({}, { __mode = "k" })  -- coroutine -> true: gather's tasks (of any transport)
+local owned = setmetatable({}, { __mode = "k" })  -- coroutine -> {conn = true}: closed when its gather fails
+
+-- Until sock is readable (sock nil: only the time) or `at` passes; true
+-- when readable.
+local function wait(sock, at)
+  if tasks[coroutine.running()] then return coroutine.yield(WAIT, sock, at) end
+  local s = math.max(0, at - now())
+  if not sock then
+    socket.sleep(s)
+    return false
+  end
+  return socket.select({ sock }, nil, s)[1] ~= nil
+end
+
 function Transport.sleep(_, seconds)
-  if seconds > 0 then socket.sleep(seconds) end
+  if seconds > 0 then wait(nil, now() + seconds) end
 end
 
 local function check_open(self)
@@ -67,12 +86,7 @@ end
 -- wait for all n bytes): wait until readable, then take what is there.
 function Conn:receive(deadline_at)
   if self.eof then return nil, "closed" end
-  if not self.sock:dirty() then
-    local s = left(deadline_at)
-    if not s then return nil, "timeout" end
-    local ready = socket.select({ self.sock }, nil, s)
-    if not ready[1] then return nil, "timeout" end
-  end
+  if not self.sock:dirty() and not wait(self.sock, deadline_at or now() + FOREVER) then return nil, "timeout" end
   self.sock:settimeout(0)
   local data, err, partial = self.sock:receive(READ_SIZE)
   if data then return data end
@@ -88,6 +102,8 @@ function Conn:finish(reuse)
   if self.done then return end
   self.done = true
   self.t.live[self] = nil
+  local mine = owned[self.owner]
+  if mine then mine[self] = nil end
   if reuse and self.poolable and not self.t.closed then
     local idle = self.t.pool[self.key] or {}
     self.t.pool[self.key] = idle
@@ -157,6 +173,9 @@ function Transport:connect(u, req, fresh, ends_at)
     conn.sock = sock
   end
   self.live[conn] = true
+  conn.owner = coroutine.running()
+  local mine = owned[conn.owner] or {}
+  owned[conn.owner], mine[conn] = mine, true
   return conn
 end
 
@@ -174,16 +193,62 @@ function Transport:open(req)
   return h1.open(self, u, req)
 end
 
--- One task after another; a task that raises stops the rest.
+-- Resumes a task with `...`; files its end or what it now waits for.
+local function step(i, task, results, ...)
+  local ok, a, sock, at = coroutine.resume(task.co, ...)
+  if not ok then return a end
+  if coroutine.status(task.co) == "dead" then
+    if not a[1] then return a[2] end
+    task.done, results[i] = true, pack(unpack(a, 2, a.n))
+  elseif a == WAIT then
+    task.sock, task.at = sock, at
+  else
+    return "yielded outside homie"
+  end
+end
+
+-- The tasks at once: each runs until it waits, then one select wakes those
+-- whose socket is readable or whose time has come. A task that raises
+-- stops the rest (their connections are closed) and gather raises.
 function Transport:gather(fns)
   check_open(self)
-  local results = {}
+  if type(fns) ~= "table" then error("homie: tasks must be a table", 2) end
+  local list, results = {}, {}
   for i, fn in ipairs(fns) do
-    local r = pack(pcall(fn))
-    if not r[1] then error(("homie: gather task %d failed: %s"):format(i, tostring(r[2])), 0) end
-    results[i] = pack(unpack(r, 2, r.n))
+    if type(fn) ~= "function" then error(("homie: gather task %d must be a function"):format(i), 2) end
+    list[i] = { co = coroutine.create(function() return pack(pcall(fn)) end) }
+    tasks[list[i].co] = true
   end
-  return results
+  local function failed(i, why)
+    for _, task in ipairs(list) do
+      for conn in pairs(owned[task.co] or {}) do pcall(conn.finish, conn, false) end
+    end
+    error(("homie: gather task %d failed: %s"):format(i, tostring(why)), 0)
+  end
+  for i, task in ipairs(list) do
+    local why = step(i, task, results)
+    if why then failed(i, why) end
+  end
+  while true do
+    local socks, soonest = {}, math.huge
+    for _, task in ipairs(list) do
+      if not task.done then
+        if task.sock then socks[#socks + 1] = task.sock end
+        soonest = math.min(soonest, task.at)
+      end
+    end
+    if soonest == math.huge then return results end
+    local readable = socket.select(socks, nil, math.max(0, soonest - now()))
+    local t = now()
+    for i, task in ipairs(list) do
+      local ready = not task.done and task.sock and readable[task.sock] ~= nil
+      if ready or (not task.done and task.at <= t) then
+        task.sock = nil
+        local why = step(i, task, results, ready or false)
+        if why then failed(i, why) end
+      end
+    end
+  end
 end
 
 function Transport:close()
