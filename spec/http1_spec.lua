@@ -24,12 +24,13 @@ local function splits(s)
   return out
 end
 
--- Reads a whole response from pieces: head, body string, body object.
-local function read_all(pieces, method)
-  local r = http1.reader(source(pieces))
+-- Reads a whole response from pieces (or from fill): head, body string,
+-- body object, framing, doubtful (framing's third value), the reader.
+local function read_all(pieces, method, fill)
+  local r = http1.reader(fill or source(pieces))
   local head, err, kind = http1.read_head(r)
   if not head then return nil, err, kind end
-  local framing, length = http1.framing(method or "GET", head)
+  local framing, length, doubtful = http1.framing(method or "GET", head)
   if not framing then return nil, length, "protocol" end
   local body = http1.body(r, framing, length)
   local parts = {}
@@ -43,7 +44,7 @@ local function read_all(pieces, method)
     assert(#data > 0 and #data <= 7)
     parts[#parts + 1] = data
   end
-  return head, table.concat(parts), body, framing
+  return head, table.concat(parts), body, framing, doubtful, r
 end
 
 describe("http1.parse_url", function()
@@ -193,28 +194,13 @@ describe("http1 response vectors", function()
   -- body ends; pooled they would desync the next answer, so the cases that
   -- have them say keepalive = false).
   local function outcome(pieces, method)
-    local taken = 0
-    local fill = source(pieces)
-    local r = http1.reader(function()
+    local taken, fill = 0, source(pieces)
+    local head, body, b, framing, doubtful, r = read_all(pieces, method, function()
       taken = taken + 1
       return fill()
     end)
-    local head, err, kind = http1.read_head(r)
-    if not head then return { error = err, kind = kind } end
-    local framing, length, doubtful = http1.framing(method or "GET", head)
-    if not framing then return { error = length, kind = "protocol" } end
-    local body = http1.body(r, framing, length)
-    local parts = {}
-    while true do
-      local data
-      data, err, kind = body:next(5)
-      if not data then
-        if err then return { error = err, kind = kind } end
-        break
-      end
-      parts[#parts + 1] = data
-    end
-    return { status = head.status, headers = head.headers, body = table.concat(parts), trailers = body.trailers,
+    if not head then return { error = body, kind = b } end
+    return { status = head.status, headers = head.headers, body = body, trailers = b.trailers,
              keepalive = http1.keepalive(head, framing, doubtful) and r:pending() == 0 and taken >= #pieces }
   end
 

@@ -448,7 +448,6 @@ describe("ngx transport in nginx", function()
   -- timeout = 2 (deadline = 3); the servers would go on for 20 s.
   describe("bounded by the caller's clock against", function()
     local raw_server = require "spec.support.raw_server"
-    local HEAD = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n"
     local function call(parts, opts)
       local srv = raw_server.start(parts, opts)
       local ok, r = pcall(app.json, app, "/t/adversary?url=" .. srv.url)
@@ -456,33 +455,10 @@ describe("ngx transport in nginx", function()
       assert(ok, r)
       return r
     end
-    local function timed_out(r)
-      assert.is_false(r.ok)
-      assert.equal("timeout", r.kind, r.message)
-      assert.is_true(r.took < 10, tostring(r.took))
-    end
 
-    it("a head dripped one byte every 0.5 s", function()
-      timed_out(call({ HEAD }, { drip = 0.5 }))
-    end)
-    it("100 Continue heads, one every 0.3 s, without end", function()
-      timed_out(call({ "HTTP/1.1 100 Continue\r\n\r\n", 0.3 }, { loop = true }))
-    end)
-    it("100 Continue heads as fast as they go: refused after 16", function()
-      local r = call({ "HTTP/1.1 100 Continue\r\n\r\n" }, { loop = true })
-      assert.equal("protocol", r.kind)
-      assert.truthy(r.message:find("more than 16 interim", 1, true), r.message)
-      assert.is_true(r.took < 10, tostring(r.took))
-    end)
-    it("a stall in the middle of the body", function()
-      timed_out(call({ HEAD .. "{\"items\": [" }))
-    end)
-    it("a stall in the middle of a chunk-size line", function()
-      timed_out(call({ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n1" }))
-    end)
-    it("a body dripped one byte every 0.5 s", function()
-      timed_out(call({ HEAD, ("x"):rep(40) }, { drip = 0.5 }))
-    end)
+    for _, a in ipairs(raw_server.ADVERSARIES) do
+      it(a[1], function() raw_server.assert_bounded(a, call(a[2], a[3])) end)
+    end
   end)
 
   it("refuses phases without sockets, naming the phase and the way out", function()

@@ -80,6 +80,36 @@ function M.start(parts, opts)
   return setmetatable({ dir = dir, pid = pid, proc = proc, port = port, url = "http://127.0.0.1:" .. port }, Server)
 end
 
+-- A JSON answer's head promising 40 bytes of body.
+M.JSON_HEAD = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n"
+
+-- The adversaries every transport meets (spec/ngx_transport_spec.lua,
+-- spec/socket_transport_spec.lua): name, the server's parts and options,
+-- and the error kind a call bounded by timeout = 2 must end in, well
+-- before the server gives up (20 s).
+M.ADVERSARIES = {
+  { "a server that accepts and says nothing", {}, nil, "timeout" },
+  { "a head dripped one byte every 0.5 s", { M.JSON_HEAD }, { drip = 0.5 }, "timeout" },
+  { "100 Continue heads, one every 0.3 s, without end", { "HTTP/1.1 100 Continue\r\n\r\n", 0.3 }, { loop = true },
+    "timeout" },
+  { "100 Continue heads as fast as they go (refused after 16)", { "HTTP/1.1 100 Continue\r\n\r\n" }, { loop = true },
+    "protocol", "more than 16 interim" },
+  { "a stall in the middle of the body", { M.JSON_HEAD .. "{\"items\": [" }, nil, "timeout" },
+  { "a stall in the middle of a chunk-size line",
+    { "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n1" }, nil, "timeout" },
+  { "a body dripped one byte every 0.5 s", { M.JSON_HEAD, ("x"):rep(40) }, { drip = 0.5 }, "timeout" },
+}
+
+-- Asserts what a call against adversary `a` gave, r: { ok, kind, message,
+-- took } (a hang detector, not a timing benchmark).
+function M.assert_bounded(a, r)
+  local assert = require "luassert"
+  assert.is_false(r.ok)
+  assert.equal(a[4], r.kind, r.message)
+  if a[5] then assert.truthy(r.message:find(a[5], 1, true), r.message) end
+  assert.is_true(r.took < 10, tostring(r.took))
+end
+
 function Server:stop()
   if self.stopped then return end
   self.stopped = true
