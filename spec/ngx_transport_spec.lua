@@ -86,6 +86,8 @@ local LOCATIONS = {
     fault({ path = "/v1/chats$", fault = { status = 503, headers = { ["Retry-After"] = "1" } } })
     try("status", T.req(t, "POST", "/v1/chats", { body = cjson.encode({ chatbotId = T.BOT }), idempotent = false }))
     try("garbage", T.req(t, "GET", "/raw/garbage", { base = "http://127.0.0.1:" .. ngx.var.server_port }))
+    try("xchunked", T.req(t, "GET", "/raw/xchunked", { base = "http://127.0.0.1:" .. ngx.var.server_port }))
+    try("switch", T.req(t, "GET", "/raw/switch", { base = "http://127.0.0.1:" .. ngx.var.server_port }))
     t:close()
     t:close()
     local ok, err = pcall(t.request, t, T.req(t, "GET", list))
@@ -272,6 +274,14 @@ local RAW = {
     }]],
     lua = "ngx.say('logged')",
   },
+  ["/raw/xchunked"] = [[
+    local sock = assert(ngx.req.socket(true))
+    sock:send("HTTP/1.1 200 OK\r\nTransfer-Encoding: xchunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")
+  ]],
+  ["/raw/switch"] = [[
+    local sock = assert(ngx.req.socket(true))
+    sock:send("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n")
+  ]],
   ["/raw/garbage"] = [[
     local sock = assert(ngx.req.socket(true))
     sock:send("SSH-2.0-OpenSSH\r\n\r\n")
@@ -371,6 +381,8 @@ describe("ngx transport in nginx", function()
     check("reset", "connection", true, true)
     check("mid_body", "connection", true, true, "before the end of the body")
     check("garbage", "protocol", true, true, "malformed status line")
+    check("xchunked", "protocol", true, true, "cannot be framed")
+    check("switch", "protocol", true, true, "switched protocols (101)")
     assert.equal(503, r.status.status)
     assert.truthy(r.closed:find("homie: attempt to use a closed client", 1, true), r.closed)
   end)
