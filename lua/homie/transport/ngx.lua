@@ -84,7 +84,12 @@ function Conn:arm(deadline_at)
   local left = deadline_at and (deadline_at - ngx.now()) or FOREVER
   local ms = math.floor(left * 1000)
   if ms < 1 then return false end
-  self.sock:settimeout(ms)
+  -- The cached clock moves only between event-loop turns: within one turn
+  -- the value is the same, and the call is skipped.
+  if ms ~= self.ms then
+    self.sock:settimeout(ms)
+    self.ms = ms
+  end
   return true
 end
 
