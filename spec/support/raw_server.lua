@@ -89,6 +89,8 @@ M.JSON_HEAD = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Leng
 -- before the server gives up (20 s).
 M.ADVERSARIES = {
   { "a server that accepts and says nothing", {}, nil, "timeout" },
+  { "a stall in the middle of the status line", { "HTTP/1.1 20" }, nil, "timeout" },
+  { "a stall in the middle of the headers", { "HTTP/1.1 200 OK\r\nContent-Ty" }, nil, "timeout" },
   { "a head dripped one byte every 0.5 s", { M.JSON_HEAD }, { drip = 0.5 }, "timeout" },
   { "100 Continue heads, one every 0.3 s, without end", { "HTTP/1.1 100 Continue\r\n\r\n", 0.3 }, { loop = true },
     "timeout" },
