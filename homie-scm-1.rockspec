@@ -38,6 +38,7 @@ build = {
     ["homie.transport.ngx"] = "lua/homie/transport/ngx.lua",
     ["homie.transport.ngx_phase"] = "lua/homie/transport/ngx_phase.lua",
     ["homie.transport.http1"] = "lua/homie/transport/http1.lua",
+    ["homie.transport.h1"] = "lua/homie/transport/h1.lua",
     ["homie.ngx"] = "lua/homie/ngx.lua",
     -- bin/homie, the terminal client (doc/cli.md)
     ["homie.cli.args"] = "lua/homie/cli/args.lua",

@@ -275,7 +275,7 @@ mutant{ id = "stream-no-last-event-id", file = "lua/homie/stream.lua",
   from = [==[if self.last_id and self.last_id ~= "" then more["Last-Event-ID"] = self.last_id end]==], to = [[local _ = more]],
   why = "a reconnect sends Last-Event-ID", specs = { "spec/reconnect_spec.lua" } }
 mutant{ id = "stream-idle-x10", file = "lua/homie/stream.lua",
-  from = [[local idle_at = t:now() + self.idle_timeout]], to = [[local idle_at = t:now() + self.idle_timeout * 10]],
+  from = [[local idle_at = self.heard_at + self.idle_timeout]], to = [[local idle_at = self.heard_at + self.idle_timeout * 10]],
   why = "idle_timeout bounds silence", specs = { "spec/reconnect_spec.lua" } }
 mutant{ id = "stream-connect-x10", file = "lua/homie/stream.lua",
   from = [[local head_at = t:now() + self.connect_timeout]], to = [[local head_at = t:now() + self.connect_timeout * 10]],
@@ -737,5 +737,78 @@ mutant{ id = "message-future-stored", file = "lua/homie/message.lua",
 mutant{ id = "message-unreadable-refused", file = "lua/homie/message.lua",
   from = [[  if not at then return true end]], to = [[  if not at then return false end]],
   why = "a message without a readable createdAt is not ruled out", specs = { "spec/unit/message_spec.lua" } }
+
+-- == wire ==
+-- lua/homie/transport/http1.lua: the RFC 9112 reader (doc/transport.md "Framing").
+local H1SPEC = { "spec/http1_spec.lua" }
+mutant{ id = "http1-bare-cr", file = "lua/homie/transport/http1.lua",
+  from = [[if line:find("\r", 1, true) then return nil, "bare CR in "]], to = [[if false then return nil, "bare CR in "]],
+  why = "a bare CR in a line is an error", specs = H1SPEC }
+mutant{ id = "http1-any-version", file = "lua/homie/transport/http1.lua",
+  from = [[if major ~= "1" or (minor ~= "0" and minor ~= "1") then]], to = [[if false then]],
+  why = "only HTTP/1.0 and HTTP/1.1 are read", specs = H1SPEC }
+mutant{ id = "http1-101-final", file = "lua/homie/transport/http1.lua",
+  from = [[if head.status == 101 then]], to = [[if false then]],
+  why = "a 101 is a failure", specs = H1SPEC }
+mutant{ id = "http1-interim-unbounded", file = "lua/homie/transport/http1.lua",
+  from = [[for _ = 0, MAX_INTERIM do]], to = [[for _ = 0, math.huge do]],
+  why = "at most 16 interim heads", specs = H1SPEC }
+mutant{ id = "http1-te-suffix", file = "lua/homie/transport/http1.lua",
+  from = [[if #codings ~= 1 or codings[1] ~= "chunked" then]], to = [[if not te:lower():match("chunked%s*$") then]],
+  why = "the codings must be exactly chunked (chunkedchunked is not)", specs = H1SPEC }
+mutant{ id = "http1-te-with-cl-pooled", file = "lua/homie/transport/http1.lua",
+  from = [[return "chunked", nil, cl ~= nil]], to = [[return "chunked", nil, false]],
+  why = "Transfer-Encoding beside Content-Length is never pooled", specs = H1SPEC }
+mutant{ id = "http1-proxy-connection", file = "lua/homie/transport/http1.lua",
+  from = [[ or has_token(h["proxy-connection"], "close")]], to = "",
+  why = "Proxy-Connection: close keeps a connection from the pool", specs = H1SPEC }
+mutant{ id = "http1-chunk-junk", file = "lua/homie/transport/http1.lua",
+  from = [[if not hex or #digits > 12 or not valid_extensions(ext) then]], to = [[if not hex or #digits > 12 then]],
+  why = "only extensions may follow a chunk size", specs = H1SPEC }
+mutant{ id = "http1-chunk-crlf", file = "lua/homie/transport/http1.lua",
+  from = [[if state == "crlf" and (line and line ~= "" or kind == "protocol") then]], to = [[if false then]],
+  why = "the CRLF after chunk data is required", specs = H1SPEC }
+mutant{ id = "http1-obs-fold-joined", file = "lua/homie/transport/http1.lua",
+  from = [[values[#values] = values[#values] .. " " .. line:match]], to = [[values[#values] = values[#values] .. line:match]],
+  why = "an obs-fold is replaced by one SP", specs = H1SPEC }
+mutant{ id = "http1-ctl-in-value", file = "lua/homie/transport/http1.lua",
+  from = [[if values[#values]:find(CTL) then return malformed(what, line) end]], to = "",
+  why = "field values carry no control characters", specs = H1SPEC }
+mutant{ id = "http1-cl-differing", file = "lua/homie/transport/http1.lua",
+  from = [[(n and tonumber(d) ~= n)]], to = [[false]],
+  why = "differing Content-Length values are refused", specs = H1SPEC }
+mutant{ id = "http1-http10-pooled", file = "lua/homie/transport/http1.lua",
+  from = [[if head.minor == 0 then return has_token(h.connection, "keep-alive") end]], to = "",
+  why = "HTTP/1.0 without keep-alive is not pooled", specs = H1SPEC }
+mutant{ id = "http1-fields-unbounded", file = "lua/homie/transport/http1.lua",
+  from = [[if #names == MAX_FIELDS then]], to = [[if false then]],
+  why = "at most 256 fields in a head", specs = H1SPEC }
+mutant{ id = "http1-te-in-http10", file = "lua/homie/transport/http1.lua",
+  from = [[if head.minor == 0 then return nil, "transfer-encoding in an HTTP/1.0 response" end]], to = "",
+  why = "Transfer-Encoding in HTTP/1.0 is faulty framing", specs = H1SPEC }
+-- lua/homie/transport/h1.lua: the exchange.
+mutant{ id = "h1-pool-leftover", file = "lua/homie/transport/h1.lua",
+  from = [[local reuse = self.keepalive and self.body:done() and self.reader:pending() == 0]],
+  to = [[local reuse = self.keepalive and self.body:done()]],
+  why = "a connection with unread bytes is never pooled", specs = H1SPEC }
+mutant{ id = "h1-connect-past-deadline", file = "lua/homie/transport/h1.lua",
+  from = [[if req.deadline_at and req.deadline_at < ends then ends = req.deadline_at end]], to = "",
+  why = "the deadline bounds connecting too", specs = H1SPEC }
+mutant{ id = "h1-send-twice-pooled", file = "lua/homie/transport/h1.lua",
+  from = [[rt:connect(u, req, req.idempotent == false, connect_by)]], to = [[rt:connect(u, req, false, connect_by)]],
+  why = "a request that must not go twice gets a fresh connection", specs = H1SPEC }
+mutant{ id = "h1-read-unbounded", file = "lua/homie/transport/h1.lua",
+  from = [[return conn:receive(ex.until_at)]], to = [[return conn:receive(nil)]],
+  why = "every receive ends by the caller's deadline", specs = { "spec/http1_spec.lua", "spec/socket_transport_spec.lua" } }
+-- lua/homie/transport/ngx.lua: cosockets by the caller's clock.
+mutant{ id = "ngx-full-timeout-per-op", file = "lua/homie/transport/ngx.lua",
+  from = [[local left = deadline_at and (deadline_at - ngx.now()) or FOREVER]],
+  to = [[local left = deadline_at and 2 or FOREVER]],
+  why = "a dripping server cannot stretch a call past its deadline", specs = { "spec/ngx_transport_spec.lua" },
+  filter = "dripped", spec_limit = 120 }
+mutant{ id = "ngx-fresh-pooled", file = "lua/homie/transport/ngx.lua",
+  from = [[poolable = not fresh,]], to = [[poolable = true,]],
+  why = "a send's fresh connection is never pooled", specs = { "spec/ngx_transport_spec.lua" },
+  filter = "reuses idle", spec_limit = 120 }
 
 return M

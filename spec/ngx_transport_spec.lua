@@ -86,6 +86,8 @@ local LOCATIONS = {
     fault({ path = "/v1/chats$", fault = { status = 503, headers = { ["Retry-After"] = "1" } } })
     try("status", T.req(t, "POST", "/v1/chats", { body = cjson.encode({ chatbotId = T.BOT }), idempotent = false }))
     try("garbage", T.req(t, "GET", "/raw/garbage", { base = "http://127.0.0.1:" .. ngx.var.server_port }))
+    try("xchunked", T.req(t, "GET", "/raw/xchunked", { base = "http://127.0.0.1:" .. ngx.var.server_port }))
+    try("switch", T.req(t, "GET", "/raw/switch", { base = "http://127.0.0.1:" .. ngx.var.server_port }))
     t:close()
     t:close()
     local ok, err = pcall(t.request, t, T.req(t, "GET", list))
@@ -228,6 +230,16 @@ local LOCATIONS = {
     collectgarbage("restart")
     T.reply({ ok = ok, err = tostring(err), took = took, finished = finished, streams_open = open })
   ]],
+  -- A call against a server that misbehaves (spec/support/raw_server.lua):
+  -- its error and how long it took.
+  ["/t/adversary"] = [[
+    local homie = require "homie"
+    local client = homie.new{ transport = "ngx", base_url = ngx.var.arg_url, api_key = T.KEY,
+      timeout = 2, deadline = 3, max_retries = 0 }
+    local started = t:now()
+    local page, err = client:list_messages("00000000-0000-0000-0000-000000000000")
+    T.reply({ ok = page ~= nil, kind = err and err.kind, message = err and err.message, took = t:now() - started })
+  ]],
   ["/t/phases"] = [[
     local d = ngx.shared.phases
     local wait_until = t:now() + 5
@@ -262,6 +274,14 @@ local RAW = {
     }]],
     lua = "ngx.say('logged')",
   },
+  ["/raw/xchunked"] = [[
+    local sock = assert(ngx.req.socket(true))
+    sock:send("HTTP/1.1 200 OK\r\nTransfer-Encoding: xchunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")
+  ]],
+  ["/raw/switch"] = [[
+    local sock = assert(ngx.req.socket(true))
+    sock:send("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n")
+  ]],
   ["/raw/garbage"] = [[
     local sock = assert(ngx.req.socket(true))
     sock:send("SSH-2.0-OpenSSH\r\n\r\n")
@@ -299,6 +319,7 @@ describe("ngx transport in nginx", function()
     sh("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
       .. "-keyout " .. dir .. "/key.pem -out " .. dir .. "/cert.pem 2>/dev/null")
     LOCATIONS["/t/tls_trusted"].conf = LOCATIONS["/t/tls_trusted"].conf:gsub("@CERT@", dir .. "/cert.pem")
+    nginx.build()  -- homie.sse for LuaJIT: the /t/adversary location makes a whole client
     server = mock.start{ chunk_delay_ms = 0 }
     tls = mock.start{ tls_cert = dir .. "/cert.pem", tls_key = dir .. "/key.pem" }
     app = nginx.start{ locations = LOCATIONS, http = HTTP,
@@ -360,6 +381,8 @@ describe("ngx transport in nginx", function()
     check("reset", "connection", true, true)
     check("mid_body", "connection", true, true, "before the end of the body")
     check("garbage", "protocol", true, true, "malformed status line")
+    check("xchunked", "protocol", true, true, "cannot be framed")
+    check("switch", "protocol", true, true, "switched protocols (101)")
     assert.equal(503, r.status.status)
     assert.truthy(r.closed:find("homie: attempt to use a closed client", 1, true), r.closed)
   end)
@@ -431,6 +454,23 @@ describe("ngx transport in nginx", function()
     assert.is_false(r.finished)
     assert.is_true(r.took < 5, tostring(r.took))
     assert.equal(0, r.streams_open)
+  end)
+
+  -- Hang detectors, not timing benchmarks: each call is bounded by
+  -- timeout = 2 (deadline = 3); the servers would go on for 20 s.
+  describe("bounded by the caller's clock against", function()
+    local raw_server = require "spec.support.raw_server"
+    local function call(parts, opts)
+      local srv = raw_server.start(parts, opts)
+      local ok, r = pcall(app.json, app, "/t/adversary?url=" .. srv.url)
+      srv:stop()
+      assert(ok, r)
+      return r
+    end
+
+    for _, a in ipairs(raw_server.ADVERSARIES) do
+      it(a[1], function() raw_server.assert_bounded(a, call(a[2], a[3])) end)
+    end
   end)
 
   it("refuses phases without sockets, naming the phase and the way out", function()

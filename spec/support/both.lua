@@ -3,6 +3,7 @@
 --   require("spec.support.both").run("spec.support.reliability_cases", "curl",
 --     { describe = describe, it = it, setup = setup, teardown = teardown })
 -- (busted's functions are globals of the spec file only, so it hands them over.)
+-- "socket": the LuaSocket test transport over homie.transport.h1, in this process.
 -- "curl": each case runs in this process. "ngx": each case runs inside a
 -- real nginx (spec/support/nginx.lua), which answers whether it held and,
 -- if not, the failed assertion with its traceback. Either way the case gets
@@ -53,6 +54,26 @@ function TRANSPORTS.curl(s, modname)
   end, function() end
 end
 
+-- The LuaSocket test transport (spec/support/socket_transport.lua), in this
+-- process: every client of the case gets a fresh one.
+function TRANSPORTS.socket(s, modname)
+  local cases = require(modname)
+  local socket_transport = require "spec.support.socket_transport"
+  local now = require("homie.sse").now
+  return function(i)
+    local env = case_env{ transport = "socket", server = s.server, tls_url = s.tls and s.tls.url, ca_file = s.cert,
+      dead_url = s.dead_url, trust = { ca_file = s.cert }, now = now }
+    local new_client = env.new_client
+    function env.new_client(opts, bare)
+      local o = {}
+      for k, v in pairs(opts or {}) do o[k] = v end
+      if o.transport == nil then o.transport = socket_transport.new() end
+      return new_client(o, bare)
+    end
+    cases[i].run(env)
+  end, function() end
+end
+
 -- The code of the location that runs case ?i= of module ?module= in nginx.
 local IN_NGINX = [[
   local T = require "spec.support.ngx_t"
@@ -80,7 +101,7 @@ function TRANSPORTS.ngx(s, modname)
   end, function() app:stop() end
 end
 
-M.TRANSPORTS = { "curl", "ngx" }
+M.TRANSPORTS = { "curl", "ngx", "socket" }
 
 function M.run(modname, transport, busted)
   local cases = require(modname)

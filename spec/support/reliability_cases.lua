@@ -12,7 +12,7 @@
 -- behaviour there), via = { curl = ..., ngx = ... } when each gets there
 -- its own way }; scripts/reliability-table shows the last two.
 -- env (spec/support/both.lua builds it):
---   env.transport          "curl" or "ngx"
+--   env.transport          "curl", "ngx" or "socket" (spec/support/socket_transport.lua)
 --   env.server             the emulator: url, fault(t), stats(), reset()
 --   env.tls_url            the same emulator over https, with a certificate nobody trusts by default
 --   env.dead_url           a loopback port nobody listens on
@@ -366,7 +366,7 @@ case("trusts the certificate when the CA is configured", function(env)
   local opts = {}
   for k, v in pairs(env.trust) do opts[k] = v end
   assert(tls_client(env, opts):create_chat{ chatbotId = BOT })
-end, { trusted = true, via = { curl = "ca_file", ngx = "lua_ssl_trusted_certificate in nginx.conf" } })
+end, { trusted = true, via = { curl = "ca_file", ngx = "lua_ssl_trusted_certificate in nginx.conf", socket = "ca_file" } })
 
 case("insecure = true, named, accepts any certificate", function(env)
   assert(tls_client(env, { insecure = true }):create_chat{ chatbotId = BOT })

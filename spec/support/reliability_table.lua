@@ -10,8 +10,9 @@ local M = {}
 -- Each list of shared cases and the spec files that run it on each transport.
 M.SUITES = {
   { module = "spec.support.reliability_cases",
-    curl = "spec/reliability_spec.lua", ngx = "spec/ngx_reliability_spec.lua" },
-  { module = "spec.support.recover_cases", curl = "spec/recover_spec.lua", ngx = "spec/recover_spec.lua" },
+    curl = "spec/reliability_spec.lua", ngx = "spec/ngx_reliability_spec.lua", socket = "spec/socket_reliability_spec.lua" },
+  { module = "spec.support.recover_cases", curl = "spec/recover_spec.lua", ngx = "spec/recover_spec.lua",
+    socket = "spec/recover_spec.lua" },
 }
 
 M.BEGIN = "<!-- reliability-table: made by scripts/reliability-table, checked by spec/reliability_table_spec.lua -->"
@@ -36,15 +37,20 @@ local function cell(suite, case, transport)
 end
 
 function M.markdown()
-  local rows = { M.BEGIN, "| case | libcurl | ngx (in nginx) |", "|---|---|---|" }
+  local rows = { M.BEGIN, "| case | libcurl | ngx (in nginx) | LuaSocket (test transport) |", "|---|---|---|---|" }
   for _, suite in ipairs(M.SUITES) do
     local cases = require(suite.module)
-    local specs = suite.curl == suite.ngx and ("`%s`"):format(suite.curl)
-      or ("`%s`, `%s`"):format(suite.curl, suite.ngx)
-    rows[#rows + 1] = ("| **%s** (%s) | | |"):format(cases.title, specs)
+    local files, seen = {}, {}
+    for _, transport in ipairs({ "curl", "ngx", "socket" }) do
+      if not seen[suite[transport]] then
+        seen[suite[transport]] = true
+        files[#files + 1] = ("`%s`"):format(suite[transport])
+      end
+    end
+    rows[#rows + 1] = ("| **%s** (%s) | | | |"):format(cases.title, table.concat(files, ", "))
     for _, case in ipairs(cases) do
-      rows[#rows + 1] = ("| %s | %s | %s |"):format(case.name:gsub("|", "\\|"), cell(suite, case, "curl"),
-        cell(suite, case, "ngx"))
+      rows[#rows + 1] = ("| %s | %s | %s | %s |"):format(case.name:gsub("|", "\\|"), cell(suite, case, "curl"),
+        cell(suite, case, "ngx"), cell(suite, case, "socket"))
     end
   end
   rows[#rows + 1] = M.END

@@ -1,12 +1,16 @@
 -- HTTP/1.1 on the client side, as pure functions over a byte source: URL
 -- parsing, the request text, the response head, and the body framings
--- (Content-Length, chunked, read-to-close). No sockets here, so plain Lua
--- specs can feed it bytes in any split; the ngx transport gives it a
--- cosocket. Runs on Lua 5.1-5.4 and LuaJIT.
+-- (Content-Length, chunked, read-to-close), read strictly after RFC 9112
+-- (doc/transport.md "Framing"). No sockets here, so plain Lua specs can feed
+-- it bytes in any split; homie.transport.h1 drives it over a socket.
+-- Runs on Lua 5.1-5.4 and LuaJIT.
 local M = {}
 
-local MAX_LINE = 16384          -- a status line, a header line, a chunk-size line
-local MAX_HEAD = 65536          -- all header lines of one response
+local MAX_LINE = 16384          -- a status line, a header line
+local MAX_HEAD = 65536          -- all heads of one response (interim ones too), and its trailers
+local MAX_FIELDS = 256          -- field lines in one head or one trailer section
+local MAX_INTERIM = 16          -- 1xx heads before the final one
+local MAX_SIZE_LINE = 4096      -- a chunk-size line with its extensions
 local DEFAULT_PORT = { http = 80, https = 443 }
 
 -- Returns {scheme, host, port, target, authority}, or nil, why.
@@ -72,7 +76,15 @@ function Reader:more()
   return true
 end
 
--- One line without its CRLF (or bare LF); nil, err, "protocol" when longer than limit.
+-- Bytes received and not consumed yet: a connection holding any after its
+-- answer is out of step with the server and is never pooled.
+function Reader:pending()
+  return #self.buf - self.pos + 1
+end
+
+-- One line without its CRLF; nil, err, "protocol" when longer than limit or
+-- when it holds a CR that does not end it. A bare LF ends a line too
+-- (RFC 9112 section 2.2 lets a recipient accept it).
 function Reader:line(limit)
   while true do
     local i = self.buf:find("\n", self.pos, true)
@@ -81,6 +93,7 @@ function Reader:line(limit)
       local line = self.buf:sub(self.pos, i - 1)
       self.pos = i + 1
       if line:sub(-1) == "\r" then line = line:sub(1, -2) end
+      if line:find("\r", 1, true) then return nil, "bare CR in " .. ("%q"):format(line:sub(1, 60)), "protocol" end
       return line
     end
     if #self.buf - self.pos + 1 > limit then break end
@@ -102,49 +115,87 @@ function Reader:some(max)
   return s
 end
 
-local function add_header(headers, line)
-  local name, value = line:match("^([!#$%%&'*+%-.^_`|~%w]+):[ \t]*(.-)[ \t]*$")
-  if not name then return nil end
-  name = name:lower()
-  local old = headers[name]
-  headers[name] = old and (old .. ", " .. value) or value
-  return true
+local TOKEN = "^[!#$%%&'*+%-.^_`|~%w]+$"
+local CTL = "[%z\1-\8\10-\31\127]"  -- control characters but HTAB
+
+local function malformed(what, line)
+  return nil, ("malformed %s line %q"):format(what, line:sub(1, 80)), "protocol"
 end
 
--- Header lines up to the blank line, into a new table; nil, err, kind.
-local function read_fields(r, what)
-  local fields, total = {}, 0
+-- Field lines up to the blank line, into a new table (lower-case name ->
+-- value, repeated names joined with ", "); nil, err, kind. budget.left
+-- counts the bytes every head of this response may still take. An obs-fold
+-- (a line starting with SP or HTAB) continues the previous value, joined
+-- with one SP as RFC 9112 section 5.2 asks of a user agent.
+local function read_fields(r, what, budget)
+  local names, values = {}, {}
   while true do
     local line, err, kind = r:line(MAX_LINE)
     if not line then return nil, err, kind end
-    if line == "" then return fields end
-    total = total + #line
-    if total > MAX_HEAD then return nil, what .. " larger than " .. MAX_HEAD .. " bytes", "protocol" end
-    if not add_header(fields, line) then
-      return nil, ("malformed %s line %q"):format(what, line:sub(1, 80)), "protocol"
+    if line == "" then break end
+    budget.left = budget.left - #line - 2
+    if budget.left < 0 then return nil, ("%s section larger than %d bytes"):format(what, MAX_HEAD), "protocol" end
+    local first = line:byte(1)
+    if first == 32 or first == 9 then
+      if #names == 0 then return malformed(what, line) end
+      values[#values] = values[#values] .. " " .. line:match("^[ \t]*(.-)[ \t]*$")
+    else
+      local name, value = line:match("^([^:]*):[ \t]*(.-)[ \t]*$")
+      if not name or not name:match(TOKEN) then return malformed(what, line) end
+      if #names == MAX_FIELDS then return nil, ("more than %d %s lines"):format(MAX_FIELDS, what), "protocol" end
+      names[#names + 1], values[#values + 1] = name:lower(), value
     end
+    if values[#values]:find(CTL) then return malformed(what, line) end
   end
+  local fields = {}
+  for i, name in ipairs(names) do
+    local old = fields[name]
+    fields[name] = old and (old .. ", " .. values[i]) or values[i]
+  end
+  return fields
 end
 
--- The final response head: {major, minor, status, headers}; 1xx answers
--- before it are read and dropped. nil, err, kind on failure ("protocol"
--- for bytes that are not HTTP; otherwise err is the source's).
+-- {major, minor, status} from a status line; nil, err otherwise.
+local function status_line(line)
+  local major, minor, rest = line:match("^HTTP/(%d+)%.(%d+)( .*)$")
+  if not major then return nil, ("malformed status line %q"):format(line:sub(1, 80)) end
+  if major ~= "1" or (minor ~= "0" and minor ~= "1") then
+    return nil, ("unsupported HTTP version %s.%s in %q"):format(major:sub(1, 5), minor:sub(1, 5), line:sub(1, 80))
+  end
+  local status, reason = rest:match("^ ([1-9]%d%d)(.*)$")
+  if not status or (reason ~= "" and reason:sub(1, 1) ~= " ") or reason:find(CTL) then
+    return nil, ("malformed status line %q"):format(line:sub(1, 80))
+  end
+  return { major = 1, minor = tonumber(minor), status = tonumber(status) }
+end
+
+-- The final response head: {major, minor, status, headers}; up to
+-- MAX_INTERIM 1xx answers before it are read and dropped. nil, err, kind on
+-- failure ("protocol" for bytes that are not HTTP, or that we refuse: a
+-- 101, another version than 1.0 or 1.1; otherwise err is the source's).
 function M.read_head(r)
-  while true do
-    local line, err, kind = r:line(MAX_LINE)
-    if not line then return nil, err, kind end
-    local major, minor, status = line:match("^HTTP/(%d)%.(%d) (%d%d%d)")
-    if not major then
-      return nil, ("malformed status line %q"):format(line:sub(1, 80)), "protocol"
+  local budget = { left = MAX_HEAD }
+  for _ = 0, MAX_INTERIM do
+    -- Empty lines before a status line are skipped (llhttp does too), but
+    -- count against the bound like any other.
+    local line, err, kind
+    repeat
+      line, err, kind = r:line(MAX_LINE)
+      if not line then return nil, err, kind end
+      budget.left = budget.left - #line - 2
+      if budget.left < 0 then return nil, ("response head larger than %d bytes"):format(MAX_HEAD), "protocol" end
+    until line ~= ""
+    local head
+    head, err = status_line(line)
+    if not head then return nil, err, "protocol" end
+    head.headers, err, kind = read_fields(r, "header", budget)
+    if not head.headers then return nil, err, kind end
+    if head.status == 101 then
+      return nil, "the server switched protocols (101), which homie never asks for", "protocol"
     end
-    local headers
-    headers, err, kind = read_fields(r, "header")
-    if not headers then return nil, err, kind end
-    status = tonumber(status)
-    if status >= 200 or status == 101 then
-      return { major = tonumber(major), minor = tonumber(minor), status = status, headers = headers }
-    end
+    if head.status >= 200 then return head end
   end
+  return nil, ("more than %d interim (1xx) responses"):format(MAX_INTERIM), "protocol"
 end
 
 local function has_token(value, token)
@@ -154,22 +205,34 @@ local function has_token(value, token)
   return false
 end
 
--- How the body of this answer ends: "none", "chunked", "length" (with its
--- size) or "close"; nil, err for a Content-Length that is not one number.
+-- How the body of this answer ends (RFC 9112 section 6.3): "none",
+-- "chunked", "length" (with its size) or "close", and true as the third
+-- value when the framing is in doubt (Transfer-Encoding beside
+-- Content-Length: read as chunked, never pooled). nil, err for framing we
+-- cannot trust: a coding other than chunked (we ask for none), chunked
+-- twice, Transfer-Encoding in HTTP/1.0, a Content-Length that is not one number.
 function M.framing(method, head)
   local s, h = head.status, head.headers
   if method == "HEAD" or s == 204 or s == 304 or s < 200 then return "none" end
-  if h["transfer-encoding"] then
-    local codings = h["transfer-encoding"]:lower()
-    if codings:match("chunked%s*$") then return "chunked" end
-    return "close"
+  local te, cl = h["transfer-encoding"], h["content-length"]
+  if te then
+    local codings = {}
+    for item in te:gmatch("[^,]+") do
+      local coding = item:match("^[ \t]*(.-)[ \t]*$")
+      if coding ~= "" then codings[#codings + 1] = coding:lower() end
+    end
+    if head.minor == 0 then return nil, "transfer-encoding in an HTTP/1.0 response" end
+    if #codings ~= 1 or codings[1] ~= "chunked" then
+      return nil, ("transfer-encoding %q cannot be framed: homie reads chunked alone"):format(te:sub(1, 40))
+    end
+    return "chunked", nil, cl ~= nil
   end
-  if h["content-length"] then
+  if cl then
     local n
-    for v in h["content-length"]:gmatch("[^,]+") do
-      local d = v:match("^%s*(%d+)%s*$")
+    for v in (cl .. ","):gmatch("([^,]*),") do
+      local d = v:match("^[ \t]*(%d+)[ \t]*$")
       if not d or #d > 15 or (n and tonumber(d) ~= n) then
-        return nil, ("malformed content-length %q"):format(h["content-length"]:sub(1, 40))
+        return nil, ("malformed content-length %q"):format(cl:sub(1, 40))
       end
       n = tonumber(d)
     end
@@ -179,12 +242,13 @@ function M.framing(method, head)
 end
 
 -- May the connection carry another request once this body is read?
-function M.keepalive(head, framing)
-  if framing == "close" then return false end
-  local conn = head.headers.connection
-  if has_token(conn, "close") then return false end
-  if head.major == 1 and head.minor == 0 then return has_token(conn, "keep-alive") end
-  return head.major == 1
+-- doubtful: framing's third value.
+function M.keepalive(head, framing, doubtful)
+  if framing == "close" or doubtful then return false end
+  local h = head.headers
+  if has_token(h.connection, "close") or has_token(h["proxy-connection"], "close") then return false end
+  if head.minor == 0 then return has_token(h.connection, "keep-alive") end
+  return true
 end
 
 -- A body decoder over a reader. body:next(max) returns the next decoded
@@ -204,6 +268,47 @@ local function cut(err)
   return err
 end
 
+-- The end of the quoted-string starting at ext[pos] (a '"'), or nil.
+local function quoted_end(ext, pos)
+  local i = pos + 1
+  while i <= #ext do
+    local c = ext:sub(i, i)
+    if c == '"' then return i end
+    if c == "\\" then i = i + 1 elseif c:find(CTL) then return nil end
+    i = i + 1
+  end
+  return nil
+end
+
+-- chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] )
+-- Extensions carry nothing we use: checked, then dropped.
+local function valid_extensions(ext)
+  local pos = 1
+  while pos <= #ext do
+    local _, e = ext:find("^[ \t]*;[ \t]*[!#$%%&'*+%-.^_`|~%w]+", pos)
+    if not e then return false end
+    pos = e + 1
+    local _, eq = ext:find("^[ \t]*=[ \t]*", pos)
+    if eq then
+      local _, v = ext:find("^[!#$%%&'*+%-.^_`|~%w]+", eq + 1)
+      if not v and ext:sub(eq + 1, eq + 1) == '"' then v = quoted_end(ext, eq + 1) end
+      if not v then return false end
+      pos = v + 1
+    end
+  end
+  return true
+end
+
+-- The size of the next chunk from its size line; nil, err.
+local function chunk_size(line)
+  local hex, ext = line:match("^(%x+)(.*)$")
+  local digits = hex and hex:gsub("^0+(.)", "%1")
+  if not hex or #digits > 12 or not valid_extensions(ext) then
+    return nil, ("malformed chunk size line %q"):format(line:sub(1, 40))
+  end
+  return tonumber(digits, 16)
+end
+
 function Body:next_chunked(max)
   local r = self.r
   while true do
@@ -217,23 +322,22 @@ function Body:next_chunked(max)
     end
     local line, err, kind
     if state == "trailers" then
-      line, err, kind = read_fields(r, "trailer")
+      line, err, kind = read_fields(r, "trailer", { left = MAX_HEAD })
       if not line then return nil, cut(err), kind end
       self.trailers, self.state = line, "done"
       return nil
     end
-    line, err, kind = r:line(MAX_LINE)
+    -- After chunk data only its CRLF may come (a limit of 1 lets the CR in).
+    line, err, kind = r:line(state == "crlf" and 1 or MAX_SIZE_LINE)
+    if state == "crlf" and (line and line ~= "" or kind == "protocol") then
+      return nil, "chunk data longer than its size", "protocol"
+    end
     if not line then return nil, cut(err), kind end
     if state == "crlf" then
-      if line ~= "" then return nil, "chunk data longer than its size", "protocol" end
       self.state = "size"
     else
-      -- size [; extension...]: extensions carry nothing we use.
-      local hex, ext = line:match("^(%x+)[ \t]*(.*)$")
-      if not hex or #hex > 12 or (ext ~= "" and ext:sub(1, 1) ~= ";") then
-        return nil, ("malformed chunk size line %q"):format(line:sub(1, 40)), "protocol"
-      end
-      self.left = tonumber(hex, 16)
+      self.left, err = chunk_size(line)
+      if not self.left then return nil, err, "protocol" end
       self.state = self.left == 0 and "trailers" or "data"
     end
   end
