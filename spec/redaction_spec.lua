@@ -5,7 +5,6 @@
 -- the relay's lines in nginx's error.log.
 local mock = require "spec.support.mock"
 local nginx = require "spec.support.nginx"
-local cjson = require "cjson"
 local errors = require "homie.errors"
 
 local KEY = "sk-Live/abc+9-0123456789"
