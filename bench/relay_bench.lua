@@ -32,7 +32,7 @@ stream = nil  -- luacheck: ignore 311 (frees the copy)
 -- The upstream: the file for the fast stream (a reconnect, which carries
 -- Last-Event-ID, gets 204: nothing more), and a stream that sends one event
 -- and stays silent for the memory figure.
-local upstream = nginx.start{ worker_connections = opts.shoppers * 2 + 200,
+local upstream = nginx.start{ worker_connections = opts.shoppers * 3 + 200,
   http = "lua_check_client_abort on;", server = ([[
   location ~ ^/fast/v1/chats/[^/]+/messages/events$ {
     if ($http_last_event_id) { return 204; }
@@ -51,7 +51,7 @@ local upstream = nginx.start{ worker_connections = opts.shoppers * 2 + 200,
 
 -- The worker under test: the relay at /relay?up=fast|idle, proxy_pass at /proxy/.
 local function front()
-  return nginx.start{ worker_connections = opts.shoppers * 2 + 200,
+  return nginx.start{ worker_connections = opts.shoppers * 3 + 200,
     http = "lua_check_client_abort on;",
     locations = { ["/relay"] = ([[
       local homie = require "homie"
