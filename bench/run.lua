@@ -5,11 +5,11 @@
 -- named peer's figure from the same run, the ratio and the target.
 -- Options: --rounds 3 (request-path rounds; medians), --seconds 1.5 (per
 -- request-path figure), --idle 10000, --sse-mb 50, --only NAME[,NAME]
--- (request, asks, idle, sse, openresty).
+-- (request, asks, idle, sse, openresty, relay).
 local common = require "bench.common"
 local mock = require "spec.support.mock"
 
-local opts = { rounds = 3, seconds = 1.5, idle = 10000, ["sse-mb"] = 50, only = "request,asks,idle,sse,openresty" }
+local opts = { rounds = 3, seconds = 1.5, idle = 10000, ["sse-mb"] = 50, only = "request,asks,idle,sse,openresty,relay" }
 for i = 1, #arg, 2 do
   local k = arg[i]:match("^%-%-(.+)$")
   assert(k and opts[k] ~= nil and arg[i + 1], "unknown or incomplete argument " .. tostring(arg[i]))
@@ -134,6 +134,21 @@ local ok, err = pcall(function()
         name == "curl" and "libcurl blocks the worker: the peer" or nil)
     end
     if not out then row("OpenResty shoppers", "failed", "-", "-", nil, "<= 1.5x", "see stderr") end
+  end
+
+  -- The relay against nginx's own proxy_pass (bench/relay_bench.lua, its own
+  -- two nginx): events/s through one worker, memory per open stream.
+  if only.relay then
+    io.stderr:write("OpenResty relay against proxy_pass ...\n")
+    local r = lua("bench/relay_bench.lua")
+    if not r then
+      row("relay_events vs proxy_pass", "failed", "-", "-", nil, ">= 0.5x", "see stderr")
+    else
+      row("relay_events, one worker (events/s)", ("%.0f"):format(r.relay_eps), "nginx proxy_pass, buffering off",
+        ("%.0f"):format(r.proxy_eps), r.relay_eps / r.proxy_eps, ">= 0.5x")
+      row(("  memory per stream, %d at once (KB)"):format(r.shoppers), ("%.1f"):format(r.relay_kb),
+        "nginx proxy_pass", ("%.1f"):format(r.proxy_kb), r.relay_kb / r.proxy_kb, "<= 2x")
+    end
   end
 end)
 emu:stop()

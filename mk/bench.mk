@@ -3,7 +3,7 @@
 # bench/sse_bench.lua on first run.
 BENCH_ARGS ?=
 
-.PHONY: bench bench-build
+.PHONY: bench bench-build bench-relay
 
 bench/build/curl_loop: bench/curl_loop.c
 	@mkdir -p $(@D)
@@ -14,3 +14,8 @@ bench-build: build bench/build/curl_loop bench/build/sse_engine_bench ngx-build
 bench: deps-bench
 	$(MAKE) bench-build
 	LUA=$(LUA) bench/run $(BENCH_ARGS)
+
+# The relay's two rows alone (bench/relay_bench.lua): relay_events against
+# nginx's proxy_pass in one worker, events/s and memory per open stream.
+bench-relay: ngx-build
+	bash -c 'ulimit -Sn "$$(ulimit -Hn)"; exec $(LUA) bench/relay_bench.lua $(BENCH_ARGS)'

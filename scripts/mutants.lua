@@ -811,4 +811,76 @@ mutant{ id = "ngx-fresh-pooled", file = "lua/homie/transport/ngx.lua",
   why = "a send's fresh connection is never pooled", specs = { "spec/ngx_transport_spec.lua" },
   filter = "reuses idle", spec_limit = 120 }
 
+-- == relay ==
+-- homie.ngx (doc/openresty.md, "Security"), redaction, the emulator's control API.
+local RELAY_OUT, RELAY_TOK = { "spec/ngx_relay_outcomes_spec.lua" }, { "spec/ngx_relay_token_spec.lua" }
+local RELAY_WRITE = { "spec/ngx_relay_writer_spec.lua" }
+mutant{ id = "relay-204-crash", file = "lua/homie/ngx.lua",
+  from = [[  if opened == nil and err == nil then  -- a 204: the chat has nothing to stream]],
+  to = [[  if false then]],
+  why = "a 204 upstream is the browser's 204, never a crash", specs = RELAY_OUT }
+mutant{ id = "relay-404-502", file = "lua/homie/ngx.lua",
+  from = [[if type(err) == "table" and err.kind == "not_found" then return refuse(404, "no such chat") end]],
+  to = [[local _ = err]],
+  why = "a chat the API does not know is the shopper's 404", specs = RELAY_OUT }
+mutant{ id = "relay-transient-502", file = "lua/homie/ngx.lua",
+  from = [[  if err == "timeout" or (type(err) == "table" and err.retryable) then]],
+  to = [[  if false then]],
+  why = "a failure that may pass tells the EventSource to retry", specs = RELAY_OUT }
+mutant{ id = "relay-log-unescaped", file = "lua/homie/ngx.lua",
+  from = [[return (s:gsub("[%z\1-\31\127\\]", function(c) return ("\\x%02x"):format(c:byte()) end))]],
+  to = [[return s]],
+  why = "upstream text never forges an error.log line", specs = RELAY_OUT }
+mutant{ id = "relay-bare-cr", file = "lua/homie/ngx.lua",
+  from = [[  data = data:gsub("\r\n?", "\n")]], to = [[  data = data:gsub("\r\n", "\n")]],
+  why = "a bare CR in data starts a new data: line, never a field", specs = RELAY_WRITE }
+mutant{ id = "relay-id-uncleaned", file = "lua/homie/ngx.lua",
+  from = [[if has_break(v) or find(v, "\0", 1, true) then]], to = [[if false then]],
+  why = "ids and types lose their line breaks", specs = RELAY_WRITE }
+mutant{ id = "relay-filter-unprotected", file = "lua/homie/ngx.lua",
+  from = [[  local ok, out = pcall(filter, ev)]], to = [[  local ok, out = true, filter(ev)]],
+  why = "a filter that raises ends the relay with a log line", specs = RELAY_WRITE }
+mutant{ id = "relay-eager-decode", file = "lua/homie/ngx.lua",
+  from = [[if fev then wire(out, fev, fev == ev and rawget(ev, "data") == nil) end]],
+  to = [[if fev then wire(out, fev, false) end]],
+  why = "an event a filter did not read is forwarded as it came", specs = RELAY_WRITE }
+mutant{ id = "relay-token-any-purpose", file = "lua/homie/ngx.lua",
+  from = [[if p ~= purpose then return false, "token is for " .. p .. ", not " .. purpose end]],
+  to = [[purpose = p]],
+  why = "a verifier accepts only its own purpose", specs = RELAY_TOK }
+mutant{ id = "relay-token-no-max-life", file = "lua/homie/ngx.lua",
+  from = [[if exp > now + MAX_TTL then return false, "token lives longer than 7 days" end]], to = [[local _ = exp]],
+  why = "a token living more than 7 days is refused", specs = RELAY_TOK }
+mutant{ id = "relay-ttl-unbounded", file = "lua/homie/ngx.lua",
+  from = [[not (ttl >= 1 and ttl <= MAX_TTL)]], to = [[not (ttl >= 1)]],
+  why = "chat_token refuses a ttl over 7 days", specs = RELAY_TOK }
+mutant{ id = "relay-short-secret", file = "lua/homie/ngx.lua",
+  from = [[if type(s) ~= "string" or #s < MIN_SECRET then]], to = [[if type(s) ~= "string" then]],
+  why = "secrets shorter than 32 bytes are refused everywhere", specs = RELAY_TOK }
+mutant{ id = "relay-rotation-first-only", file = "lua/homie/ngx.lua",
+  from = [[  for _, secret in ipairs(secrets) do]], to = [[  for _, secret in ipairs({ secrets[1] }) do]],
+  why = "every listed secret verifies", specs = RELAY_TOK }
+mutant{ id = "relay-mac-prefix", file = "lua/homie/ngx.lua",
+  from = [[if ngx.hmac_sha1(secret, mac) == ngx.hmac_sha1(secret, want) then ok = true end]],
+  to = [[if mac:sub(1, 26) == want:sub(1, 26) then ok = true end]],
+  why = "a lengthened signature, or one with its spare bits set, is refused", specs = RELAY_TOK }
+mutant{ id = "relay-authorize-truthy", file = "lua/homie/ngx.lua",
+  from = [[if answer ~= true then return false, "not authorized" end]], to = [[if not answer then return false, "not authorized" end]],
+  why = "authorize allows only on exactly true", specs = RELAY_TOK }
+mutant{ id = "relay-cookie-lax", file = "lua/homie/ngx.lua",
+  from = [[; HttpOnly; SameSite=Strict%s"]], to = [[; SameSite=Lax%s"]],
+  why = "the token cookie is HttpOnly and SameSite=Strict", specs = RELAY_TOK }
+mutant{ id = "redact-case-sensitive", file = "lua/homie/errors.lua",
+  from = [[if c:find("%a") then return "[" .. c:lower() .. c:upper() .. "]" end]], to = [[if c:find("%a") then return c end]],
+  why = "the key never shows, in any case", specs = { "spec/redaction_spec.lua" } }
+mutant{ id = "redact-keys-kept", file = "lua/homie/errors.lua",
+  from = [[        if k2 ~= k then renamed[k] = k2 end]], to = [[        local _ = k2]],
+  why = "the key never shows as a JSON object key", specs = { "spec/redaction_spec.lua" } }
+mutant{ id = "mock-control-any-host", file = "server/lua/homie_mock/control.lua",
+  from = [[  if not loopback_host(ngx.var.http_host) then]], to = [[  if false then]],
+  why = "the control API answers only a loopback Host", specs = { "spec/emulator_control_spec.lua" } }
+mutant{ id = "mock-control-text-plain", file = "server/lua/homie_mock/control.lua",
+  from = [[  if method == "POST" and not json_type(ngx.var.http_content_type) then]], to = [[  if false then]],
+  why = "a cross-site text/plain POST queues no fault", specs = { "spec/emulator_control_spec.lua" } }
+
 return M

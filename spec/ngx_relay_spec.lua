@@ -5,8 +5,9 @@ local nginx = require "spec.support.nginx"
 local socket = require "socket"
 local cjson = require "cjson"
 local fx = require "spec.support.fixtures"
+local browser_sse = require "spec.support.browser_sse"
 
-local SECRET = "shop-secret"
+local SECRET = "shop-secret-0123456789abcdef-0123456789"
 
 local RELAY = [[
   local homie = require "homie"
@@ -15,7 +16,7 @@ local RELAY = [[
   local args = ngx.req.get_uri_args()
   local opts = { heartbeat = tonumber(args.heartbeat), max_seconds = tonumber(args.max_seconds),
                  max_bytes = tonumber(args.max_bytes) }
-  if args.mode == "secret" then opts.secret, opts.token = "shop-secret", args.token
+  if args.mode == "secret" then opts.secret, opts.token = os.getenv("SHOP_SECRET"), args.token
   elseif args.mode == "public" then opts.public = true
   elseif args.mode == "authorize" then opts.authorize = function(id) return id == args.allow end
   elseif args.mode == "filter" then
@@ -35,11 +36,13 @@ local LOCATIONS = {
   ["/relay_noabort"] = { conf = "lua_check_client_abort off;", lua = RELAY },
   ["/mint"] = [[
     local args = ngx.req.get_uri_args()
-    ngx.print(require("homie.ngx").chat_token(args.chat, "shop-secret", tonumber(args.ttl)))
+    ngx.print(require("homie.ngx").chat_token(args.chat, os.getenv("SHOP_SECRET"), args.purpose or "events",
+      tonumber(args.ttl)))
   ]],
   ["/check"] = [[
     local args = ngx.req.get_uri_args()
-    ngx.print(tostring(require("homie.ngx").check_token(args.chat, "shop-secret", args.token)))
+    ngx.print(tostring(require("homie.ngx").check_token(args.chat, os.getenv("SHOP_SECRET"), args.token,
+      args.purpose or "events")))
   ]],
   ["/ended"] = [[ ngx.print(ngx.shared.relay:get(ngx.var.arg_chat) or "") ]],
 }
@@ -47,10 +50,11 @@ local LOCATIONS = {
 local sh = mock.sh
 
 -- The token chat_token documents, computed with openssl: an independent check.
-local function openssl_token(chat, expires)
-  local mac = sh(("printf 'homie-chat\\n%%s\\n%%s' %s %d | openssl dgst -sha1 -hmac %s -binary | base64")
-    :format(chat, expires, SECRET))
-  return expires .. "." .. mac:gsub("[+/=]", { ["+"] = "-", ["/"] = "_", ["="] = "" })
+local function openssl_token(chat, expires, purpose)
+  purpose = purpose or "events"
+  local mac = sh(("printf 'homie-token/v1\\n%%s\\n%%s\\n%%s' %s %s %d | openssl dgst -sha1 -hmac %s -binary | base64")
+    :format(purpose, chat, expires, SECRET))
+  return "v1." .. purpose .. "." .. expires .. "." .. mac:gsub("[+/=]", { ["+"] = "-", ["/"] = "_", ["="] = "" })
 end
 
 describe("homie.ngx relay in nginx", function()
@@ -59,7 +63,7 @@ describe("homie.ngx relay in nginx", function()
   setup(function()
     server = mock.start{ chunk_delay_ms = 60, heartbeat = 30 }
     nginx.build()
-    app = nginx.start{ locations = LOCATIONS, env = { MOCK_URL = server.url },
+    app = nginx.start{ locations = LOCATIONS, env = { MOCK_URL = server.url, SHOP_SECRET = SECRET },
       http = "lua_shared_dict relay 1m;\nlua_check_client_abort on;" }
   end)
   teardown(function()
@@ -82,48 +86,8 @@ describe("homie.ngx relay in nginx", function()
     return c
   end
 
-  -- The browser: GET the relay, read the head. Returns sock, status, headers.
-  local function browse(path, headers)
-    local c = assert(socket.connect("127.0.0.1", app.port))
-    c:settimeout(5)
-    local lines = { "GET " .. path .. " HTTP/1.1", "Host: shop", "Accept: text/event-stream" }
-    for k, v in pairs(headers or {}) do lines[#lines + 1] = k .. ": " .. v end
-    assert(c:send(table.concat(lines, "\r\n") .. "\r\n\r\n"))
-    local status = tonumber(assert(c:receive("*l")):match("^HTTP/1%.1 (%d+)"))
-    local h = {}
-    while true do
-      local line = assert(c:receive("*l"))
-      if line == "" then break end
-      local k, v = line:match("^([^:]+):%s*(.*)$")
-      h[k:lower()] = v
-    end
-    return c, status, h
-  end
-
-  -- The next SSE block (lines up to a blank line) from a chunked body, as
-  -- {lines}; nil, err when nothing comes in time or the relay ended.
-  local function reader(c)
-    local pending = ""
-    return function(timeout)
-      c:settimeout(timeout or 5)
-      while true do
-        local i = pending:find("\n\n", 1, true)
-        if i then
-          local block = pending:sub(1, i - 1)
-          pending = pending:sub(i + 2)
-          local out = {}
-          for line in (block .. "\n"):gmatch("([^\n]*)\n") do out[#out + 1] = line end
-          return out
-        end
-        local size_line, err = c:receive("*l")
-        if not size_line then return nil, err end
-        local size = tonumber(size_line:match("^%x+"), 16)
-        if not size or size == 0 then return nil, "end" end
-        pending = pending .. assert(c:receive(size))
-        assert(c:receive("*l"))
-      end
-    end
-  end
+  local function browse(path, headers) return browser_sse.get(app.port, path, headers) end
+  local reader = browser_sse.reader
 
   local function status_of(path)
     local c, status = browse(path)
@@ -139,7 +103,7 @@ describe("homie.ngx relay in nginx", function()
     assert.equal(200, status_of("/relay?mode=secret&chat=" .. chat .. "&token=" .. crafted))
     assert.equal(403, status_of("/relay?mode=secret&chat=" .. other .. "&token=" .. token))
     assert.equal(403, status_of("/relay?mode=secret&chat=" .. chat .. "&token=" .. openssl_token(chat, os.time() - 5)))
-    local forged = token:gsub("%.(.)", function(ch) return "." .. (ch == "A" and "B" or "A") end)
+    local forged = token:gsub("%.([^.]*)$", function(mac) return "." .. (mac:sub(1, 1) == "A" and "B" or "A") .. mac:sub(2) end)
     assert.equal(403, status_of("/relay?mode=secret&chat=" .. chat .. "&token=" .. forged))
     assert.equal("true", select(3, app:request("GET", "/check?chat=" .. chat .. "&token=" .. token)))
     assert.equal("false", select(3, app:request("GET", "/check?chat=" .. other .. "&token=" .. token)))

@@ -26,7 +26,12 @@ end
 function M.new_chat()
   local chat, err = client():create_chat{ chatbotId = CHATBOT }
   if not chat then return reply(502, { error = err.kind }) end
-  reply(200, { chatId = chat.id, token = relay.chat_token(chat.id, os.getenv("SHOP_SECRET"), 3600) })
+  -- Following the chat takes a cookie sent only to its relay path (no token
+  -- in URLs or logs; secure = false: the demo is plain http on loopback);
+  -- posting takes the "post" token the page sends back with each question.
+  ngx.header["Set-Cookie"] = relay.token_cookie(chat.id, os.getenv("SHOP_SECRET"),
+    "/shop/chats/" .. chat.id .. "/events", { secure = false })
+  reply(200, { chatId = chat.id, token = relay.chat_token(chat.id, os.getenv("SHOP_SECRET"), "post", 3600) })
 end
 
 -- POST /shop/ask {chatId, token, text, url} -> the reply. The page shows the
@@ -37,7 +42,7 @@ function M.ask()
   if type(body) ~= "table" or type(body.text) ~= "string" or body.text == "" then
     return reply(400, { error = "send {chatId, token, text, url}" })
   end
-  if not relay.check_token(body.chatId, os.getenv("SHOP_SECRET"), body.token) then
+  if not relay.check_token(body.chatId, os.getenv("SHOP_SECRET"), body.token, "post") then
     return reply(403, { error = "forbidden" })
   end
   local answer, err = client():send_message(body.chatId, body.text:sub(1, 2000),
@@ -46,10 +51,9 @@ function M.ask()
   reply(200, { id = answer.id, content = answer.content })
 end
 
--- GET /shop/chats/<id>/events?token=... : the page's EventSource.
+-- GET /shop/chats/<id>/events (with new_chat's cookie): the page's EventSource.
 function M.events(chat_id)
-  relay.relay_events(client(), chat_id, { secret = os.getenv("SHOP_SECRET"), token = ngx.var.arg_token,
-                                          max_seconds = 300 })
+  relay.relay_events(client(), chat_id, { secret = os.getenv("SHOP_SECRET"), cookie = true, max_seconds = 300 })
 end
 
 return M

@@ -31,14 +31,56 @@ function M.kind_of_status(status)
   return "protocol"
 end
 
--- Replaces every occurrence of `secret` in the strings of `v` (recursively).
+-- A Lua pattern matching `s` in any case: "[aA]" for each letter.
+local function any_case(s)
+  return (s:gsub(".", function(c)
+    if c:find("%a") then return "[" .. c:lower() .. c:upper() .. "]" end
+    if c:find("%w") then return c end
+    return "%" .. c
+  end))
+end
+
+-- The patterns a server's echo of the key may take: as it is, upper- or
+-- lower-cased, URL-encoded (its reserved characters, or every character;
+-- hex digits in either case), JSON-escaped ("/" as "\/"). Made once per key.
+local cached_secret, cached_patterns
+local function patterns(secret)
+  if secret == cached_secret then return cached_patterns end
+  local forms, seen, list = {
+    secret,
+    (secret:gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end)),
+    (secret:gsub(".", function(c) return ("%%%02X"):format(c:byte()) end)),
+    (secret:gsub("/", "\\/")),
+  }, {}, {}
+  for _, f in ipairs(forms) do
+    if not seen[f] then
+      seen[f] = true
+      list[#list + 1] = any_case(f)
+    end
+  end
+  cached_secret, cached_patterns = secret, list
+  return list
+end
+
+-- Replaces every form of `secret` (above) in the strings of `v`, keys of
+-- tables included (a JSON body may echo the key as an object key).
 local function redact(v, secret)
   if not secret or secret == "" then return v end
   if type(v) == "string" then
-    local out = v:gsub(secret:gsub("%p", "%%%0"), "[redacted]")
-    return out
+    for _, p in ipairs(patterns(secret)) do v = v:gsub(p, "[redacted]") end
+    return v
   elseif type(v) == "table" then
-    for k, x in pairs(v) do v[k] = redact(x, secret) end
+    local renamed = {}
+    for k, x in pairs(v) do
+      v[k] = redact(x, secret)
+      if type(k) == "string" then
+        local k2 = redact(k, secret)
+        if k2 ~= k then renamed[k] = k2 end
+      end
+    end
+    for k, k2 in pairs(renamed) do
+      v[k2], v[k] = v[k], nil
+    end
   end
   return v
 end

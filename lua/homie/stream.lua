@@ -75,14 +75,22 @@ function M.new(session, chat_id, opts, url)
   }, Stream)
 end
 
-local function event_of(ev, id)
-  local data = ev.data
+-- `data` is decoded on its first read: a relay that forwards `raw` never
+-- pays for JSON it does not look at.
+local LazyEvent = { __index = function(ev, k)
+  if k ~= "data" then return nil end
+  local data = ev.raw
   local first = data:match("^%s*(.)")
   if first == "{" or first == "[" then
     local t = util.decode(data)
     if t ~= nil then data = t end
   end
-  return { type = ev.type, id = id, data = data, raw = ev.data }
+  rawset(ev, "data", data)
+  return data
+end }
+
+local function event_of(ev, id)
+  return setmetatable({ type = ev.type, id = id, raw = ev.data }, LazyEvent)
 end
 
 -- Ends the stream with an error the caller sees once.
@@ -375,6 +383,11 @@ function Stream:feed(chunk)
   elseif self.saw_id then self.last_id = "" end
   self.retry_ms = self.parser:retry() or self.retry_ms
 end
+
+--- How many events are parsed and waiting: that many `next_event(0)` calls
+-- return at once, without reading the network.
+-- @treturn integer
+function Stream:queued() return self.qtail - self.qhead + 1 end
 
 -- The generic-for form: for ev, err in stream do ... end
 function Stream:__call()

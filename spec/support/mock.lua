@@ -185,7 +185,8 @@ function Server:request(method, path, body, headers)
 end
 
 function Server:control(method, path, body)
-  local status, _, data = self:request(method, path, body and cjson.encode(body) or nil)
+  -- Every POST carries JSON: the control API refuses any other type.
+  local status, _, data = self:request(method, path, body and cjson.encode(body) or (method == "POST" and "{}" or nil))
   if not status or status >= 300 then
     error(("%s %s -> %s: %s"):format(method, path, tostring(status), tostring(data)), 2)
   end

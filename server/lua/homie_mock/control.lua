@@ -1,5 +1,6 @@
--- The emulator-only control API under /__mock/ (no auth): fault queue,
--- counters, reset. See server/README.md.
+-- The emulator-only control API under /__mock/ (no auth, local only: a
+-- loopback Host, and JSON for every POST): fault queue, counters, reset.
+-- See server/README.md.
 local faults = require "homie_mock.faults"
 local http = require "homie_mock.http"
 local store = require "homie_mock.store"
@@ -22,7 +23,31 @@ local ROUTES = {
   end },
 }
 
+-- A Host naming this machine's loopback: a page elsewhere that rebinds its
+-- DNS name to 127.0.0.1 still sends its own name, and is refused.
+local function loopback_host(host)
+  if not host then return false end
+  local name = host:match("^%[([^%]]+)%]:?%d*$") or host:match("^([^:]+):?%d*$")
+  if not name then return false end
+  name = name:lower()
+  return name == "localhost" or name == "::1" or name:match("^127%.%d+%.%d+%.%d+$") ~= nil
+end
+
+-- A browser can send a cross-site POST without asking first only as a
+-- "simple" request (text/plain, form types): requiring JSON stops it.
+local function json_type(ctype)
+  if not ctype then return false end
+  ctype = ctype:lower()
+  return ctype:match("^%s*application/json%s*$") ~= nil or ctype:match("^%s*application/json%s*;") ~= nil
+end
+
 function M.handle(uri, method)
+  if not loopback_host(ngx.var.http_host) then
+    return http.error(403, "the control API answers only requests to a loopback Host (127.0.0.1, localhost, [::1])")
+  end
+  if method == "POST" and not json_type(ngx.var.http_content_type) then
+    return http.error(415, "the control API takes only Content-Type: application/json")
+  end
   local route = ROUTES[uri]
   if not route then return http.error(404, "Cannot " .. method .. " " .. uri) end
   local h = route[method]
