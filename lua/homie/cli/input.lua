@@ -5,6 +5,8 @@
 -- io.read. reader:read(prompt) returns a line, or nil at end of input
 -- (Ctrl-D); Ctrl-C raises the interpreter's "interrupted!" (the caller
 -- leaves).
+local term = require "homie.cli.term"
+
 local M = {}
 
 -- What a line may carry into a message: cursor keys typed without line
@@ -24,6 +26,7 @@ local function readline_reader(RL, socket, out)
   local reader = {}
   function reader.read(_, prompt)
     out:flush()
+    local saved = term.saved_mode()
     local line, done
     -- Colours are marked non-printing (\1 \2), so readline counts the
     -- prompt's width right.
@@ -38,8 +41,13 @@ local function readline_reader(RL, socket, out)
       until done
     end)
     if not ok then
-      if not done then RL.handler_remove() end
-      out:write("\n")
+      -- Ctrl-C with a line half typed: the session ends. Not
+      -- RL.handler_remove(): lua-readline 3.2 closes readline's output
+      -- stream before readline writes its last bytes to it (a use after
+      -- free that crashes). The terminal is put back by hand instead:
+      -- its settings, and bracketed paste off.
+      term.restore(saved)
+      out:write("\27[?2004l\n")
       error(err, 0)
     end
     if line and line:find("%S") then RL.add_history(line) end

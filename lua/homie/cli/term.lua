@@ -69,6 +69,19 @@ local function stty(settings)
   return ok == true or ok == 0
 end
 
+-- The terminal's (stdin's) settings, to give to restore; nil when stdin is
+-- no terminal.
+function M.saved_mode()
+  local p = io.popen("stty -g 2>/dev/null")
+  local saved = p and p:read("*l")
+  if p then p:close() end
+  return saved and saved:match("^[%w:]+$") and saved or nil
+end
+
+function M.restore(saved)
+  if saved then stty(saved) end
+end
+
 -- While an answer streams, the terminal sends keys as bytes instead of
 -- signals (stty -isig), unechoed and without waiting for Enter, and a read
 -- returns at once when nothing was typed (min 0 time 0). Why not a signal
@@ -79,10 +92,8 @@ end
 -- cancels any number of answers. Returns a guard: guard:interrupted() is
 -- true once Ctrl-C was typed; guard:restore() puts the terminal back.
 function M.keys_as_bytes(stdin)
-  local p = io.popen("stty -g 2>/dev/null")
-  local saved = p and p:read("*l")
-  if p then p:close() end
-  if not saved or not saved:match("^[%w:]+$") then return nil end
+  local saved = M.saved_mode()
+  if not saved then return nil end
   if not stty("-isig -icanon -echo min 0 time 0") then return nil end
   stdin:setvbuf("no")  -- bytes stay in the terminal's queue, not in stdio's
   local guard = { hit = false }
@@ -93,7 +104,7 @@ function M.keys_as_bytes(stdin)
     return self.hit
   end
   function guard.restore()
-    if saved then stty(saved) end
+    M.restore(saved)
     saved = nil
   end
   return guard
