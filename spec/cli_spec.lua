@@ -100,9 +100,9 @@ describe("bin/homie", function()
     end
 
     -- The chat's stored messages, through `homie history --json`.
-    local function stored(screen, server)
+    local function stored(screen, on)
       local chat_id = assert(screen:match("chat (%x+%-[%x%-]+)"))
-      local code, out = homie({ "history", chat_id, "--json" }, api{ HOMIE_BASE_URL = (server or slow).url })
+      local code, out = homie({ "history", chat_id, "--json" }, api{ HOMIE_BASE_URL = (on or slow).url })
       assert.are.equal(0, code)
       return cjson.decode(out)
     end
@@ -294,7 +294,7 @@ describe("bin/homie", function()
       assert.are.equal("Relaxed Black Jeans", reply.products[1].designation)
       local before = server:stats().requests
       for _, input in ipairs({ { "" }, { "-", "  \n" } }) do
-        code, out, err = homie({ "send", input[1] }, api(), input[2])
+        code, _, err = homie({ "send", input[1] }, api(), input[2])
         assert.are.equal(2, code)
         assert.truthy(err:find("the message is empty", 1, true), err)
       end
