@@ -883,4 +883,75 @@ mutant{ id = "mock-control-text-plain", file = "server/lua/homie_mock/control.lu
   from = [[  if method == "POST" and not json_type(ngx.var.http_content_type) then]], to = [[  if false then]],
   why = "a cross-site text/plain POST queues no fault", specs = { "spec/emulator_control_spec.lua" } }
 
+-- == cli ==
+-- bin/homie (lua/homie/cli/*) and the emulator's replies (issue 19).
+local CLI = { "spec/cli_spec.lua" }
+local REPLIES = { "spec/emulator_replies_spec.lua" }
+mutant{ id = "cli-ctrl-c-ignored", file = "lua/homie/cli/session.lua",
+  from = [[if guard and guard:interrupted() then error(CANCELLED, 0) end]], to = [[local _ = guard]],
+  why = "Ctrl-C during an answer cancels that answer", specs = CLI, filter = "Ctrl%-C during an answer" }
+mutant{ id = "cli-ctrl-c-signal", file = "lua/homie/cli/term.lua",
+  from = [[stty("-isig -icanon -echo min 0 time 0")]], to = [[stty("-icanon -echo min 0 time 0")]],
+  why = "Ctrl-C during an answer returns to the prompt (the session goes on)", specs = CLI,
+  filter = "Ctrl%-C during an answer" }
+mutant{ id = "cli-unwrapped", file = "lua/homie/cli/context.lua",
+  from = [[if self.width == nil and self.tty then self.width = term.columns(getenv) end]], to = [[local _ = term]],
+  why = "output is wrapped to the terminal's width", specs = CLI, filter = "60%-column" }
+mutant{ id = "cli-wrap-mid-word", file = "lua/homie/cli/wrap.lua",
+  from = [[if self.col > self.indent and self.col + gap + w > self.width then]], to = [[if false then]],
+  why = "at 60 columns nothing breaks mid-word", specs = CLI, filter = "60%-column" }
+mutant{ id = "cli-url-inline", file = "lua/homie/cli/render.lua",
+  from = [[  if fits then]], to = [[  if true then]],
+  why = "a product's URL goes on its own line when the row does not fit", specs = CLI, filter = "60%-column" }
+mutant{ id = "cli-status-to-pipe", file = "lua/homie/cli/session.lua",
+  from = [[if view.text or not tty then return end]], to = [[if view.text then return end]],
+  why = "transient status lines never reach a pipe", specs = CLI, filter = "from a pipe" }
+mutant{ id = "cli-no-default-page", file = "lua/homie/cli/session.lua",
+  from = [[page = opts.url or ctx.DEFAULT_PAGE,]], to = [[page = opts.url,]],
+  why = "a first question works without --url", specs = CLI, filter = "from a pipe" }
+mutant{ id = "cli-suggestion-out-of-range", file = "lua/homie/cli/session.lua",
+  from = [[if n then line = self:suggestion(n) or "" end]], to = [[if n then line = self:suggestion(n) or line end]],
+  why = "an out-of-range suggestion number sends nothing", specs = CLI, filter = "streams the answer" }
+mutant{ id = "cli-send-dash-literal", file = "lua/homie/cli/commands.lua",
+  from = [[if text == "-" then text =]], to = [[if text == "--" then text =]],
+  why = "send - reads the message from stdin", specs = CLI, filter = "send %- reads" }
+mutant{ id = "cli-send-validates-late", file = "lua/homie/cli/commands.lua",
+  from = [[  local text = message_text(ctx, rest[1])
+  local chat, created = ctx:open_chat(opts.chat)]], to = [[  local chat, created = ctx:open_chat(opts.chat)
+  local text = message_text(ctx, rest[1])]],
+  why = "nothing is created before the message is validated", specs = CLI, filter = "send %- reads" }
+mutant{ id = "cli-mock-key-on-command-line", file = "lua/homie/cli/mock.lua",
+  from = [["exec setsid %s --port %d 2>&1 </dev/null"]], to = [["exec setsid %s --port %d --api-key $k 2>&1 </dev/null"]],
+  why = "--mock never puts a key on a command line", specs = CLI, filter = "key of its own" }
+mutant{ id = "cli-homie-log-ignored", file = "lua/homie/cli/context.lua",
+  from = [[if o.verbose or env_value(getenv, "HOMIE_LOG") == "debug" then]], to = [[if o.verbose then]],
+  why = "HOMIE_LOG=debug logs like --verbose", specs = CLI, filter = "%-%-verbose" }
+mutant{ id = "cli-events-silent", file = "lua/homie/cli/commands.lua",
+  from = [[if opened then ctx:note("homie: connected, following chat " .. rest[1] .. " (Ctrl-C stops)") end]],
+  to = [[local _ = opened]],
+  why = "events says when it is connected", specs = CLI, filter = "status 130" }
+mutant{ id = "cli-no-recall", file = "lua/homie/cli/input.lua",
+  from = [[if line and line:find("%S") then RL.add_history(line) end]], to = [[local _ = RL]],
+  why = "the prompt recalls this session's lines", specs = CLI, filter = "edits the line" }
+mutant{ id = "cli-history-mock-allowed", file = "lua/homie/cli/commands.lua",
+  from = [[  no_mock(opts, "history")
+]], to = "",
+  why = "history --mock says what to do instead", specs = CLI, filter = "refuse %-%-mock" }
+mutant{ id = "replies-no-chat-subject", file = "server/lua/homie_mock/replies.lua",
+  from = [[local subject = in_discussion(last_gtin, current_url)]], to = [[local subject = in_discussion(nil, current_url)]],
+  why = "a follow-up is about the product the chat showed last", specs = REPLIES }
+mutant{ id = "replies-no-follow-up", file = "server/lua/homie_mock/replies.lua",
+  from = [[local products, content = follow_up(set, subject)]], to = [[local products, content]],
+  why = "the emulator's suggestions lead to answers about their product", specs = REPLIES }
+mutant{ id = "replies-no-synonyms", file = "server/lua/homie_mock/lexicon.lua",
+  from = [==[local keyword = SYNONYMS[w] or SYNONYMS[stem]]==], to = [[local keyword = nil]],
+  why = "German and French questions find products", specs = REPLIES }
+mutant{ id = "replies-ascii-words", file = "server/lua/homie_mock/lexicon.lua",
+  from = [[text:gmatch("[%w\128-\255]+")]], to = [[text:gmatch("%w+")]],
+  why = "words with letters beyond ASCII (Größe) are understood", specs = REPLIES }
+mutant{ id = "replies-matching-any-colour", file = "server/lua/homie_mock/replies.lua",
+  from = [[local prefer = subject and lexicon.topic(set) == "pairing" and subject._keywords[1] or nil]],
+  to = [[local prefer = nil]],
+  why = "matching jeans for the blue hoodie are the blue ones", specs = REPLIES }
+
 return M

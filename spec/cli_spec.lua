@@ -87,12 +87,24 @@ describe("bin/homie", function()
     local term
     after_each(function() if term then term:stop() end end)
 
-    local function start(extra)
-      local vars = { "HOMIE_API_KEY=" .. shq(KEY), "HOMIE_BASE_URL=" .. shq(slow.url),
+    -- how: { server = (slow), width = (120), url = (PAGE; false: none) }
+    local function start(extra, how)
+      how = how or {}
+      local vars = { "HOMIE_API_KEY=" .. shq(KEY), "HOMIE_BASE_URL=" .. shq((how.server or slow).url),
                      "HOMIE_CHATBOT_ID=" .. BOT }
       for k, v in pairs(extra or {}) do vars[#vars + 1] = k .. "=" .. shq(v) end
-      term = tmux.start(("env -u NO_COLOR %s %s chat --url %s"):format(table.concat(vars, " "), RUN_HOMIE, shq(PAGE)))
+      local url = how.url == nil and PAGE or how.url
+      term = tmux.start(("env -u NO_COLOR -u COLUMNS %s %s chat%s"):format(table.concat(vars, " "), RUN_HOMIE,
+        url and (" --url " .. shq(url)) or ""), { width = how.width })
       return term:wait_for("you> ")
+    end
+
+    -- The chat's stored messages, through `homie history --json`.
+    local function stored(screen, on)
+      local chat_id = assert(screen:match("chat (%x+%-[%x%-]+)"))
+      local code, out = homie({ "history", chat_id, "--json" }, api{ HOMIE_BASE_URL = (on or slow).url })
+      assert.are.equal(0, code)
+      return cjson.decode(out)
     end
 
     it("streams the answer, shows steps, product cards and numbered suggestions", function()
@@ -125,13 +137,17 @@ describe("bin/homie", function()
       -- Colour on a terminal.
       assert.truthy(term:screen(true):find("\27%[[%d;]*m"), "no colour on a terminal")
 
-      term:type("2")  -- the second suggestion
+      term:type("2")  -- the second suggestion: about the hoodie in discussion
       term:wait_for("→ How does the sizing run%?")
-      term:wait_for("homie> [^\n]*Trail Running Shoes.-you> ")
+      term:wait_for("homie> The Blue Hoodie runs true to size.-you> ")
+
+      term:type("9")  -- no such suggestion: said, and nothing sent
+      term:wait_for("no suggestion 9: pick 1 to 3")
 
       term:type("/history")
-      screen = term:wait_for("you: How does the sizing run%?.-homie: [^\n]*Trail Running Shoes.-you> ")
+      screen = term:wait_for("you: How does the sizing run%?.-homie: The Blue Hoodie runs true to size.-you> ")
       assert.truthy(screen:find("you: " .. QUESTION, 1, true), screen)
+      assert.are.equal(4, #stored(screen))
 
       term:type("/quit")
       assert.are.equal(0, term:exit_status())
@@ -152,18 +168,89 @@ describe("bin/homie", function()
       assert.are.equal(0, term:exit_status())
     end)
 
-    it("leaves cleanly on Ctrl-C, stopping the emulator it started with --mock", function()
+    it("leaves cleanly on Ctrl-C at the prompt, stopping the emulator --mock started (with a key of its own)", function()
       local tmp = empty_dir()
-      term = tmux.start(("env -u HOMIE_API_KEY -u HOMIE_BASE_URL TMPDIR=%s %s chat --mock --url %s")
-        :format(shq(tmp), RUN_HOMIE, shq(PAGE)))
+      -- A real key in HOMIE_API_KEY, set from a file so that no command
+      -- line of the spec's own shows it either.
+      local real = "sk-live-real-key-7391"
+      local key_file = tmp .. ".key"
+      local f = assert(io.open(key_file, "w")); f:write(real); f:close()
+      finally(function() os.remove(key_file) end)
+      term = tmux.start(("HOMIE_API_KEY=$(cat %s) TMPDIR=%s env -u HOMIE_BASE_URL %s chat --mock --url %s")
+        :format(shq(key_file), shq(tmp), RUN_HOMIE, shq(PAGE)))
       term:wait_for("you> ", 20)
       assert.are_not.equal("", entries(tmp))  -- the emulator's files, while it runs
+      -- No command line shows a key: neither HOMIE_API_KEY nor the emulator's.
+      local ps = mock.sh("ps -eo args")
+      assert.is_nil(ps:find(real, 1, true))
+      assert.is_nil(ps:find("homie%-mock%-%x%x%x%x%x%x%x%x"))
       term:type(QUESTION)
-      term:wait_for("Blue Hoodie")
+      term:wait_for("3%. Do you have matching jeans%?.-you> ")
       term:send("C-c")
       assert.are.equal(0, term:exit_status())
       assert.are.equal("", entries(tmp))
       os.remove(tmp)
+    end)
+
+    it("edits the line (cursor keys move, nothing of them is sent) and recalls this session's lines", function()
+      start(nil, { server = server })
+      term:text("blue hodie")
+      term:send("Left", "Left", "Left")
+      term:text("o")
+      term:send("Enter")
+      term:wait_for("homie> The Blue Hoodie.-you> ")
+      term:send("Up")  -- the line just sent comes back, to send again
+      term:send("Enter")
+      local screen = term:wait_for("homie> The Blue Hoodie.-homie> The Blue Hoodie.-you> ")
+      local messages = stored(screen, server)
+      assert.are.same({ "blue hoodie", "blue hoodie" }, { messages[1].content, messages[3].content })
+      term:send("C-d")
+      assert.are.equal(0, term:exit_status())
+    end)
+
+    it("Ctrl-C during an answer cancels that answer; the next question works; Ctrl-C at the prompt leaves", function()
+      start()
+      term:type(QUESTION)
+      term:wait_for("homie> Yes!")
+      term:send("C-c")
+      local screen = term:wait_for("%(answer cancelled%)\nyou> ")
+      assert.is_nil(screen:find(ANSWER, 1, true), "the whole answer was shown: nothing was cancelled")
+      term:type("Do you have black jeans?")
+      term:wait_for("homie> The Relaxed Black Jeans.-Relaxed Black Jeans%s+84%.00 EUR.-you> ", 30)
+      term:send("C-c")
+      assert.are.equal(0, term:exit_status())
+    end)
+
+    it("wraps to a 60-column terminal between words, URLs on their own line, from the default page", function()
+      start({ NO_COLOR = "1" }, { server = server, width = 60, url = false })
+      term:type(QUESTION)
+      local screen = term:wait_for("3%. Do you have matching jeans%?.-you> ")
+      assert.truthy(screen:find("page%s+https://store%.com/ "), screen)
+      local lines = term:lines()
+      -- Every line break is ours: the terminal wrapped no line (such a line
+      -- would be one line of the joined screen, two here).
+      local joined = {}
+      for line in (screen .. "\n"):gmatch("([^\n]*)\n") do joined[#joined + 1] = line:gsub("%s+$", "") end
+      for i, line in ipairs(lines) do lines[i] = line:gsub("%s+$", "") end
+      while lines[#lines] == "" do lines[#lines] = nil end
+      while joined[#joined] == "" do joined[#joined] = nil end
+      assert.are.same(joined, lines)
+      local text = {}
+      for _, line in ipairs(lines) do
+        assert.is_true(#line:gsub("[\128-\191]", "") <= 60, line)
+        if line:find("^homie> ") then text[1] = line
+        elseif text[1] and not text.done then
+          if line:find("^  product") then text.done = true else text[#text + 1] = line end
+        end
+      end
+      -- The answer's lines, joined at their breaks with one space, are the
+      -- answer: no word was cut.
+      assert.are.equal("homie> " .. ANSWER .. " A cosy everyday layer that pairs well with our Slim Fit Blue Jeans.",
+        table.concat(text, " "))
+      assert.truthy(screen:find("\n  Blue Hoodie  59%.99 EUR  in stock %(12%)\n    https://store%.com/products/blue%-hoodie\n"),
+        screen)
+      term:send("C-d")
+      assert.are.equal(0, term:exit_status())
     end)
   end)
 
@@ -200,6 +287,41 @@ describe("bin/homie", function()
       os.remove(tmp)
     end)
 
+    it("send - reads the message from stdin; an empty message fails before a chat is made", function()
+      local code, out, err = homie({ "send", "-", "--json" }, api(), "Do you have black jeans?\n")
+      assert.are.equal(0, code, err)
+      local reply = cjson.decode(out)
+      assert.are.equal("Relaxed Black Jeans", reply.products[1].designation)
+      local before = server:stats().requests
+      for _, input in ipairs({ { "" }, { "-", "  \n" } }) do
+        code, _, err = homie({ "send", input[1] }, api(), input[2])
+        assert.are.equal(2, code)
+        assert.truthy(err:find("the message is empty", 1, true), err)
+      end
+      assert.are.same(before, server:stats().requests)  -- no chat made, nothing sent
+    end)
+
+    it("--verbose and HOMIE_LOG=debug show each request on stderr, never the key; --version", function()
+      local chat_id = new_chat_id()
+      for _, how in ipairs({ { argv = { "history", chat_id, "--verbose" } },
+                             { argv = { "history", chat_id }, env = { HOMIE_LOG = "debug" } } }) do
+        local code, out, err = homie(how.argv, api(how.env))
+        assert.are.equal(0, code, err)
+        assert.truthy(out:find("you: hello", 1, true), out)
+        assert.truthy(err:find("homie: server " .. server.url, 1, true), err)
+        assert.truthy(err:find("homie: GET /v1/chats/" .. chat_id:gsub("%-", "%%-") .. "/messages %-> 200 in %d+ ms "
+          .. "%[request id %x+%] attempt 1"), err)
+        assert.is_nil(err:find(KEY, 1, true))
+      end
+      local code, _, err = homie({ "history", chat_id }, api())
+      assert.are.equal(0, code)
+      assert.are.equal("", err)  -- quiet without the switch
+      local out
+      code, out = homie({ "--version" }, {})
+      assert.are.equal(0, code)
+      assert.truthy(out:find("^homie %d+%.%d+%.%d+"), out)
+    end)
+
     it("--mock outside a checkout, with no homie-mock to start, exits 12", function()
       -- As luarocks installs it: the script alone, the modules on LUA_PATH.
       local dir = empty_dir()
@@ -212,6 +334,56 @@ describe("bin/homie", function()
       os.execute("rm -rf " .. shq(dir))
       assert.are.equal(12, code)
       assert.truthy(out:find("--mock needs bin/homie-mock", 1, true), out)
+    end)
+  end)
+
+  describe("chat, from a pipe", function()
+    it("works without --url (the default page) and writes no transient status lines", function()
+      local code, out, err = homie({ "chat" }, api(), QUESTION .. "\n9\n")
+      assert.are.equal(0, code, err)
+      assert.truthy(out:find("page https://store.com/ ", 1, true), out)
+      assert.truthy(out:find("you> " .. QUESTION .. "\n", 1, true), out)  -- the transcript
+      assert.truthy(out:find("homie> " .. ANSWER, 1, true), out)
+      assert.truthy(out:find("✓ Found 1 matching product(s)", 1, true), out)
+      assert.truthy(out:find("no suggestion 9: pick 1 to 3", 1, true), out)
+      for _, transient in ipairs({ "homie is typing", "searching products", "\r", "\27" }) do
+        assert.is_nil(out:find(transient, 1, true), transient)
+      end
+    end)
+  end)
+
+  describe("mock", function()
+    it("runs an emulator until Ctrl-C whose export lines serve every later command", function()
+      local tmp = empty_dir()
+      local term = tmux.start(("env -u HOMIE_API_KEY TMPDIR=%s %s mock"):format(shq(tmp), RUN_HOMIE))
+      finally(function() term:stop() end)
+      local screen = term:wait_for("export HOMIE_CHATBOT_ID=%S+", 20)
+      local env = {}
+      for k, v in screen:gmatch("export (HOMIE_[%u_]+)=(%S+)") do env[k] = v end
+      assert.truthy(env.HOMIE_BASE_URL:find("^http://127%.0%.0%.1:%d+$"), env.HOMIE_BASE_URL)
+      assert.truthy(env.HOMIE_API_KEY:find("^homie%-mock%-%x+$"), env.HOMIE_API_KEY)
+      assert.are.equal(BOT, env.HOMIE_CHATBOT_ID)
+      assert.is_nil(mock.sh("ps -eo args"):find(env.HOMIE_API_KEY, 1, true))
+      local code, out = homie({ "send", QUESTION, "--json" }, env)
+      assert.are.equal(0, code)
+      local chat_id = cjson.decode(out).chatId
+      code, out = homie({ "history", chat_id, "--json" }, env)  -- another command, the same chat
+      assert.are.equal(0, code)
+      assert.are.equal(2, #cjson.decode(out))
+      code = homie({ "history", chat_id }, { HOMIE_BASE_URL = env.HOMIE_BASE_URL, HOMIE_API_KEY = "wrong" })
+      assert.are.equal(5, code)  -- its own key only
+      term:send("C-c")
+      assert.are.equal(0, term:exit_status())
+      assert.are.equal("", entries(tmp))
+      os.remove(tmp)
+    end)
+
+    it("history and events refuse --mock and say what to do instead", function()
+      for _, cmd in ipairs({ "history", "events" }) do
+        local code, _, err = homie({ cmd, "00000000-0000-4000-8000-000000000000", "--mock" }, {})
+        assert.are.equal(2, code)
+        assert.truthy(err:find("knows no chat. Run `homie mock`", 1, true), err)
+      end
     end)
   end)
 
@@ -267,7 +439,7 @@ describe("bin/homie", function()
       local term = tmux.start(("env HOMIE_API_KEY=%s HOMIE_BASE_URL=%s %s events %s --last-event-id 0")
         :format(shq(KEY), shq(server.url), RUN_HOMIE, chat_id))
       finally(function() term:stop() end)
-      term:wait_for('"type":"message"}')
+      term:wait_for('homie: connected, following chat %x+.-"type":"message"}')
       term:send("C-c")
       assert.are.equal(130, term:exit_status())
     end)
@@ -318,9 +490,6 @@ describe("bin/homie", function()
       local code, _, err = homie({ "send", "hi", "--ulr", PAGE }, api())
       assert.are.equal(2, code)
       assert.truthy(err:find("unknown option '--ulr' for homie send; did you mean '--url'?", 1, true), err)
-      code, _, err = homie({ "send", "hi" }, api())
-      assert.are.equal(2, code)
-      assert.truthy(err:find("--url PAGE", 1, true), err)
       code, _, err = homie({ "history", "not-an-id" }, api())
       assert.are.equal(2, code)
       assert.truthy(err:find("^homie: chat_id must be an id"), err)
@@ -334,7 +503,7 @@ describe("bin/homie", function()
       code, _, err = homie({ "history", "x", "--staging", "--base-url", server.url }, api())
       assert.are.equal(2, code)
       assert.truthy(err:find("pick one", 1, true), err)
-      code, _, err = homie({ "history", "x", "--mock", "--base-url", server.url }, api())
+      code, _, err = homie({ "send", "hi", "--mock", "--base-url", server.url }, api())
       assert.are.equal(2, code)
       assert.truthy(err:find("--mock cannot be combined", 1, true), err)
     end)

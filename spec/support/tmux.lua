@@ -3,7 +3,7 @@
 -- deadline.
 --   local t = tmux.start(cmd, { width = 120, height = 50 })
 --   t:wait_for(pattern[, seconds]) -> screen (or error with the screen)
---   t:screen([escapes]), t:send(keys...), t:type(text), t:exit_status([seconds]), t:stop()
+--   t:screen([escapes]), t:lines(), t:send(keys...), t:text(text), t:type(text), t:exit_status([seconds]), t:stop()
 local socket = require "socket"
 local mock = require "spec.support.mock"
 
@@ -46,6 +46,14 @@ function Term:screen(escapes)
   return self:tmux("capture-pane -p -J " .. (escapes and "-e " or "") .. "-S - -t 0")
 end
 
+-- The pane's lines as displayed: a line the terminal itself wrapped stays
+-- two lines (screen() joins them).
+function Term:lines()
+  local out = {}
+  for line in self:tmux("capture-pane -p -S - -t 0"):gmatch("([^\n]*)\n") do out[#out + 1] = line end
+  return out
+end
+
 -- Polls the screen until it matches a Lua pattern; returns that screen.
 function Term:wait_for(pattern, seconds)
   local deadline = socket.gettime() + (seconds or 15)
@@ -60,7 +68,8 @@ end
 
 -- Keys by tmux name ("Enter", "C-c") or literal text with -l.
 function Term:send(...) for _, k in ipairs({ ... }) do self:tmux("send-keys -t 0 " .. shq(k)) end end
-function Term:type(text) self:tmux("send-keys -t 0 -l " .. shq(text)); self:send("Enter") end
+function Term:text(text) self:tmux("send-keys -t 0 -l " .. shq(text)) end
+function Term:type(text) self:text(text); self:send("Enter") end
 
 -- The command's exit status once it has ended (error at the deadline).
 function Term:exit_status(seconds)

@@ -3,6 +3,7 @@
 local args = require "homie.cli.args"
 local term = require "homie.cli.term"
 local mock = require "homie.cli.mock"
+local render = require "homie.cli.render"
 
 local M = {}
 local Context = {}
@@ -11,7 +12,10 @@ Context.__index = Context
 -- The docs' example chat bot: the emulator accepts any id, so --mock needs
 -- none to be named.
 local MOCK_CHATBOT = "5e9c1a2b-3d4e-4f60-b2f2-9f4b1c2d3e4f"
-local MOCK_KEY = "homie-cli-key"
+M.MOCK_CHATBOT = MOCK_CHATBOT
+-- The page sent with each message when --url names none: a shop's front
+-- page (the emulator's shop).
+M.DEFAULT_PAGE = "https://store.com/"
 
 -- env: { getenv = os.getenv, root = checkout root or nil }
 function M.new(command, opts, env)
@@ -23,6 +27,9 @@ function M.new(command, opts, env)
   self.stdin_tty = env.stdin_tty
   if self.stdin_tty == nil then self.stdin_tty = term.isatty(0) end
   self.paint = term.painter(self.tty and term.wants_colour(1, getenv))
+  self.width = env.width
+  if self.width == nil and self.tty then self.width = term.columns(getenv) end
+  self.DEFAULT_PAGE = M.DEFAULT_PAGE
   return self
 end
 
@@ -40,17 +47,19 @@ end
 function Context:client()
   if self._client then return self._client end
   local o, getenv = self.opts, self.getenv
-  local key = env_value(getenv, "HOMIE_API_KEY")
-  local base  -- the emulator's, or the one the flags and environment name
+  local key, base  -- base: the emulator's, or the one the flags and environment name
   if o.mock then
     if o.staging or o.base_url then
       args.usage_error("--mock cannot be combined with --staging or --base-url", self.command)
     end
-    key = key or MOCK_KEY
+    -- A fresh key the emulator alone knows: HOMIE_API_KEY, which may be a
+    -- real one, never goes near the emulator.
+    key = mock.new_key()
     local m, why = mock.start(self.root, key)
     if not m then return nil, { kind = "emulator", message = why } end
     self.mock, base = m, m.url
   else
+    key = env_value(getenv, "HOMIE_API_KEY")
     if o.staging and o.base_url then
       args.usage_error("--staging and --base-url name two different servers: pick one", self.command)
     end
@@ -61,10 +70,17 @@ function Context:client()
   end
   self.secret = key
   local homie = require "homie"
+  -- --verbose or HOMIE_LOG=debug: the client's log line per attempt
+  -- (method, path, status, time, request id) on stderr, the key redacted.
+  local logger
+  if o.verbose or env_value(getenv, "HOMIE_LOG") == "debug" then
+    logger = function(line) self:note(render.redact(line, key)) end
+  end
   -- getenv: the flags above already decided between HOMIE_BASE_URL and
   -- --staging; the library must not read the environment again.
   self._client = homie.new{ api_key = key, base_url = base, environment = o.staging and "staging" or nil,
-    user_agent = "homie-cli", getenv = function() return nil end }
+    user_agent = "homie-cli", logger = logger, getenv = function() return nil end }
+  if logger then logger("homie: server " .. self._client.base_url) end
   return self._client
 end
 

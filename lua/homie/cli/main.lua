@@ -11,7 +11,7 @@ local session = require "homie.cli.session"
 local M = {}
 local EXIT = usage.EXIT
 
-local COMMON = { staging = "switch", ["base-url"] = "value", mock = "switch", help = "switch" }
+local COMMON = { staging = "switch", ["base-url"] = "value", mock = "switch", help = "switch", verbose = "switch" }
 
 local function flags(extra)
   local t = {}
@@ -31,6 +31,8 @@ local COMMANDS = {
     flags = flags{ json = "switch" } },
   events = { run = commands.events, nargs = { "CHAT_ID" }, on_interrupt = EXIT.interrupted,
     flags = flags{ ["last-event-id"] = "value" } },
+  mock = { run = commands.mock, nargs = {}, on_interrupt = EXIT.ok,
+    flags = { port = "value", help = "switch" } },
 }
 
 local function exit_status(err)
@@ -57,6 +59,9 @@ function M.run(argv, env)
     return EXIT.usage
   elseif name == "-h" or name == "--help" or name == "help" then
     stdout:write(usage.text(argv[2]))
+    return EXIT.ok
+  elseif name == "--version" or name == "-V" then
+    stdout:write(("homie %s (%s)\n"):format(require("homie").VERSION, _VERSION))
     return EXIT.ok
   end
   local cmd = COMMANDS[name]

@@ -1,44 +1,56 @@
 -- `homie chat`: the interactive conversation. Reads the shopper's lines,
 -- sends each with chat:ask and shows the reply as it streams in; slash
 -- commands steer the session.
+local input = require "homie.cli.input"
 local render = require "homie.cli.render"
 local term = require "homie.cli.term"
 local usage = require "homie.cli.usage"
+local wrap = require "homie.cli.wrap"
 
 local M = {}
+
+local PROMPT = "homie> "
+-- Raised from on_event when Ctrl-C was typed during an answer; chat:ask
+-- closes its stream and passes it on (inside a gather message).
+local CANCELLED = "homie-cli: answer cancelled"
 
 local COMMANDS_HELP = usage.TEXT.chat:match("Commands inside the chat:\n(.*)$")
 
 -- The live view of one answer: typing and tool steps on a status line
--- (rewritten in place on a terminal, one line each otherwise), then the
--- text chunk by chunk.
+-- rewritten in place (only on a terminal: a pipe gets no transient lines),
+-- a finished step as a lasting line, then the text chunk by chunk, wrapped
+-- to the terminal's width.
 local function live_view(ctx)
-  local paint, tty = ctx.paint, ctx.tty
-  local view = { text = nil, shown = {} }
+  local paint, tty, width = ctx.paint, ctx.tty, ctx.width
+  local view = { text = nil }
   local status_on = false
+  local text_out  -- the answer's wrapper, once the answer has started
+  local function out(s) ctx:out(s) end
 
   local function clear()
-    if tty and status_on then ctx:out("\r\27[2K") end
+    if status_on then out("\r\27[2K") end
     status_on = false
   end
 
   local function status(s)
-    if view.text then return end  -- the answer has started: no more status
-    if tty then
-      ctx:out("\r\27[2K" .. paint("dim", s))
-      status_on = true
-    elseif not view.shown[s] then
-      view.shown[s] = true
-      ctx:out(s .. "\n")
-    end
+    if view.text or not tty then return end  -- the answer has started, or a pipe
+    out("\r\27[2K" .. paint("dim", s))
+    status_on = true
   end
 
   -- A finished step stays on screen; Homie is still at work until the
   -- answer starts.
   local function step_done(s)
     clear()
-    ctx:out(paint("dim", "  ✓ " .. s) .. "\n")
-    if tty then status("homie is typing…") end
+    out(paint("dim", wrap.text("  ✓ " .. s, width, 0, 4)) .. "\n")
+    status("homie is typing…")
+  end
+
+  local function start_text()
+    clear()
+    view.text = ""
+    out(paint("magenta", PROMPT))
+    text_out = wrap.new(out, width, #PROMPT)
   end
 
   function view.on_event(ev)
@@ -56,30 +68,36 @@ local function live_view(ctx)
         if not view.text then step_done(what) end
       end
     elseif ev.type == "chunk" and type(d.content) == "string" then
-      if not view.text then
-        clear()
-        view.text = ""
-        ctx:out(paint("magenta", "homie> "))
-      end
+      if not view.text then start_text() end
       view.text = view.text .. d.content
-      ctx:out(term.clean(d.content, true))
+      text_out:write(term.clean(d.content, true))
     end
   end
 
   -- After the reply: the rest of its text (all of it when no chunk came),
   -- products and suggestions.
   function view.finish(reply)
-    clear()
     local content = reply.content or ""
-    if not view.text then
-      ctx:out(paint("magenta", "homie> ") .. term.clean(content, true))
-    elseif content:sub(1, #view.text) == view.text then
-      ctx:out(term.clean(content:sub(#view.text + 1), true))
+    local seen = view.text
+    if not seen then start_text() end
+    if not seen then
+      text_out:write(term.clean(content, true))
+    elseif content:sub(1, #seen) == seen then
+      text_out:write(term.clean(content:sub(#seen + 1), true))
     end
-    ctx:out("\n" .. render.products(reply.products, paint) .. render.suggestions(reply.suggestions, paint))
+    text_out:finish()
+    out("\n" .. render.products(reply.products, paint, width)
+      .. render.suggestions(reply.suggestions, paint, width))
   end
 
-  function view.abort() clear() end
+  -- Cancelled: the status goes, a half-written answer ends its line.
+  function view.abort()
+    clear()
+    if text_out then
+      text_out:finish()
+      out("\n")
+    end
+  end
   return view
 end
 
@@ -90,13 +108,27 @@ function Session:error(err)
   self.ctx:note(render.error_line(err, self.ctx.secret))
 end
 
+-- Sends one question and shows the answer live. On a terminal, Ctrl-C
+-- (read as a byte between events: term.keys_as_bytes) cancels the answer
+-- and the session goes on.
 function Session:ask(text)
-  if not self.page then
-    self.ctx:out(self.ctx.paint("yellow", "no page set: /url PAGE sets the page the shopper is on") .. "\n")
+  local ctx = self.ctx
+  local view = live_view(ctx)
+  local guard = ctx.stdin_tty and term.keys_as_bytes(ctx.stdin)
+  local function on_event(ev)
+    if guard and guard:interrupted() then error(CANCELLED, 0) end
+    view.on_event(ev)
+  end
+  local ok, reply, err = pcall(self.chat.ask, self.chat, text,
+    { currentUrl = self.page, store = self.store, on_event = on_event })
+  if guard then guard:restore() end
+  if not ok then
+    if not tostring(reply):find(CANCELLED, 1, true) then error(reply, 0) end
+    view.abort()
+    ctx:out(ctx.paint("yellow", "(answer cancelled)") .. "\n")
+    collectgarbage()  -- the abandoned send's transfer goes now, not at some later collection
     return
   end
-  local view = live_view(self.ctx)
-  local reply, err = self.chat:ask(text, { currentUrl = self.page, store = self.store, on_event = view.on_event })
   if not reply then
     view.abort()
     return self:error(err)
@@ -110,7 +142,7 @@ function Session:history()
   for m, err in self.chat:messages() do
     if not m then return self:error(err) end
     n = n + 1
-    self.ctx:out(render.history_line(m, paint) .. render.products(m.products, paint))
+    self.ctx:out(render.history_line(m, paint, self.ctx.width) .. render.products(m.products, paint, self.ctx.width))
   end
   if n == 0 then self.ctx:out(paint("dim", "(no messages yet)") .. "\n") end
 end
@@ -123,9 +155,8 @@ function Session:new_chat()
 end
 
 function Session:set_page(page)
-  local paint = self.ctx.paint
   if page ~= "" then self.page = page end
-  self.ctx:out(paint("dim", "page: " .. (self.page and term.clean(self.page) or "(none)")) .. "\n")
+  self.ctx:out(self.ctx.paint("dim", "page: " .. term.clean(self.page)) .. "\n")
 end
 
 -- Returns true when the session should end.
@@ -141,27 +172,35 @@ function Session:command(line)
   end
 end
 
+-- A number picks one of the last answer's suggestions: its text, or nil
+-- (and a note) when there is no such suggestion.
+function Session:suggestion(n)
+  local list, paint = self.suggestions, self.ctx.paint
+  if list[n] then
+    self.ctx:out(paint("dim", "→ " .. term.clean(list[n])) .. "\n")
+    return list[n]
+  end
+  local why = #list == 0 and "there are no suggestions yet" or ("pick 1 to %d"):format(#list)
+  self.ctx:out(paint("yellow", ("no suggestion %d: %s"):format(n, why)) .. "\n")
+end
+
 -- Returns nothing when the shopper leaves, or an error when the chat
 -- could not even be opened.
 function M.run(ctx, opts)
   local chat, err = ctx:open_chat(opts.chat)
   if not chat then return err end
-  local self = setmetatable({ ctx = ctx, chat = chat, page = opts.url, store = opts.store, suggestions = {} }, Session)
-  self.terminal_echoes = ctx.stdin_tty  -- a terminal shows what was typed
+  local self = setmetatable({ ctx = ctx, chat = chat, page = opts.url or ctx.DEFAULT_PAGE, store = opts.store,
+    suggestions = {} }, Session)
   local paint = ctx.paint
-  ctx:out(paint("dim", ("chat %s · page %s · /help for commands, /quit to leave")
-    :format(chat.id, self.page and term.clean(self.page) or "(none: /url PAGE)")) .. "\n")
+  ctx:out(paint("dim", wrap.text(("chat %s · page %s · /help for commands, /quit to leave")
+    :format(chat.id, term.clean(self.page)), ctx.width)) .. "\n")
+  local reader = input.new(ctx)
   while true do
-    ctx:out(paint("bold", paint("cyan", "you> ")))
-    local line = ctx.stdin:read("*l")
-    if not line then ctx:out("\n"); return end  -- end of input (Ctrl-D)
-    if not self.terminal_echoes then ctx:out(line .. "\n") end  -- a transcript when input is piped
+    local line = reader:read(paint("bold", paint("cyan", "you> ")))
+    if not line then return end  -- end of input (Ctrl-D)
     line = line:match("^%s*(.-)%s*$")
     local n = line:match("^%d+$") and tonumber(line)
-    if n and self.suggestions[n] then
-      line = self.suggestions[n]
-      ctx:out(paint("dim", "→ " .. term.clean(line)) .. "\n")
-    end
+    if n then line = self:suggestion(n) or "" end
     if line:sub(1, 1) == "/" then
       if self:command(line) then return end
     elseif line ~= "" then

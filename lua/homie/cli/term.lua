@@ -52,4 +52,62 @@ function M.pad(s, width, right)
   return right and (fill .. s) or (s .. fill)
 end
 
+-- The terminal's width in columns: COLUMNS when set, else what the
+-- controlling terminal says (`stty size`), else nil (not a terminal).
+function M.columns(getenv)
+  local c = tonumber(getenv("COLUMNS") or "")
+  if c and c >= 20 then return math.floor(c) end
+  local p = io.popen("stty size </dev/tty 2>/dev/null")
+  local size = p and p:read("*l")
+  if p then p:close() end
+  c = size and tonumber(size:match("^%d+ (%d+)$"))
+  return (c and c >= 20) and c or nil
+end
+
+local function stty(settings)
+  local ok = os.execute("stty " .. settings .. " 2>/dev/null")
+  return ok == true or ok == 0
+end
+
+-- The terminal's (stdin's) settings, to give to restore; nil when stdin is
+-- no terminal.
+function M.saved_mode()
+  local p = io.popen("stty -g 2>/dev/null")
+  local saved = p and p:read("*l")
+  if p then p:close() end
+  return saved and saved:match("^[%w:]+$") and saved or nil
+end
+
+function M.restore(saved)
+  if saved then stty(saved) end
+end
+
+-- While an answer streams, the terminal sends keys as bytes instead of
+-- signals (stty -isig), unechoed and without waiting for Enter, and a read
+-- returns at once when nothing was typed (min 0 time 0). Why not a signal
+-- handler: plain Lua has none of its own; the standalone interpreter's
+-- SIGINT handler raises "interrupted!" once and then restores the default
+-- action, so a second Ctrl-C in the session would kill the process, and
+-- Debian's luaposix is not built for Lua 5.4. A byte read between events
+-- cancels any number of answers. Returns a guard: guard:interrupted() is
+-- true once Ctrl-C was typed; guard:restore() puts the terminal back.
+function M.keys_as_bytes(stdin)
+  local saved = M.saved_mode()
+  if not saved then return nil end
+  if not stty("-isig -icanon -echo min 0 time 0") then return nil end
+  stdin:setvbuf("no")  -- bytes stay in the terminal's queue, not in stdio's
+  local guard = { hit = false }
+  function guard:interrupted()
+    if self.hit then return true end
+    local typed = stdin:read(64)  -- nil at once when nothing was typed
+    if typed and typed:find("\3", 1, true) then self.hit = true end
+    return self.hit
+  end
+  function guard.restore()
+    M.restore(saved)
+    saved = nil
+  end
+  return guard
+end
+
 return M

@@ -122,7 +122,7 @@ return {
      description = "Taped-seam rain jacket in signal yellow with a packable hood.",
      recommendation = "Keeps you dry without the bulk." },
   p{ slug = "blue-denim-jacket", gtin = "4006381334075", brand = "Homie", name = "Blue Denim Jacket",
-     category = "jackets", price = 89.90, qty = 8, keywords = { "blue", "denim", "jean", "jacket" },
+     category = "jackets", price = 89.90, qty = 8, keywords = { "blue", "denim", "jacket" },
      description = "Classic mid-blue denim trucker jacket.",
      recommendation = "Layer it over the Blue Hoodie for a double-blue look." },
   p{ slug = "black-puffer-jacket", gtin = "4006381334082", brand = "UrbanPeak", name = "Black Puffer Jacket",

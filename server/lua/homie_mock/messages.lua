@@ -3,6 +3,7 @@
 -- (type "answer"), queues the reply's events for the chat's streams, waits
 -- until the last of them is due, then answers with the reply.
 local chats = require "homie_mock.chats"
+local conversation = require "homie_mock.conversation"
 local config = require "homie_mock.config"
 local faults = require "homie_mock.faults"
 local http = require "homie_mock.http"
@@ -57,7 +58,7 @@ function M.create(req)
     return http.error(400, "currentUrl must be a string")
   end
   local store_id = ngx.var.arg_store
-  local reply = replies.answer(body.message, body.currentUrl)
+  local reply = replies.answer(body.message, body.currentUrl, conversation.subject(req.chat_id))
   local now = util.now_iso()
   local question = { id = util.uuid4(), chatId = req.chat_id, type = "question", content = body.message,
                      suggestions = json.array(), products = json.array(), createdAt = now }
@@ -66,6 +67,7 @@ function M.create(req)
   local answer_json = json.encode(answer)
   store.add_message(req.chat_id, json.encode(question))
   store.add_message(req.chat_id, answer_json)
+  conversation.remember(req.chat_id, reply.subject)
   faults.count_message()
   local last_due = store.append_events(req.chat_id, events_for(req.chat_id, reply, answer, answer_json, store_id))
   local wait = last_due - ngx.now()

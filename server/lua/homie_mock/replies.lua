@@ -1,8 +1,12 @@
--- Deterministic reply generator: message + currentUrl -> answer.
--- Keyword scoring over the catalog; same input always gives the same output.
+-- Deterministic reply generator: message + currentUrl + the product the
+-- chat last showed -> answer. Keyword scoring over the catalog for a new
+-- search; a follow-up without a product word ("How does the sizing run?")
+-- answers about the product in discussion. Same input, same output.
 -- Pure Lua (no ngx), so it can be unit-tested outside nginx.
 local json = require "homie_mock.json"
 local catalog = require "homie_mock.catalog"
+local lexicon = require "homie_mock.lexicon"
+local followups = require "homie_mock.followups"
 
 local M = {}
 local unpack = table.unpack or unpack  -- LuaJIT in nginx, 5.4 in specs
@@ -18,22 +22,13 @@ local SUGGESTIONS = {
   none = { "Show me hoodies", "What shoes do you have?", "Do you have anything on sale?" },
 }
 
--- Plural-insensitive word set of a text ("Hoodies" -> hoodie, "jeans" -> jean).
-local function words(text)
-  local set, list = {}, {}
-  text = text:lower():gsub("t%-shirt", "tshirt")
-  for w in text:gmatch("%w+") do
-    local stem = (#w > 3 and w:sub(-1) == "s" and w:sub(-2) ~= "ss") and w:sub(1, -2) or w
-    for _, v in ipairs({ w, stem }) do
-      if not set[v] then set[v] = true; list[#list + 1] = v end
-    end
-  end
-  return set, list
-end
-
 local function requested_size(msg)
-  local s = msg:lower():match("size%s+(%w+)")
-  return s and s:upper() or nil
+  local lower = msg:lower()
+  for _, word in ipairs({ "size", "größe", "groesse", "taille" }) do
+    local s = lower:match(word .. "%s+(%w+)")
+    if s then return s:upper() end
+  end
+  return nil
 end
 
 local function url_slug(url)
@@ -69,8 +64,8 @@ end
 local function in_stock(prod) return prod.availability.quantity > 0 end
 
 -- Scores every product; keeps the best-scoring ones, one per variant group.
-local function match(msg, url)
-  local set = words(msg)
+local function match(msg, url, prefer)
+  local set = lexicon.words(msg)
   local slug = url_slug(url)
   local best, scored = 0, {}
   for i, prod in ipairs(catalog) do
@@ -80,6 +75,8 @@ local function match(msg, url)
       if set[kw] then score = score + (j == 1 and 1 or 2) end
     end
     if slug and prod._slug == slug then score = score + 1.5 end
+    -- "matching jeans" for a blue hoodie: the blue ones first
+    if score > 0 and prefer and prod._keywords[1] == prefer then score = score + 0.5 end
     if score > 0 then
       scored[#scored + 1] = { prod = prod, score = score, order = i }
       if score > best then best = score end
@@ -135,15 +132,50 @@ local function default_variant(prod)
   return prod
 end
 
--- Returns { content, products (json array), suggestions (json array), query, gtins }.
-function M.answer(message, current_url)
-  local picked = match(message, current_url)
+local WHICH = "Which product do you mean? Ask me about hoodies, t-shirts, jeans, shoes, jackets or accessories."
+
+local helpers = { money = money, join = join, variants = variants, in_stock = in_stock,
+  describe = describe, default_variant = default_variant }
+
+local function by_gtin(gtin)
+  for _, prod in ipairs(catalog) do
+    if prod.gtin == gtin then return prod end
+  end
+end
+
+-- The product a follow-up is about: the one the chat showed last, else the
+-- page's.
+local function in_discussion(last_gtin, url)
+  local prod = last_gtin and by_gtin(last_gtin)
+  if prod then return prod end
+  local slug = url_slug(url)
+  for _, p in ipairs(catalog) do
+    if slug and p._slug == slug then return default_variant(p) end
+  end
+end
+
+-- A follow-up: a question that names no kind of product but asks about a
+-- topic (or says "it"), answered about the product in discussion. Returns
+-- products, content, or nil when the question is a new search.
+local function follow_up(set, subject)
+  if lexicon.names_a_type(set) then return nil end
+  local topic = lexicon.topic(set)
+  if topic == "sale" then return followups.sale(helpers) end
+  if topic and not subject then return {}, WHICH end
+  if not subject then return nil end
+  if topic then return followups[topic](subject, helpers) end
+  if lexicon.refers_back(set) then return { subject }, describe(subject) end
+  return nil
+end
+
+local function search(message, current_url, set, subject)
+  -- "matching jeans" with a blue hoodie in discussion: the blue ones
+  local prefer = subject and lexicon.topic(set) == "pairing" and subject._keywords[1] or nil
+  local picked = match(message, current_url, prefer)
   local size = requested_size(message)
   local products, content = {}
-  local is_greeting = words(message).hi or words(message).hello or words(message).hey
-
   if #picked == 0 then
-    if is_greeting then
+    if set.hi or set.hello or set.hey or set.hallo or set.bonjour then
       content = "Hi there! I'm Homie, your shopping assistant. Ask me about hoodies, t-shirts, jeans, shoes, jackets or accessories."
     else
       content = "I'm sorry, I couldn't find any products matching your question. Could you tell me a bit more about what you're looking for?"
@@ -164,6 +196,21 @@ function M.answer(message, current_url)
     content = string.format("I found %d products that might suit you: %s. %s",
       #products, join(names), products[1].recommendationText)
   end
+  if prefer and products[1] and subject then
+    content = ("To go with the %s: %s"):format(subject.designation, content)
+  end
+  return products, content
+end
+
+-- message, the page's URL, and the gtin of the product the chat showed last
+-- (nil for a new chat). Returns { content, products (json array),
+-- suggestions (json array), query, gtins, subject (the gtin of the product
+-- now in discussion, or nil) }.
+function M.answer(message, current_url, last_gtin)
+  local set = lexicon.words(message)
+  local subject = in_discussion(last_gtin, current_url)
+  local products, content = follow_up(set, subject)
+  if not products then products, content = search(message, current_url, set, subject) end
 
   local out, gtins = json.array(), json.array()
   for i, prod in ipairs(products) do
@@ -178,6 +225,7 @@ function M.answer(message, current_url)
     suggestions = json.array({ unpack(SUGGESTIONS[category]) }),
     query = query,
     gtins = gtins,
+    subject = products[1] and products[1].gtin or last_gtin,
   }
 end
 
