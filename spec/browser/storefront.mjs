@@ -1,7 +1,8 @@
 // Headless Chromium through the storefront demo, as a shopper on a desktop
 // (1200 px) and on a phone (390 px): the first /shop/chat is held, then
 // fails (connecting, error, retry states); then three questions (typed with
-// Enter, a suggestion chip, typed again) with the answers streaming in.
+// Enter, a suggestion chip, typed again) with the answers streaming in, and
+// a fourth whose /shop/ask fails once and is asked again by its retry button.
 // Usage: node storefront.mjs URL OUTDIR -> one JSON line of what it saw per
 // width ({"1200": {...}, "390": {...}}); screenshots go to OUTDIR.
 // Only the demo's loopback origin is reachable: every other request is
@@ -52,6 +53,7 @@ function snapshot() {
 
 async function shopper(width) {
   const seen = { refused: [], chatRequests: 0 };
+  let failAsk = false;
   const page = await browser.newPage();
   await page.setViewport({ width, height: width < 600 ? 844 : 900 });
   await page.setRequestInterception(true);
@@ -59,9 +61,15 @@ async function shopper(width) {
   // then fails as if the shop's server were down.
   page.on("request", async (r) => {
     if (!r.url().startsWith(origin + "/")) { seen.refused.push(r.url()); return r.abort(); }
-    if (new URL(r.url()).pathname === "/shop/chat" && ++seen.chatRequests === 1) {
+    const path = new URL(r.url()).pathname;
+    if (path === "/shop/chat" && ++seen.chatRequests === 1) {
       await sleep(800);
       return r.respond({ status: 502, contentType: "application/json", body: '{"error":"server"}' });
+    }
+    // Later, one question is lost on the way (see "A question that fails").
+    if (path === "/shop/ask" && failAsk) {
+      failAsk = false;
+      return r.respond({ status: 503, contentType: "application/json", body: '{"error":"server"}' });
     }
     return r.continue();
   });
@@ -133,6 +141,20 @@ async function shopper(width) {
       stock: c.querySelector(".card-stock").textContent, price: c.querySelector(".card-price").textContent })) : []);
   seen.answers = await answers();
   seen.end = await page.evaluate(snapshot);
+
+  // A question that fails: an error in the conversation with a retry button
+  // that asks it again.
+  failAsk = true;
+  await page.type("#text", "Do you have it in size M?");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#log .msg.error .again", { timeout: 10000 });
+  seen.askFailed = await page.$eval("#log .msg.error", (e) => e.textContent);
+  await page.click("#log .msg.error .again");
+  await waitAnswers(4);
+  seen.askRetried = await page.evaluate(() => ({
+    errors: document.querySelectorAll("#log .msg.error").length,
+    questions: [...document.querySelectorAll("#log .msg.you")].map((e) => e.textContent),
+  }));
   await page.screenshot({ path: `${outdir}/storefront-${width}.png` });
   await page.close();
   return seen;

@@ -100,6 +100,11 @@ describe("the OpenResty storefront in a browser", function()
     assert.is_true(seen["end"].log.atBottom, at("log scrolled to the newest answer"))
     assert.is_true(seen.afterFirst.inputVisible and seen["end"].inputVisible, at("input visible"))
     assert.is_true(seen["end"].pageWidth <= width, at("page width " .. seen["end"].pageWidth))
+    -- A question whose /shop/ask failed: said in the conversation, asked again by its button.
+    assert.equal("Sorry, that did not go through (HTTP 503). Try again", seen.askFailed)
+    assert.equal(0, seen.askRetried.errors, at("error left after asking again"))
+    assert.equal(4, #seen.askRetried.questions, at("questions shown (asked again, shown once)"))
+    assert.equal("Do you have it in size M?", seen.askRetried.questions[4])
   end
 
   it("serves a shopper at 1200 and at 390 px: connecting, error and retry, streamed answers, cards, chips", function()
