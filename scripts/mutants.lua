@@ -954,4 +954,38 @@ mutant{ id = "replies-matching-any-colour", file = "server/lua/homie_mock/replie
   to = [[local prefer = nil]],
   why = "matching jeans for the blue hoodie are the blue ones", specs = REPLIES }
 
+
+-- == storefront ==
+-- The storefront (examples/openresty, README "OpenResty / nginx": the demo
+-- make openresty-demo runs) and the reference's checks (make docs).
+mutant{ id = "storefront-stock-one-underscore", file = "examples/openresty/public/shop.js",
+  from = [[const words = availability.status.split("_").join(" ").trim();]],
+  to = [[const words = availability.status.replace("_", " ").trim();]],
+  why = "a card's stock reads Out of stock (every underscore)", specs = { "make:test-browser" } }
+mutant{ id = "storefront-price-unformatted", file = "examples/openresty/public/shop.js",
+  from = [[return formats.get(currency).format(value);]], to = [[return value + " " + currency;]],
+  why = "prices are formatted for their currency and the page's locale", specs = { "make:test-browser" } }
+mutant{ id = "storefront-no-autoscroll", file = "examples/openresty/public/shop.js",
+  from = [[function scrollDown(force) { if (force || nearBottom()) log.scrollTop = log.scrollHeight; }]],
+  to = [[function scrollDown(force) { }]],
+  why = "the conversation scrolls to each new answer", specs = { "make:test-browser" } }
+mutant{ id = "storefront-remote-images", file = "examples/openresty/shop.lua",
+  from = [[max_seconds = 300, filter = local_images }]], to = [[max_seconds = 300 }]],
+  why = "the page loads nothing from outside the shop (its own product pictures)", specs = { "make:test-browser" } }
+mutant{ id = "storefront-error-silent", file = "examples/openresty/public/shop.js",
+  from = [[    problem.hidden = next !== "failed";
+]], to = "",
+  why = "a failed /shop/chat shows an error and a retry button", specs = { "make:test-browser" } }
+mutant{ id = "demo-taken-port-used", file = "scripts/openresty-demo",
+  from = [[  if why=$(taken "$p"); then]], to = [[  if false; then]],
+  why = "openresty-demo refuses a port another program listens on, naming it", specs = { "spec/openresty_demo_spec.lua" } }
+mutant{ id = "check-docs-coverage-off", file = "scripts/check-docs",
+  from = [[        elseif not have[item] then]], to = [[        elseif false then]],
+  why = "make docs fails on an undocumented public function", specs = { "spec/check_docs_spec.lua" } }
+mutant{ id = "check-docs-no-type-anchor", file = "scripts/check-docs",
+  from = [[  if fixed ~= s then write(path, fixed) end]], to = [[  fixed = s]],
+  why = "links to a type lead to its section", specs = { "spec/check_docs_spec.lua" } }
+mutant{ id = "check-docs-anchors-unchecked", file = "scripts/check-docs",
+  from = [[      elseif frag ~= "" and not (have and have[frag]) then]], to = [[      elseif false then]],
+  why = "make docs fails on a link to an anchor that does not exist", specs = { "spec/check_docs_spec.lua" } }
 return M

@@ -51,9 +51,22 @@ function M.ask()
   reply(200, { id = answer.id, content = answer.content })
 end
 
+-- The catalogue names its pictures by URL (".../images/blue-hoodie.png");
+-- the page shows this server's own drawing of each (pictures.lua), so a
+-- shopper's browser never loads anything from elsewhere.
+local function local_images(ev)
+  if ev.type ~= "message" or type(ev.data) ~= "table" or type(ev.data.products) ~= "table" then return ev end
+  for _, p in ipairs(ev.data.products) do
+    local slug = type(p) == "table" and type(p.image) == "string" and p.image:match("/images/([a-z0-9-]+)%.%w+$")
+    if type(p) == "table" then p.image = "/images/" .. (slug or "product") .. ".svg" end
+  end
+  return ev
+end
+
 -- GET /shop/chats/<id>/events (with new_chat's cookie): the page's EventSource.
 function M.events(chat_id)
-  relay.relay_events(client(), chat_id, { secret = os.getenv("SHOP_SECRET"), cookie = true, max_seconds = 300 })
+  relay.relay_events(client(), chat_id, { secret = os.getenv("SHOP_SECRET"), cookie = true,
+                                          max_seconds = 300, filter = local_images })
 end
 
 return M

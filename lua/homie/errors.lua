@@ -1,6 +1,30 @@
---- The runtime error model: every failure that is not a programming error is
--- returned as `nil, err` where err is one of these tables.
+--- The runtime error model. A programming error (a wrong argument, an
+-- unknown option) raises at once; every other failure of a call is
+-- returned as `nil, err`, `err` being an `Error`: a table with the fields
+-- below and a `__tostring`. The API key never appears in any of it.
+--
+-- `err.kind` says what happened. A *send* is a message send or a chat
+-- creation: it is retried only when the server provably did not act on it.
+--
+-- | kind | when | retried (up to `max_retries`) |
+-- |---|---|---|
+-- | `connection` | refused, reset, TLS failure, DNS | yes, except a bad certificate; a send only when nothing went out |
+-- | `timeout` | an attempt's `timeout`, the call's `deadline`, HTTP 408 | yes; a send only when nothing went out |
+-- | `authentication` | HTTP 401 | no |
+-- | `permission` | HTTP 403 | no |
+-- | `not_found` | HTTP 404 (also another key's chat) | no |
+-- | `invalid_request` | HTTP 400, 409, 413, 415, 422 and any other 4xx | 409 only, and not a send |
+-- | `rate_limit` | HTTP 429 | yes, after `Retry-After`; a send too |
+-- | `server` | HTTP 5xx | 503 always; 500, 502, 504 except a send |
+-- | `protocol` | an unparseable or unexpected answer, a body over `max_body`, an event over `max_event_bytes` | no |
+--
 -- @module homie.errors
+-- @usage
+-- local reply, err = chat:send(text, { currentUrl = url })
+-- if not reply then
+--   if err.kind == "rate_limit" then ... end
+--   print(tostring(err))  -- homie: rate_limit (HTTP 429): ... [request id ...] after 3 attempts
+-- end
 local M = {}
 
 local Error = {}
@@ -114,19 +138,48 @@ function M.from_response(status, headers, body, decode, secret)
     request_id = headers["x-request-id"] }, secret)
 end
 
---- True when `v` is a `Error`.
+--- True when `v` is an `Error` returned by homie.
 -- @param v any value
 -- @treturn boolean
 -- @usage if errors.is_error(err) then print(err.kind) end
 function M.is_error(v) return getmetatable(v) == Error end
 
---- A runtime failure. Fields: `kind` (`connection`, `timeout`,
--- `authentication`, `permission`, `not_found`, `invalid_request`,
--- `rate_limit`, `server`, `protocol`), `message`, `status` (when an HTTP
--- status came back), `body` (decoded when JSON), `request_id`, `retryable`,
--- `attempts`; on a message send or chat creation also `maybe_stored`
--- (false only when the server provably did not act on it).
--- `tostring(err)` gives one line; the API key never appears.
+--- A runtime failure, returned as the second value of a call that failed.
+-- `tostring(err)` gives one line: kind, HTTP status, message, request id
+-- and the number of attempts.
 -- @type Error
+
+--- What happened: one of the kinds in the table at the top of this page.
+-- @tfield string kind
+
+--- A sentence for a person: the server's `message` when it sent one
+-- (several joined with "; "), else what the SDK saw.
+-- @tfield string message
+
+--- The HTTP status, when an answer came back (nil for a connection
+-- failure or a timeout).
+-- @tfield[opt] integer status
+
+--- The answer's body, decoded when it was JSON (the emulator and the API
+-- answer NestJS-style `{statusCode, message, error}`), else the raw text.
+-- @tfield[opt] table|string body
+
+--- The server's `x-request-id`, to quote to Homie's support.
+-- @tfield[opt] string request_id
+
+--- Whether the SDK judged the failure worth retrying (it did, up to
+-- `max_retries`, before returning it).
+-- @tfield boolean retryable
+
+--- How many attempts were made, retries included (for a stream: the
+-- connection attempts in a row).
+-- @tfield[opt] integer attempts
+
+--- Only on a message send and a chat creation: `false` when the server
+-- provably did not act on it (nothing went out, or it answered 429, 503 or
+-- another 4xx), `true` when it may have stored it (the connection broke
+-- after the request went out, a 2xx cut or garbled, another 5xx). See
+-- `homie.chat.Chat:ask` and the client option `reconcile` for getting that answer back.
+-- @tfield[opt] boolean maybe_stored
 
 return M
