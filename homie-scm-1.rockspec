@@ -51,6 +51,8 @@ build = {
     ["homie.cli.session"] = "lua/homie/cli/session.lua",
     ["homie.cli.term"] = "lua/homie/cli/term.lua",
     ["homie.cli.usage"] = "lua/homie/cli/usage.lua",
+    ["homie.cli.input"] = "lua/homie/cli/input.lua",
+    ["homie.cli.wrap"] = "lua/homie/cli/wrap.lua",
     -- The C sources repeat mk/sources.mk (scripts/check-rock compares them).
     ["homie.sse"] = {
       sources = { "csrc/lsse_module.c", "csrc/lsse.c", "csrc/sse.c", "csrc/lbind.c" },
