@@ -12,7 +12,7 @@ HDRS     := $(wildcard csrc/*.h)
 BUSTED   ?= $(LUA) /usr/bin/busted
 include mk/sources.mk
 
-.PHONY: all build deps deps-test test busted rock demo live clean clean-core asan valgrind check bench soak \
+.PHONY: all build deps deps-test test busted spec rock demo live clean clean-core asan valgrind check bench soak \
   links matrix matrix-build compat sources mutate mutants-check contract
 
 all: build
@@ -57,6 +57,11 @@ test: deps-test
 
 busted: build
 	scripts/run-busted $(BUSTED)
+
+# One spec file (or folder) with the right interpreter: make spec F=spec/unit/bounds_spec.lua
+F ?= spec
+spec: build
+	scripts/run-busted $(BUSTED) $(F)
 
 # Both modules built for every Lua Debian ships (build/<lua>/homie/*.so),
 # then under each interpreter the unit specs and one real conversation.

@@ -16,14 +16,15 @@ local OURS = debug.getinfo(1, "S").source:match("^(.*[/\\])[^/\\]+$") or "@"
 -- A programming error, raised at the first caller outside homie: whatever
 -- path a check takes inside the library (helpers, wrappers, tail calls),
 -- the message names the user's own file and line. C frames (pcall, a
--- metamethod) are passed over too. `level` is accepted and ignored: older
+-- metamethod) and Lua 5.1's tail-call frames are passed over too. `level` is accepted and ignored: older
 -- call sites counted frames by hand, which is what drifted.
 function M.fail(msg, level) -- luacheck: ignore 212 (level: see above)
   local lvl = 2
   while true do
     local info = debug.getinfo(lvl, "S")  -- error's level L is getinfo's L here
     if not info then lvl = 1; break end
-    if info.what ~= "C" and info.source:sub(1, #OURS) ~= OURS then break end
+    -- Lua 5.1 shows a tail call as a frame of its own ("tail"): not the user's.
+    if info.what ~= "C" and info.what ~= "tail" and info.source:sub(1, #OURS) ~= OURS then break end
     lvl = lvl + 1
   end
   error("homie: " .. msg, lvl)
