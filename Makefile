@@ -12,7 +12,7 @@ HDRS     := $(wildcard csrc/*.h)
 BUSTED   ?= $(LUA) /usr/bin/busted
 include mk/sources.mk
 
-.PHONY: all build deps deps-test test busted spec rock demo live clean clean-core asan valgrind check bench soak \
+.PHONY: all build deps deps-test test busted spec portable rock demo live clean clean-core asan valgrind check bench soak \
   links matrix matrix-build compat sources mutate mutants-check contract
 
 all: build
@@ -76,6 +76,17 @@ matrix: deps-test
 	scripts/matrix $(MATRIX)
 # The old name.
 compat: matrix
+
+# The portable poll() path of transport.c (what macOS and the BSDs build),
+# built here with -DHOMIE_NO_EPOLL and put through the curl transport's specs.
+PORTABLE_SPECS ?= spec/transport_spec.lua spec/curl_sched_spec.lua spec/curl_transport_spec.lua \
+  spec/client_spec.lua spec/stream_spec.lua spec/reliability_spec.lua spec/connect_timeout_spec.lua
+build/portable/homie/sse.so: $(SSE_SRCS) $(HDRS)
+	$(call module,$(LUA_CFLAGS),$(SSE_SRCS))
+build/portable/homie/curl.so: $(CURL_SRCS) $(HDRS)
+	$(call module,$(LUA_CFLAGS) $(CURL_CFLAGS) -DHOMIE_NO_EPOLL,$(CURL_SRCS),$(CURL_LIBS))
+portable: deps-test build/portable/homie/sse.so build/portable/homie/curl.so
+	scripts/run-busted $(BUSTED) --cpath="build/portable/?.so" $(PORTABLE_SPECS)
 
 # luarocks make into a throwaway tree proves the rockspec installs a working module.
 rock:

@@ -386,17 +386,12 @@ static int req_error(lua_State *L) {
  * provably never reached the server) and how many new connections it made. */
 static int req_info(lua_State *L) {
   hreq *r = check_req(L);
-  long sent = 0, conns = 0, port = 0;
-  double total = 0;
+  long sent = 0, conns = 0;
   curl_easy_getinfo(r->easy, CURLINFO_REQUEST_SIZE, &sent);
   curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &conns);
-  curl_easy_getinfo(r->easy, CURLINFO_LOCAL_PORT, &port);
-  curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME, &total);
-  lua_createtable(L, 0, 4);
+  lua_createtable(L, 0, 2);
   lua_pushinteger(L, sent); lua_setfield(L, -2, "request_bytes");
   lua_pushinteger(L, conns); lua_setfield(L, -2, "new_connections");
-  lua_pushinteger(L, port); lua_setfield(L, -2, "local_port");
-  lua_pushnumber(L, total); lua_setfield(L, -2, "total_time");
   return 1;
 }
 

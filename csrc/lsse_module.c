@@ -1,15 +1,12 @@
 /* luaopen_homie_sse: the SSE parser and a monotonic clock, the two pieces
  * any runtime needs and no transport owns. Links nothing but libc and Lua,
  * so a runtime with its own sockets (OpenResty) needs no libcurl. */
-#include <time.h>
 #include "lbind.h"
+#include "hclock.h"
 
-/* sse.now() -> seconds from an arbitrary start; never jumps with the wall
- * clock, so deadlines and backoff survive a clock change. */
+/* sse.now() -> seconds from an arbitrary start (hclock.h). */
 static int sse_now(lua_State *L) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+  lua_pushnumber(L, (lua_Number)homie_now());
   return 1;
 }
 

@@ -1,15 +1,21 @@
 /* libcurl multi/easy handling, with no Lua in sight: callbacks only record
  * bytes and flags, so no Lua error can ever unwind through libcurl. */
+/* epoll on Linux; the portable poll() path elsewhere (macOS, the BSDs), and
+ * on Linux too when built with -DHOMIE_NO_EPOLL (`make portable` tests it). */
+#if defined(__linux__) && !defined(HOMIE_NO_EPOLL)
+#define HOMIE_EPOLL 1
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
 #include <poll.h>
 #include <time.h>
-#ifdef __linux__
+#ifdef HOMIE_EPOLL
 #include <sys/epoll.h>
 #include <unistd.h>
 #endif
 #include "transport.h"
+#include "hclock.h"
 
 int hbuf_append(hbuf *b, const char *p, size_t n) {
   if (n == 0) return 0;
@@ -33,11 +39,7 @@ void hbuf_free(hbuf *b) {
   b->len = b->cap = 0;
 }
 
-double hmono(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+double hmono(void) { return homie_now(); }  /* the one clock: hclock.h */
 
 /* Puts r on its multi's ready list, once per step. */
 static void mark(hreq *r) {
@@ -56,7 +58,7 @@ static void mark(hreq *r) {
   m->ready[m->nready++] = r->id;
 }
 
-#ifdef __linux__
+#ifdef HOMIE_EPOLL
 static int on_socket(CURL *e, curl_socket_t s, int what, void *ud, void *known) {
   hmulti *m = ud;
   struct epoll_event ev;
@@ -94,7 +96,7 @@ int hmulti_init(hmulti *m) {
   m->multi = curl_multi_init();
   m->share = curl_share_init();
   if (!m->multi || !m->share) { hmulti_close(m); return -1; }
-#ifdef __linux__
+#ifdef HOMIE_EPOLL
   m->epfd = epoll_create1(EPOLL_CLOEXEC);
   if (m->epfd < 0) { hmulti_close(m); return -1; }
   curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
@@ -135,7 +137,7 @@ void hmulti_close(hmulti *m) {
   while (m->nspare > 0) curl_easy_cleanup(m->spare[--m->nspare]);
   if (m->multi) { curl_multi_cleanup(m->multi); m->multi = NULL; }
   if (m->share) { curl_share_cleanup(m->share); m->share = NULL; }
-#ifdef __linux__
+#ifdef HOMIE_EPOLL
   if (m->epfd >= 0) { close(m->epfd); m->epfd = -1; }
 #endif
   free(m->ready);
@@ -161,7 +163,7 @@ static void collect(hmulti *m) {
   }
 }
 
-#ifdef __linux__
+#ifdef HOMIE_EPOLL
 static int due(hmulti *m) { return m->timer_at >= 0 && hmono() >= m->timer_at; }
 
 /* libcurl's timer, when due (a new transfer asks for it at once; a few
@@ -186,7 +188,7 @@ static int ms_until(double at, double wait) {
 
 int hmulti_step(hmulti *m, double wait) {
   if (!m->multi) return -1;
-#ifdef __linux__
+#ifdef HOMIE_EPOLL
   struct epoll_event ev[64];
   if (run_timer(m) != 0) return -1;
   collect(m);
@@ -221,7 +223,7 @@ void hmulti_drain(hmulti *m) {
 }
 
 void hmulti_wait_any(hmulti **ms, int n, double wait) {
-#ifdef __linux__
+#ifdef HOMIE_EPOLL
   struct pollfd fds[64];
   double at = -1;
   int k = 0;

@@ -63,7 +63,10 @@ void hmulti_close(hmulti *m);            /* idempotent; detaches every transfer 
 int hmulti_step(hmulti *m, double wait); /* returns transfers still running, -1 on error */
 void hmulti_drain(hmulti *m);            /* empties the ready list (once its ids are read) */
 /* Waits at most `wait` seconds until any of the n multis has something to
- * do (socket activity, a due timer, ready transfers); steps none of them. */
+ * do (socket activity, a due timer, ready transfers). On Linux it only
+ * waits (one epoll set over the multis' sets) and steps none of them;
+ * elsewhere there is no set of sets to wait on, so it steps each multi
+ * briefly in turn, and a caller must read their ready lists after it. */
 void hmulti_wait_any(hmulti **ms, int n, double wait);
 CURL *hmulti_easy(hmulti *m);            /* a fresh or reset easy handle, NULL on ENOMEM */
 int hreq_attach(hmulti *m, hreq *r);     /* 0 or -1 */

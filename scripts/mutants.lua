@@ -547,10 +547,10 @@ mutant{ id = "lcurl-no-global-init", file = "csrc/lcurl.c",
 ]], to = "",
   why = "libcurl is set up before use",
   equivalent = "curl_easy_init runs curl_global_init itself when nobody has; a Lua state loads modules in one thread" }
-mutant{ id = "lsse-now-scale", file = "csrc/lsse_module.c",
-  from = [[(lua_Number)ts.tv_nsec / 1e9]], to = [[(lua_Number)ts.tv_nsec / 1e6]],
+mutant{ id = "lsse-now-scale", file = "csrc/hclock.h",
+  from = [[(double)ts.tv_nsec / 1e9]], to = [[(double)ts.tv_nsec / 1e6]],
   why = "now() is seconds that never go back", specs = { "spec/sse_spec.lua" } }
-mutant{ id = "lsse-now-wall-clock", file = "csrc/lsse_module.c",
+mutant{ id = "lsse-now-wall-clock", file = "csrc/hclock.h",
   from = [[clock_gettime(CLOCK_MONOTONIC, &ts);]], to = [[clock_gettime(CLOCK_REALTIME, &ts);]],
   why = "deadlines and backoff survive a change of the wall clock",
   equivalent = "both clocks tick at the same rate; telling them apart needs setting the system clock, which no spec may do" }
