@@ -988,4 +988,132 @@ mutant{ id = "check-docs-no-type-anchor", file = "scripts/check-docs",
 mutant{ id = "check-docs-anchors-unchecked", file = "scripts/check-docs",
   from = [[      elseif frag ~= "" and not (have and have[frag]) then]], to = [[      elseif false then]],
   why = "make docs fails on a link to an anchor that does not exist", specs = { "spec/check_docs_spec.lua" } }
+
+-- == session ==
+-- The session, its clock and policy, the API calls, ask, reconcile, the
+-- chat handle, the entry point, transport selection (README: "What bounds
+-- each call", "Options of each call", redirects, usage errors).
+local UNIT_BOUNDS, UNIT_REDIR = { "spec/unit/bounds_spec.lua" }, { "spec/unit/redirect_spec.lua" }
+local UNIT_USAGE = { "spec/unit/usage_errors_spec.lua" }
+mutant{ id = "session-redirect-keeps-key", file = "lua/homie/session.lua",
+  from = [[      h["x-api-key"], h["Authorization"] = nil, nil]], to = [[      local _ = h]],
+  why = "another origin never gets the key", specs = UNIT_REDIR }
+mutant{ id = "session-redirect-unbounded", file = "lua/homie/session.lua",
+  from = [[if to and hops > M.REDIRECTS then]], to = [[if to and hops > M.REDIRECTS + 3 then]],
+  why = "reads follow at most 5 redirects", specs = UNIT_REDIR }
+mutant{ id = "session-redirect-send", file = "lua/homie/session.lua",
+  from = [[if resp and REDIRECT[resp.status] and o.idempotent then]], to = [[if resp and REDIRECT[resp.status] then]],
+  why = "a send or a chat creation never follows a redirect", specs = UNIT_REDIR }
+mutant{ id = "session-https-downgrade", file = "lua/homie/session.lua",
+  from = [[  if url:match("^https:") and to:match("^http:") then]], to = [[  if false then]],
+  why = "https never goes down to http", specs = UNIT_REDIR }
+mutant{ id = "session-location-dropped", file = "lua/homie/session.lua",
+  from = [[  if REDIRECT[status] then err.location = headers["location"] end]], to = "",
+  why = "a send's 3xx error names the Location", specs = UNIT_REDIR }
+mutant{ id = "session-expect-nothing", file = "lua/homie/session.lua",
+  from = [[if o.expect == "nothing" and (resp.body == "" or resp.status == 204) then]],
+  to = [[if false then]],
+  why = "a call that expects no body takes a 204 as success", specs = UNIT_BOUNDS }
+mutant{ id = "session-per-call-policy", file = "lua/homie/session.lua",
+  from = [[  if o.retry then return policy.new(o.retry, self.policy) end]], to = "",
+  why = "retry fields per call override the client's policy", specs = UNIT_BOUNDS }
+mutant{ id = "session-backoff-past-deadline", file = "lua/homie/session.lua",
+  from = [[local give_up = not wait or attempt > max_retries or not b:allows(wait)]],
+  to = [[local give_up = not wait or attempt > max_retries]],
+  why = "a backoff that would end past the deadline gives up instead", specs = UNIT_BOUNDS }
+mutant{ id = "session-on-response-silent", file = "lua/homie/session.lua",
+  from = [[    if o.on_response then]], to = [[    if false then]],
+  why = "on_response sees every call's answer", specs = { "spec/client_spec.lua" } }
+mutant{ id = "clock-attempt-ignores-deadline", file = "lua/homie/clock.lua",
+  from = [[return earliest(self.timeout and self.t:now() + self.timeout, self.deadline_at)]],
+  to = [[return self.timeout and self.t:now() + self.timeout or self.deadline_at]],
+  why = "an attempt never outlives the call's deadline", specs = UNIT_BOUNDS }
+mutant{ id = "clock-sleep-uncapped", file = "lua/homie/clock.lua",
+  from = [[  if left and left < seconds then seconds = left end]], to = "",
+  why = "no wait sleeps past the deadline",
+  equivalent = "every caller checks first (the call loop with bounds:allows, reconcile with its give-up time capped at the deadline); the cap is defence in depth" }
+mutant{ id = "clock-within-uncapped", file = "lua/homie/clock.lua",
+  from = [[return earliest(span and self.t:now() + span, self.deadline_at)]], to = [[return span and self.t:now() + span]],
+  why = "ask's final wait ends by its deadline", specs = UNIT_BOUNDS }
+mutant{ id = "api-reconcile-unbounded", file = "lua/homie/api.lua",
+  from = [[retry = opts.retry, bounds = reads })]], to = [[retry = opts.retry })]],
+  why = "reconcile's reads stay inside the send's deadline", specs = UNIT_BOUNDS }
+mutant{ id = "api-currenturl-unchecked", file = "lua/homie/api.lua",
+  from = [[  util.check_text("currentUrl", opts.currentUrl)
+]], to = "",
+  why = "a send or ask without currentUrl raises before any request", specs = UNIT_USAGE }
+mutant{ id = "ask-open-unbounded", file = "lua/homie/ask.lua",
+  from = [[local open_ok = stream:_open(b:attempt_at())]], to = [[local open_ok = stream:_open(nil)]],
+  why = "ask opens its stream within timeout", specs = UNIT_BOUNDS }
+mutant{ id = "ask-deadline-ignored", file = "lua/homie/ask.lua",
+  from = [[        if b:expired() then return end]], to = "",
+  why = "ask's deadline bounds the whole ask",
+  equivalent = "the send shares the deadline and sets sent_at by then, and the final-wait check is capped at the deadline; the check keeps the watch from spinning if it ran first at the deadline, an order no scheduler here produces" }
+mutant{ id = "stream-pending-dropped", file = "lua/homie/stream.lua",
+  from = [[    return "wait"
+]], to = [[    conn:close()
+    self.pending = nil
+    return "retry", self:backoff(), self:error({ kind = "timeout", message = "cut" })
+]],
+  why = "a connection attempt in flight is resumed by the next read, not repeated", specs = UNIT_BOUNDS }
+mutant{ id = "stream-head-caller-deadline", file = "lua/homie/stream.lua",
+  from = [[local status, h = conn:head(clock.earliest(p.head_at, deadline_at))]], to = [[local status, h = conn:head(p.head_at)]],
+  why = "open(t) and next_event(t) wait t for a stalled connect", specs = UNIT_BOUNDS }
+mutant{ id = "stream-id-not-persisted", file = "lua/homie/stream.lua",
+  from = [[    if ev.id ~= nil then id, self.saw_id = ev.id, true]], to = [[    if true then id, self.saw_id = ev.id, true]],
+  why = "an event's id is the stream's last event id", specs = UNIT_REDIR }
+mutant{ id = "stream-redirect-not-followed", file = "lua/homie/stream.lua",
+  from = [[    return self:redirected(status, h)]], to = [[    return "fatal", self:error({ kind = "protocol", status = status })]],
+  why = "a stream follows redirects", specs = UNIT_REDIR }
+mutant{ id = "stream-restart-waits", file = "lua/homie/stream.lua",
+  from = [[  self:drop()
+  self.reconnect_at = nil
+end]], to = [[  self:drop()
+  self.reconnect_at = self.transport:now() + 5
+end]],
+  why = "restart reconnects at once", specs = UNIT_REDIR }
+mutant{ id = "stream-delay-ignored", file = "lua/homie/stream.lua",
+  from = [[retry_ms = opts.reconnect_delay and opts.reconnect_delay * 1000 or nil,]], to = [[retry_ms = nil,]],
+  why = "reconnect_delay sets the first reconnect wait", specs = UNIT_REDIR }
+mutant{ id = "stream-headers-dropped", file = "lua/homie/stream.lua",
+  from = [[  for k, v in pairs(self.headers) do more[k] = v end
+]], to = "",
+  why = "a stream's extra headers are sent", specs = { "make:contract" } }
+mutant{ id = "reconcile-poll-no-doubling", file = "lua/homie/reconcile.lua",
+  from = [[    wait = wait * 2]], to = [[    wait = wait * 1]],
+  why = "reconcile polls from 0.5 s doubling", specs = { "spec/unit/recover_spec.lua" } }
+mutant{ id = "reconcile-any-text", file = "lua/homie/reconcile.lua",
+  from = [[q.type == "question" and q.content == text]], to = [[q.type == "question"]],
+  why = "reconcile recovers only the answer to the same question", specs = { "spec/unit/recover_spec.lua" } }
+mutant{ id = "reconcile-past-deadline", file = "lua/homie/reconcile.lua",
+  from = [[local give_up_at = b:cap(session:now() + pol.reconcile_wait)]], to = [[local give_up_at = session:now() + pol.reconcile_wait]],
+  why = "reconcile stays inside the send's deadline", specs = UNIT_BOUNDS }
+mutant{ id = "chat-ask-no-session", file = "lua/homie/chat.lua",
+  from = [[owner[chat], session_of[chat] = client, session]], to = [[owner[chat], session_of[chat] = client, nil]],
+  why = "chat:ask works on any chat handle", specs = { "spec/unit/ask_spec.lua" } }
+mutant{ id = "chat-dot-call-silent", file = "lua/homie/util.lua",
+  from = [[        if not is_self(self) then]], to = [[        if false then]],
+  why = "a method called with a dot says to use a colon", specs = UNIT_USAGE }
+mutant{ id = "util-fail-wrong-frame", file = "lua/homie/util.lua",
+  from = [[if info.what ~= "C" and info.what ~= "tail" and info.source:sub(1, #OURS) ~= OURS then break end]],
+  to = [[if info.what ~= "C" then break end]],
+  why = "usage errors name the caller's own file and line", specs = UNIT_USAGE }
+mutant{ id = "init-is-error-false", file = "lua/homie/init.lua",
+  from = [[M.is_error = require("homie.errors").is_error]], to = [[M.is_error = function() return false end]],
+  why = "homie.is_error tells an error from any other value", specs = { "spec/errors_spec.lua" } }
+mutant{ id = "transport-object-unchecked", file = "lua/homie/transport/init.lua",
+  from = [[    if type(choice[m]) ~= "function" then]], to = [[    if false then]],
+  why = "a transport object lacking a method is refused, naming it", specs = UNIT_USAGE }
+mutant{ id = "transport-default-curl", file = "lua/homie/transport/init.lua",
+  from = [[  if type(ngx) == "table" and type(ngx.get_phase) == "function" then return "ngx" end
+]], to = "",
+  why = "inside nginx the default transport is ngx", specs = { "spec/ngx_client_spec.lua" }, spec_limit = 120 }
+mutant{ id = "ngx-phase-any", file = "lua/homie/transport/ngx_phase.lua",
+  from = [[  if phase and USABLE[phase] then return end]], to = [[  if phase then return end]],
+  why = "a phase without cosockets raises naming it and the way out", specs = { "spec/ngx_transport_spec.lua" },
+  spec_limit = 120 }
+mutant{ id = "cli-args-unknown-accepted", file = "lua/homie/cli/args.lua",
+  from = [[      if not kind then]], to = [[      if not kind and false then]],
+  why = "an unknown CLI option is refused, naming the nearest", specs = { "spec/cli_spec.lua" }, spec_limit = 120 }
+
 return M

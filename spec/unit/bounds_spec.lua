@@ -32,6 +32,20 @@ describe("bounds", function()
     stream:close()
   end)
 
+  it("the attempt in flight goes on across short reads until its head comes", function()
+    local client, fake = h.client{ timeout = 4 }
+    fake:on("GET", h.EVENTS, { status = 200, delay = 1.2, stream = { "id: 1\ndata: a\n\n", { stall = true } } })
+    local stream = client:events(h.CHAT)
+    local t0 = fake:now()
+    assert.are.equal("timeout", select(2, stream:open(0.5)))
+    assert.are.equal("timeout", select(2, stream:next_event(0.5)))
+    local ev = assert(stream:next_event(1))
+    assert.are.equal("a", ev.raw)
+    assert.is_true(math.abs(fake:now() - t0 - 1.2) < 1e-9, "the head came at 1.2 s on the first attempt")
+    assert.are.equal(1, fake:count("^GET"))
+    stream:close()
+  end)
+
   it("a stream attempt still ends at its connect_timeout when the caller waits longer", function()
     local client, fake = h.client{ timeout = 60 }
     fake:on("GET", h.EVENTS, STALLED_STREAM)
@@ -54,7 +68,8 @@ describe("bounds", function()
 
   it("ask's deadline bounds the whole ask: open, send and final wait", function()
     local client, fake = h.client{ timeout = 60 }
-    fake:on("GET", h.EVENTS, { status = 200, stream = { { stall = true } } })
+    -- The head at 0.05 s puts the watch's 0.1 s slices off the deadline's grid.
+    fake:on("GET", h.EVENTS, { status = 200, delay = 0.05, stream = { { stall = true } } })
     fake:on("POST", h.MESSAGES, { status = 201, json = h.reply("r1", "yes"), delay = 0.5 })
     local chat = client:chat(h.CHAT)
     local secs, reply = took(fake, function()
@@ -99,6 +114,18 @@ describe("bounds", function()
       return client:send_message(h.CHAT, "L?", { currentUrl = h.PAGE, retry = { reconcile_wait = 0.2 } })
     end)
     assert.are.equal(0, secs)
+  end)
+
+  it("reconcile stops polling when the next poll would end past the deadline", function()
+    local client, fake = h.client{ reconcile = true }
+    fake:on("POST", h.MESSAGES, BROKEN_SEND)
+    fake:on("GET", h.MESSAGES .. "?page=1&size=50", { status = 200,
+      json = { items = { h.question("q", "L?") }, totalPages = 1, hasNextPage = false } })
+    local secs = took(fake, function()
+      return client:send_message(h.CHAT, "L?", { currentUrl = h.PAGE, deadline = 1.2 })
+    end)
+    assert.are.equal(0.5, secs)  -- reads at 0 and 0.5; the next, at 1.5, would pass 1.2
+    assert.are.equal(2, fake:count("^GET"))
   end)
 
   it("a call's backoff never sleeps past its deadline", function()

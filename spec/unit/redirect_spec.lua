@@ -113,3 +113,28 @@ describe("stream ids as an EventSource reports them", function()
     stream:close()
   end)
 end)
+
+describe("a stream retries what may pass", function()
+  for _, status in ipairs({ 408, 409, 429, 500, 502, 503, 504 }) do
+    it("a " .. status .. " is tried again, then the events flow", function()
+      local client, fake = h.client()
+      fake:on("GET", h.EVENTS, { { status = status, json = {} },
+        { status = 200, stream = { "id: 1\ndata: a\n\n", { stall = true } } } })
+      local stream = client:events(h.CHAT)
+      local ev = assert(stream:next_event(60))
+      assert.are.equal("a", ev.raw)
+      assert.are.equal(2, fake:count("^GET"))
+      stream:close()
+    end)
+  end
+  for _, status in ipairs({ 400, 401, 403, 422 }) do
+    it("a " .. status .. " ends the stream at once", function()
+      local client, fake = h.client()
+      fake:on("GET", h.EVENTS, { status = status, json = {} })
+      local ok, err = client:events(h.CHAT):next_event(60)
+      assert.is_false(ok)
+      assert.are.equal(status, err.status)
+      assert.are.equal(1, fake:count("^GET"))
+    end)
+  end
+end)

@@ -42,6 +42,8 @@ describe("usage errors", function()
     raises_here(function() local _ = homie.new{ api_key = "k", retry = { base = "1" } } end, "retry.base")
     raises_here(function() local _ = homie.new{ api_key = "k", timeuot = 5 } end, "did you mean 'timeout'")
     raises_here(function() local _ = homie.new{ api_key = "k", transport = "carrier-pigeon" } end, "transport")
+    raises_here(function() local _ = homie.new{ api_key = "k", transport = { version = "x" } } end,
+      "transport object lacks method 'now'")
   end)
 
   it("every client method names a wrong or misspelled option at the caller's line", function()
