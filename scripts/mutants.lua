@@ -1031,7 +1031,8 @@ mutant{ id = "clock-attempt-ignores-deadline", file = "lua/homie/clock.lua",
 mutant{ id = "clock-sleep-uncapped", file = "lua/homie/clock.lua",
   from = [[  if left and left < seconds then seconds = left end]], to = "",
   why = "no wait sleeps past the deadline",
-  equivalent = "every caller checks first (the call loop with bounds:allows, reconcile with its give-up time capped at the deadline); the cap is defence in depth" }
+  equivalent = "every caller checks first (the call loop with bounds:allows, reconcile with its give-up "
+    .. "time capped at the deadline); the cap is defence in depth" }
 mutant{ id = "clock-within-uncapped", file = "lua/homie/clock.lua",
   from = [[return earliest(span and self.t:now() + span, self.deadline_at)]], to = [[return span and self.t:now() + span]],
   why = "ask's final wait ends by its deadline", specs = UNIT_BOUNDS }
@@ -1048,7 +1049,9 @@ mutant{ id = "ask-open-unbounded", file = "lua/homie/ask.lua",
 mutant{ id = "ask-deadline-ignored", file = "lua/homie/ask.lua",
   from = [[        if b:expired() then return end]], to = "",
   why = "ask's deadline bounds the whole ask",
-  equivalent = "the send shares the deadline and sets sent_at by then, and the final-wait check is capped at the deadline; the check keeps the watch from spinning if it ran first at the deadline, an order no scheduler here produces" }
+  equivalent = "the send shares the deadline and sets sent_at by then, and the final-wait check is capped "
+    .. "at the deadline; the check keeps the watch from spinning if it ran first at the deadline, an order "
+    .. "no scheduler here produces" }
 mutant{ id = "stream-pending-dropped", file = "lua/homie/stream.lua",
   from = [[    return "wait"
 ]], to = [[    conn:close()
