@@ -996,7 +996,7 @@ mutant{ id = "check-docs-anchors-unchecked", file = "scripts/check-docs",
 local UNIT_BOUNDS, UNIT_REDIR = { "spec/unit/bounds_spec.lua" }, { "spec/unit/redirect_spec.lua" }
 local UNIT_USAGE = { "spec/unit/usage_errors_spec.lua" }
 mutant{ id = "session-redirect-keeps-key", file = "lua/homie/session.lua",
-  from = [[      h["x-api-key"], h["Authorization"] = nil, nil]], to = [[      local _ = h]],
+  from = [[  h["x-api-key"], h["Authorization"] = nil, nil]], to = [[  local _ = h]],
   why = "another origin never gets the key", specs = UNIT_REDIR }
 mutant{ id = "session-redirect-unbounded", file = "lua/homie/session.lua",
   from = [[if to and hops > M.REDIRECTS then]], to = [[if to and hops > M.REDIRECTS + 3 then]],
@@ -1022,7 +1022,7 @@ mutant{ id = "session-backoff-past-deadline", file = "lua/homie/session.lua",
   to = [[local give_up = not wait or attempt > max_retries]],
   why = "a backoff that would end past the deadline gives up instead", specs = UNIT_BOUNDS }
 mutant{ id = "session-on-response-silent", file = "lua/homie/session.lua",
-  from = [[    if o.on_response then]], to = [[    if false then]],
+  from = [[  fn({ status = resp and resp.status,]], to = [[  local _ = fn and ({ status = resp and resp.status,]],
   why = "on_response sees every call's answer", specs = { "spec/client_spec.lua" } }
 mutant{ id = "clock-attempt-ignores-deadline", file = "lua/homie/clock.lua",
   from = [[return earliest(self.timeout and self.t:now() + self.timeout, self.deadline_at)]],

@@ -51,6 +51,15 @@ function M.follow(url, location)
   return to, nil, to:match("^(https?://[^/]+)") == origin
 end
 
+-- A copy of request headers without the key: what another origin gets
+-- (a read's redirect, a stream of another origin).
+function M.keyless(headers)
+  local h = {}
+  for k, v in pairs(headers) do h[k] = v end
+  h["x-api-key"], h["Authorization"] = nil, nil
+  return h
+end
+
 -- The per-call options every sending call takes.
 M.CALL_OPTIONS = { "max_retries", "timeout", "deadline", "retry", "on_response" }
 
@@ -213,6 +222,13 @@ function Session:policy_for(o)
   return self.policy
 end
 
+-- What a call's on_response sees: its last attempt's answer.
+local function report(fn, resp, err, attempts, seconds)
+  fn({ status = resp and resp.status, headers = resp and resp.headers or {},
+    request_id = err and err.request_id or (resp and resp.headers["x-request-id"]),
+    attempts = attempts, seconds = seconds })
+end
+
 -- One API call with retries. o: query (string), body (table), idempotent,
 -- `expect` ("object", the default: a JSON object; "nothing": a 2xx with an
 -- empty body is success and returns true), `bounds` (a homie.clock bounds
@@ -228,13 +244,6 @@ function Session:call(method, path, o)
   local b = o.bounds or self:bounds(o)
   local pol = self:policy_for(o)
   local attempt = 0
-  local function report(resp, err)
-    if o.on_response then
-      o.on_response({ status = resp and resp.status, headers = resp and resp.headers or {},
-        request_id = err and err.request_id or (resp and resp.headers["x-request-id"]),
-        attempts = attempt, seconds = t:now() - b.started_at })
-    end
-  end
   while true do
     attempt = attempt + 1
     local started_at = t:now()
@@ -256,7 +265,7 @@ function Session:call(method, path, o)
       if data == true or type(data) == "table" then
         self:log("homie: %s %s -> %d in %.0f ms [request id %s] attempt %d", method, path,
           resp.status, (t:now() - started_at) * 1000, tostring(resp.headers["x-request-id"]), attempt)
-        report(resp)
+        if o.on_response then report(o.on_response, resp, nil, attempt, t:now() - b.started_at) end
         return data, resp
       end
       err = self:error({ kind = "protocol", status = resp.status,
@@ -279,7 +288,7 @@ function Session:call(method, path, o)
       tostring(err.request_id), attempt,
       give_up and "giving up" or ("retrying in %.2f s"):format(wait))
     if give_up then
-      report(resp, err)
+      if o.on_response then report(o.on_response, resp, err, attempt, t:now() - b.started_at) end
       return nil, err
     end
     b:sleep(wait)
@@ -305,11 +314,7 @@ function Session:redirect(req, resp, b)
     self:log("homie: %s %s -> %d, following to %s", req.method, hop_req.url, resp.status, to)
     cross = cross or not same
     hop_req.url = to
-    if cross then
-      local h = self.headers()
-      h["x-api-key"], h["Authorization"] = nil, nil
-      hop_req.headers = h
-    end
+    if cross then hop_req.headers = M.keyless(req.headers) end
     hop_req.deadline_at = b:attempt_at()
     local f
     resp, f = self.transport:request(hop_req)

@@ -115,7 +115,7 @@ function Stream:request(path)
   local req = session:request("GET", path, nil, true, more)
   if self.url then
     req.url = self.url
-    if self.cross_origin then req.headers["x-api-key"], req.headers["Authorization"] = nil, nil end
+    if self.cross_origin then req.headers = session_mod.keyless(req.headers) end
   end
   return req
 end
