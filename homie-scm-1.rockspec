@@ -27,6 +27,7 @@ build = {
     ["homie.api"] = "lua/homie/api.lua",
     ["homie.clock"] = "lua/homie/clock.lua",
     ["homie.policy"] = "lua/homie/policy.lua",
+    ["homie.observe"] = "lua/homie/observe.lua",
     ["homie.stream"] = "lua/homie/stream.lua",
     ["homie.ask"] = "lua/homie/ask.lua",
     ["homie.util"] = "lua/homie/util.lua",
