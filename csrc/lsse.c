@@ -7,10 +7,13 @@
  * the unparsed rest of the input has been saved in a stash, which the next
  * feed/each parses first: no event of the stream is lost or repeated.
  *
- * Lua API (require("homie.sse").parser([{ max_event_bytes = n }]) -> parser):
+ * Lua API (require("homie.sse").parser([{ max_event_bytes = n, comments = bool }]) -> parser):
  *   p:feed(chunk)     -> { {type=, data=, id=}, ... }  (id: last event id or nil)
  *   p:each(chunk, fn) -> count; fn(type, data, id) per event, no tables: use it
  *                        on hot paths, feed() when tables are wanted
+ *   comments = true: comment lines are reported too, in stream order: feed's
+ *   list holds the comment's text (after ':', as sent) as a plain string,
+ *   each calls fn(nil, text); the counts below then include comments
  *   An event over max_event_bytes (default 1 MiB; counted as the pending
  *   line + data + event type) is dropped up to its blank line and parsing
  *   goes on: feed returns nil, err, events, before and each nil, err, count, before, where
@@ -122,6 +125,18 @@ static void run(lua_State *L, ctx_t *c, const char *s, size_t n, int fn) {
       continue;
     }
     c->count++;
+    if (rc == SSE_COMMENT) {
+      if (fn) {
+        lua_pushvalue(L, B_FN);
+        lua_pushnil(L);
+        lua_pushlstring(L, ev.data, ev.data_len);
+        lua_call(L, 2, 0);
+      } else {
+        lua_pushlstring(L, ev.data, ev.data_len);
+        lua_rawseti(L, B_OUT, (int)c->count);
+      }
+      continue;
+    }
     if (fn) {
       lua_pushvalue(L, B_FN);
       push_cached(L, B_TYPE, ev.type, ev.type_len);
@@ -273,7 +288,7 @@ static int l_tostring(lua_State *L) {
   return 1;
 }
 
-static const char *const OPTIONS[] = {"max_event_bytes", NULL};
+static const char *const OPTIONS[] = {"max_event_bytes", "comments", NULL};
 
 static size_t opt_max(lua_State *L) {
   if (lua_isnoneornil(L, 1)) return SSE_DEFAULT_MAX_EVENT;
@@ -281,10 +296,22 @@ static size_t opt_max(lua_State *L) {
   return homie_opt_count(L, 1, "sse.parser", "max_event_bytes", SSE_DEFAULT_MAX_EVENT);
 }
 
+static int opt_comments(lua_State *L) {
+  int on;
+  if (lua_isnoneornil(L, 1)) return 0;
+  lua_getfield(L, 1, "comments");
+  if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
+    luaL_error(L, "homie: sse.parser: comments must be a boolean, got %s", luaL_typename(L, -1));
+  on = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return on;
+}
+
 /* parser([opts]) -> parser. Options are checked before the userdata
  * exists, so a bad option leaves nothing behind. */
 static int l_new(lua_State *L) {
   size_t max = opt_max(L);
+  int comments = opt_comments(L);
   lsse *u = (lsse *)homie_newuserdata(L, sizeof *u);
   memset(u, 0, sizeof *u);
   luaL_getmetatable(L, SSE_MT);
@@ -292,6 +319,7 @@ static int l_new(lua_State *L) {
   u->alloc = lua_getallocf(L, &u->alloc_ud);
   /* The engine allocates through Lua's allocator, so its memory is counted. */
   sse_init(&u->p, max, u->alloc, u->alloc_ud);
+  sse_comments(&u->p, comments);
   u->open = 1;
   return 1;
 }

@@ -62,6 +62,8 @@ static int buf_set(sse_parser *p, sse_buf *b, const char *s, size_t n) {
   return buf_append(p, b, s, n);
 }
 
+void sse_comments(sse_parser *p, int on) { p->comments = on != 0; }
+
 void sse_input(sse_parser *p, const char *buf, size_t len) {
   p->in = buf;
   p->end = buf ? buf + len : buf;
@@ -139,7 +141,12 @@ static int process_line(sse_parser *p, const char *s, size_t n, int inchunk, sse
   if (n == 0) return dispatch(p, ev);
   if (p->skipping) return 0;
   if (n > p->max_event - p->dlen - p->tlen) return drop_event(p, SSE_ERR_TOO_LARGE, 0);
-  if (s[0] == ':') return 0;
+  if (s[0] == ':') {
+    if (!p->comments) return 0;
+    ev->type = ev->id = NULL; ev->type_len = ev->id_len = 0;
+    ev->data = s + 1; ev->data_len = n - 1;
+    return SSE_COMMENT;
+  }
   colon = (const char *)memchr(s, ':', n);
   name = colon ? (size_t)(colon - s) : n;
   v = colon ? colon + 1 : s + n;
@@ -293,6 +300,7 @@ int sse_feed(sse_parser *p, const char *buf, size_t len, sse_event_fn on_event, 
   int rc, first = 0;
   sse_input(p, buf, len);
   while ((rc = sse_next(p, &ev)) != SSE_NEED_MORE) {
+    if (rc == SSE_COMMENT) continue;
     if (rc == SSE_EVENT) {
       int stop = on_event ? on_event(ud, &ev) : 0;
       if (stop) return stop;

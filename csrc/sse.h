@@ -28,6 +28,8 @@
 enum {
   SSE_NEED_MORE = 0,        /* the chunk is used up; call sse_input again */
   SSE_EVENT = 1,            /* *ev holds an event */
+  SSE_COMMENT = 2,          /* only after sse_comments(p, 1): ev->data holds a
+                               comment line's text after the ':', as sent */
   SSE_ERR_TOO_LARGE = -1,   /* an event passed max_event_bytes; it is dropped */
   SSE_ERR_NOMEM = -2        /* the allocator failed; the event is dropped */
 };
@@ -62,12 +64,21 @@ typedef struct sse_parser {
   int skip_lf;                 /* last chunk ended in CR: drop a leading LF */
   int skipping;                /* discarding the rest of a dropped event */
   int in_line;                 /* skipping: the current line has content */
+  int comments;                /* 1: sse_next reports comment lines (SSE_COMMENT) */
 } sse_parser;
 
 /* max_event 0 means SSE_DEFAULT_MAX_EVENT; alloc NULL means realloc/free. */
 void sse_init(sse_parser *p, size_t max_event, sse_alloc_fn alloc, void *alloc_ud);
 /* Frees the buffers; the parser may be sse_init'ed again. Idempotent. */
 void sse_free(sse_parser *p);
+
+/* Off by default: comment lines (starting with ':') are ignored, as the
+ * spec says. On: sse_next returns SSE_COMMENT for each, in stream order, with
+ * ev->data/data_len the text after the ':' (no space stripped) and ev->type
+ * and ev->id NULL; pointers valid until the next call, like an event's. A
+ * comment is still a line: it counts against max_event_bytes, and one met
+ * while the rest of a dropped event is skipped is not reported. */
+void sse_comments(sse_parser *p, int on);
 
 /* Sets the chunk to parse next, replacing any unparsed rest. The bytes must
  * stay valid and unchanged until sse_next returns SSE_NEED_MORE (or until
@@ -94,7 +105,7 @@ const char *sse_last_id(const sse_parser *p, size_t *len);
 double sse_retry(const sse_parser *p);
 
 /* Push-style convenience over sse_input/sse_next: calls on_event for each
- * event; stops early if it returns non-zero. Returns 0, the first error code
+ * event (comments are skipped even when reported); stops early if it returns non-zero. Returns 0, the first error code
  * met (parsing still continues past it), or the callback's non-zero value. */
 typedef int (*sse_event_fn)(void *ud, const sse_event *ev);
 int sse_feed(sse_parser *p, const char *buf, size_t len, sse_event_fn on_event, void *ud);

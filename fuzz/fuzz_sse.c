@@ -1,9 +1,9 @@
 /* libFuzzer harness for the SSE engine. Input: byte 0 picks the event size
- * limit, bytes 1-4 seed the chunking, byte 5 where the stream ends and a
- * reconnection's stream starts (sse_finish; 255: never), the rest is the
- * bytes. Oracles:
+ * limit, bytes 1-4 seed the chunking (and byte 1's low bit turns comment
+ * reporting on), byte 5 where the stream ends and a reconnection's stream
+ * starts (sse_finish; 255: never), the rest is the bytes. Oracles:
  *  - one chunk, fuzzer-chosen chunks and byte-by-byte give identical
- *    transcripts (events with type/data/id, errors, last id, retry);
+ *    transcripts (events with type/data/id, comments, errors, last id, retry);
  *  - no event exceeds the limit, and memory held stays O(limit);
  *  - when the limit is never hit, the transcript equals that of a naive
  *    whole-buffer reference parser written here from the spec. */
@@ -52,7 +52,7 @@ static void *count_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
 static uint32_t rng(uint32_t *s) { *s = *s * 1664525u + 1013904223u; return *s >> 8; }
 
 /* mode 0: one chunk, 1: seeded chunks, 2: byte by byte. Returns errors seen. */
-static int run(tr_t *t, const char *s, size_t n, size_t fin, size_t max, int mode, uint32_t seed) {
+static int run(tr_t *t, const char *s, size_t n, size_t fin, size_t max, int comments, int mode, uint32_t seed) {
   sse_parser p;
   sse_event ev;
   size_t at = 0, idn;
@@ -61,6 +61,7 @@ static int run(tr_t *t, const char *s, size_t n, size_t fin, size_t max, int mod
   double r;
   live = peak = 0;
   sse_init(&p, max, count_alloc, NULL);
+  sse_comments(&p, comments);
   do {
     size_t stop = at < fin ? fin : n; /* chunks never cross the finish point */
     size_t len = mode == 0 ? stop - at : mode == 2 ? 1 : 1 + rng(&seed) % 23;
@@ -71,6 +72,10 @@ static int run(tr_t *t, const char *s, size_t n, size_t fin, size_t max, int mod
         /* the default type "message" is not part of the event's bytes */
         if (ev.data_len > max || ev.type_len + ev.data_len > max + 7) fail("event over the limit");
         tr_event(t, ev.type, ev.type_len, ev.data, ev.data_len, ev.id, ev.id_len);
+      } else if (rc == SSE_COMMENT) {
+        if (!comments || ev.type || ev.id || ev.data_len > max) fail("comment not asked for or malformed");
+        tr_put(t, "C", 1);
+        tr_str(t, ev.data, ev.data_len);
       } else {
         if (rc != SSE_ERR_TOO_LARGE) fail("unexpected error code");
         errs++;
@@ -94,7 +99,7 @@ static int run(tr_t *t, const char *s, size_t n, size_t fin, size_t max, int mod
 
 /* The reference: the spec's steps over one whole stream, no limit. The
  * committed id and retry carry over to the next stream (a reconnection). */
-typedef struct { tr_t last; double retry; } ref_state;
+typedef struct { tr_t last; double retry; int comments; } ref_state;
 
 static void ref_stream(tr_t *t, const char *s, size_t n, ref_state *st) {
   tr_t data = {0}, type = {0}, idbuf = {0};
@@ -115,7 +120,10 @@ static void ref_stream(tr_t *t, const char *s, size_t n, ref_state *st) {
       data.n = type.n = ndata = 0;
       continue;
     }
-    if (s[b] == ':') continue;
+    if (s[b] == ':') {
+      if (st->comments) { tr_put(t, "C", 1); tr_str(t, s + b + 1, ln - 1); }
+      continue;
+    }
     for (name = 0; name < ln && s[b + name] != ':'; name++) {}
     vs = name < ln ? name + 1 : ln;
     if (vs < ln && s[b + vs] == ' ') vs++;
@@ -136,8 +144,9 @@ static void ref_stream(tr_t *t, const char *s, size_t n, ref_state *st) {
   free(data.p); free(type.p); free(idbuf.p);
 }
 
-static void reference(tr_t *t, const char *s, size_t n, size_t fin) {
-  ref_state st = {{0}, -1};
+static void reference(tr_t *t, const char *s, size_t n, size_t fin, int comments) {
+  ref_state st = {{0}, -1, 0};
+  st.comments = comments;
   if (fin < n) { ref_stream(t, s, fin, &st); ref_stream(t, s + fin, n - fin, &st); }
   else ref_stream(t, s, n, &st);
   tr_str(t, st.last.n ? st.last.p : "-", st.last.n ? st.last.n : 1);
@@ -158,22 +167,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint32_t seed;
   const char *s;
   size_t n;
-  int errs;
+  int errs, comments;
   if (size < 6) return 0;
   max = data[0] < 128 ? 1 + data[0] % 48 : SSE_DEFAULT_MAX_EVENT;
   memcpy(&seed, data + 1, 4);
+  comments = data[1] & 1;
   s = (const char *)data + 6;
   n = size - 6;
   fin = data[5] == 255 ? n : data[5] * n / 255;
-  errs = run(&one, s, n, fin, max, 0, 0);
-  if (run(&other, s, n, fin, max, 1, seed) != errs) fail("error count, seeded chunks");
+  errs = run(&one, s, n, fin, max, comments, 0, 0);
+  if (run(&other, s, n, fin, max, comments, 1, seed) != errs) fail("error count, seeded chunks");
   same(&one, &other, "seeded chunks");
   other.n = 0;
-  if (run(&other, s, n, fin, max, 2, 0) != errs) fail("error count, byte by byte");
+  if (run(&other, s, n, fin, max, comments, 2, 0) != errs) fail("error count, byte by byte");
   same(&one, &other, "byte by byte");
   if (errs == 0) {
     other.n = 0;
-    reference(&other, s, n, fin);
+    reference(&other, s, n, fin, comments);
     same(&one, &other, "reference parser");
   }
   free(one.p); free(other.p);

@@ -59,6 +59,39 @@ describe("homie.sse parser", function()
     assert.same({ { type = "message", data = " two spaces\nx:y\n" } }, evs)
   end)
 
+  describe("comments = true", function()
+    local STREAM = ":first\r\n: second \ndata: a\n:in the event\ndata: b\n\n:\r:last\n"
+
+    it("reports each comment's text after the colon, in stream order, however split", function()
+      local items = parse_every_way(STREAM, { comments = true })
+      assert.same({ "first", " second ", "in the event", { type = "message", data = "a\nb" }, "", "last" },
+        items)
+    end)
+
+    it("calls each's fn(nil, text) for a comment and counts it", function()
+      local got = {}
+      local n = sse.parser{ comments = true }:each(STREAM, function(ty, data)
+        got[#got + 1] = (ty or "comment") .. "=" .. data
+      end)
+      assert.equal(6, n)
+      assert.same({ "comment=first", "comment= second ", "comment=in the event", "message=a\nb",
+        "comment=", "comment=last" }, got)
+    end)
+
+    it("is off by default and when false: comments are skipped", function()
+      assert.same({ { type = "message", data = "a\nb" } }, parse_every_way(STREAM))
+      assert.same({ { type = "message", data = "a\nb" } }, parse_every_way(STREAM, { comments = false }))
+    end)
+
+    it("counts a comment against max_event_bytes like any line", function()
+      local p = sse.parser{ comments = true, max_event_bytes = 8 }
+      local evs, err, others = p:feed(":" .. ("x"):rep(20) .. "\n\n:short\ndata: ok\n\n")
+      assert.is_nil(evs)
+      assert.matches("max_event_bytes", err)
+      assert.same({ "short", { type = "message", data = "ok" } }, others)
+    end)
+  end)
+
   it("dispatches nothing for a block without data, but resets the type and keeps the id", function()
     local evs, p = parse_every_way("event: typing\nid: 5\n\ndata: x\n\n")
     assert.same({ { type = "message", data = "x", id = "5" } }, evs)
@@ -277,6 +310,8 @@ describe("homie.sse parser", function()
       assert.has_error(function() sse.parser { max_event_bytes = "1" } end)
       assert.has_error(function() sse.parser { max_event_bytes = 0 } end)
       assert.has_error(function() sse.parser { max_event_bytes = 1.5 } end)
+      assert.has_error(function() sse.parser { comments = 1 } end,
+        "homie: sse.parser: comments must be a boolean, got number")
       assert.has_error(function() sse.parser("x") end)
       local p = sse.parser()
       assert.has_error(function() p:feed(42) end)

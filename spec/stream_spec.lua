@@ -199,6 +199,18 @@ describe("event streams", function()
     server:reset()
   end)
 
+  it("reports the server's heartbeat comments to on_comment, as sent after the colon", function()
+    local comments = {}
+    local stream = chat:events{ on_comment = function(text) comments[#comments + 1] = text end }
+    assert(stream:open())
+    local deadline = sse.now() + 15
+    while #comments == 0 and sse.now() < deadline do
+      assert.is_nil(stream:next_event(0.5))
+    end
+    assert.are.equal(" ping", comments[1])
+    stream:close()
+  end)
+
   it("skips garbage lines and keeps going", function()
     server:fault{ method = "GET", path = "/events$", fault = { garbage = true } }
     local stream = chat:events()

@@ -189,7 +189,8 @@ end
 -- @tparam[opt] table opts `last_event_id` (resume after it), `idle_timeout`
 --  (60 s of silence before a reconnect), `max_reconnects` (10 in a row),
 --  `max_event_bytes` (1 MiB), `connect_timeout` (the client's `timeout`:
---  connecting and the response head, each attempt)
+--  connecting and the response head, each attempt), `on_comment`
+--  (`function(text)` per comment line, in order with the events)
 -- @treturn homie.stream.Stream
 -- @raise on a malformed id or a wrong option
 -- @usage for ev, err in client:events(chat_id) do

@@ -33,7 +33,9 @@ M.new = client.new
 -- `fn(type, data, id)` per event and returns the count; `p:last_event_id()`,
 -- `p:retry()`, `p:finish()`, `p:reset()`, `p:close()`.
 -- @function sse_parser
--- @tparam[opt] table opts `max_event_bytes` (default 1 MiB)
+-- @tparam[opt] table opts `max_event_bytes` (default 1 MiB), `comments`
+--  (true: comment lines come too, in order: `feed` lists each one's text
+--  after the `:` as a string, `each` calls `fn(nil, text)`)
 -- @return the parser
 -- @raise on an unknown option or a wrong limit
 -- @usage local p = homie.sse_parser()

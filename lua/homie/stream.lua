@@ -25,7 +25,7 @@ M.Stream = Stream
 
 local OPTIONS = { last_event_id = true, idle_timeout = true, max_reconnects = true,
   max_event_bytes = true, connect_timeout = true, reconnect_delay = true, headers = true,
-  on_error = true }
+  on_error = true, on_comment = true }
 
 local SPEC_PATH, INTRO_PATH = "/v1/chats/%s/messages/events", "/v1/chats/%s/events"
 local REDIRECTS = session_mod.REDIRECTS
@@ -35,6 +35,7 @@ local REDIRECTS = session_mod.REDIRECTS
 function M.new(session, chat_id, opts, url)
   opts = util.check_opts(url and "stream" or "events", opts, OPTIONS)
   if opts.on_error ~= nil then util.check_type("on_error", opts.on_error, "function") end
+  if opts.on_comment ~= nil then util.check_type("on_comment", opts.on_comment, "function") end
   local headers = {}
   for k, v in pairs(util.check_type("headers", opts.headers or {}, "table")) do
     headers[tostring(k)] = util.check_header_value("headers[" .. tostring(k) .. "]", v)
@@ -52,6 +53,7 @@ function M.new(session, chat_id, opts, url)
     cross_origin = url ~= nil and url:match("^(https?://[^/]+)") ~= session.base_url:match("^(https?://[^/]+)"),
     headers = headers,
     on_error = opts.on_error,
+    on_comment = opts.on_comment,
     heard_at = nil,      -- when the connection last gave bytes (idle_timeout counts from it)
     last_id = opts.last_event_id,
     idle_timeout = opts.idle_timeout or 60,
@@ -67,7 +69,9 @@ function M.new(session, chat_id, opts, url)
     conn = nil,
     -- One parser for the stream's life: finish() at each drop keeps its last
     -- event id and retry, as an EventSource keeps them across reconnects.
-    parser = sse.parser({ max_event_bytes = opts.max_event_bytes }),
+    -- Comments are parsed out only when someone listens (queued as strings,
+    -- so they reach on_comment in stream order with the events).
+    parser = sse.parser({ max_event_bytes = opts.max_event_bytes, comments = opts.on_comment ~= nil }),
     pending = nil,       -- a connection whose head is still due: { conn, head_at, path }
     reconnect_at = nil,  -- when the next connection attempt may start
     over = false,        -- ended: closed by the caller, a 204, or an error
@@ -310,13 +314,16 @@ end
 function Stream:_next(deadline_at)
   local t = self.transport
   while true do
-    if self.qhead <= self.qtail then
+    while self.qhead <= self.qtail do
       local ev = self.queue[self.qhead]
       self.queue[self.qhead] = nil
       self.qhead = self.qhead + 1
       if self.qhead > self.qtail then self.qhead, self.qtail = 1, 0 end
-      self.failures = 0
-      return ev
+      if type(ev) ~= "string" then
+        self.failures = 0
+        return ev
+      end
+      self.on_comment(ev)  -- a comment (queued only when on_comment is set)
     end
     if self.over then
       local fatal = self.fatal
@@ -362,13 +369,17 @@ function Stream:feed(chunk)
   local q, tail, id = self.queue, self.qtail, self.last_id
   for i = 1, n do
     local ev = list[i]
-    -- The parser keeps the id across reconnects and reports a reset (an
-    -- empty `id:`) as nil; before this stream saw any `id:`, nil means none
-    -- yet and the caller's last_event_id stands.
-    if ev.id ~= nil then id, self.saw_id = ev.id, true
-    elseif self.saw_id then id = "" end
     tail = tail + 1
-    q[tail] = event_of(ev, id)
+    if type(ev) == "string" then  -- a comment, kept in its place
+      q[tail] = ev
+    else
+      -- The parser keeps the id across reconnects and reports a reset (an
+      -- empty `id:`) as nil; before this stream saw any `id:`, nil means none
+      -- yet and the caller's last_event_id stands.
+      if ev.id ~= nil then id, self.saw_id = ev.id, true
+      elseif self.saw_id then id = "" end
+      q[tail] = event_of(ev, id)
+    end
   end
   self.qtail, self.last_id = tail, id
   if not evs then
@@ -385,7 +396,8 @@ function Stream:feed(chunk)
 end
 
 --- How many events are parsed and waiting: that many `next_event(0)` calls
--- return at once, without reading the network.
+-- return at once, without reading the network. With `on_comment`, queued
+-- comments count too (they are handed out on the way to the next event).
 -- @treturn integer
 function Stream:queued() return self.qtail - self.qhead + 1 end
 

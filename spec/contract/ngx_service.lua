@@ -8,7 +8,7 @@ local homie = require "homie"
 
 local M = {}
 
-local CAPABILITIES = { "headers", "last-event-id", "read-timeout", "restart", "bom",
+local CAPABILITIES = { "comments", "headers", "last-event-id", "read-timeout", "restart", "bom",
   "server-directed-shutdown-request" }
 
 local streams, next_id = {}, 0
@@ -36,6 +36,7 @@ local function run(premature, st, o)
     max_reconnects = 1000,
     max_event_bytes = 16 * 1024 * 1024,  -- the suite's large messages; see service.lua
     on_error = function(err) report({ kind = "error", error = tostring(err) }) end,
+    on_comment = function(text) report({ kind = "comment", comment = text }) end,
   })
   while not st.closed do
     if st.restart then

@@ -1,14 +1,29 @@
 -- make contract: LaunchDarkly's SSE contract suite against homie's streams,
 -- on both transports: the plain-Lua test service (curl) and the one inside
 -- a real nginx (ngx). The harness is not part of the repository: it is
--- looked for at ../shared/tools/sse-contract-harness (or $SSE_HARNESS); when
--- it is absent the target says so and exits 0.
+-- looked for at ../shared/tools/sse-contract-harness (or $SSE_HARNESS), next
+-- to the main checkout when this is a git worktree elsewhere; when it is
+-- absent the target says so and exits 0.
 --   lua5.4 spec/contract/run.lua [curl|ngx ...]
 local mock = require "spec.support.mock"
 local nginx = require "spec.support.nginx"
 
 local root = mock.root
-local harness = os.getenv("SSE_HARNESS") or (root .. "/../shared/tools/sse-contract-harness")
+local HARNESS = "/../shared/tools/sse-contract-harness"
+
+-- The main checkout of a git worktree: the parent of the common .git.
+local function main_checkout()
+  local p = io.popen(("git -C %s rev-parse --path-format=absolute --git-common-dir 2>/dev/null")
+    :format(mock.shq(root)))
+  local dir = p and p:read("*l")
+  if p then p:close() end
+  return dir and dir:match("^(.+)/%.git$")
+end
+
+local harness = os.getenv("SSE_HARNESS") or (root .. HARNESS)
+if not os.getenv("SSE_HARNESS") and not io.open(harness, "rb") and main_checkout() then
+  harness = main_checkout() .. HARNESS
+end
 if not io.open(harness, "rb") then
   print("contract: " .. harness .. " not found: the SSE contract suite is not part of the repository; skipped")
   os.exit(0)

@@ -11,7 +11,7 @@ local cjson = require "cjson"
 local homie = require "homie"
 
 local port = tonumber(arg[1]) or 8000
-local CAPABILITIES = { "headers", "last-event-id", "read-timeout", "restart", "bom",
+local CAPABILITIES = { "comments", "headers", "last-event-id", "read-timeout", "restart", "bom",
   "server-directed-shutdown-request" }
 
 -- The key is a placeholder: it goes only to this base_url, which nothing uses.
@@ -46,6 +46,7 @@ local function open_stream(o)
     -- large-message cases send more, as a user expecting big events would.
     max_event_bytes = 16 * 1024 * 1024,
     on_error = function(err) report(st, { kind = "error", error = tostring(err) }) end,
+    on_comment = function(text) report(st, { kind = "comment", comment = text }) end,
   })
   if not ok then return nil, tostring(stream) end
   st.stream = stream

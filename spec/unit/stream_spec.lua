@@ -78,6 +78,22 @@ describe("stream (fake transport)", function()
     assert.are.equal(4, o[3].at - o[2].at)
   end)
 
+  it("hands comments to on_comment in stream order with the events, across chunks", function()
+    local client, fake = h.client()
+    fake:on("GET", h.EVENTS, {
+      { status = 200, stream = { ": one\n" .. block(1, "a") .. ":two\n:thr", "ee\n", block(2, "b"), { stall = true } } },
+    })
+    local seen = {}
+    local s = client:events(h.CHAT, { on_comment = function(text) seen[#seen + 1] = "c:" .. text end })
+    for _ = 1, 2 do
+      local ev = assert(s:next_event(60))
+      seen[#seen + 1] = "e:" .. ev.raw
+    end
+    assert.are.same({ "c: one", "e:a", "c:two", "c:three", "e:b" }, seen)
+    assert.has_error(function() client:events(h.CHAT, { on_comment = "yes" }) end)
+    s:close()
+  end)
+
   it("ends at a 204 without retrying it", function()
     local client, fake = h.client()
     fake:on("GET", h.EVENTS, { status = 204 })
