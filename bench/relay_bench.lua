@@ -8,7 +8,7 @@
 --              fresh nginx.
 -- Prints one line of key=value for bench/run.lua.
 -- Usage (from the repo root, open-file limit raised): lua5.4 bench/relay_bench.lua
---   [--mb 20] [--rounds 3] [--shoppers 2000]
+--   [--mb 20] [--rounds 3] [--shoppers 2000]   (--shoppers 0: events/s only)
 local common = require "bench.common"
 local nginx = require "spec.support.nginx"
 local socket = require "socket"
@@ -149,12 +149,15 @@ local ok, err = pcall(function()
     proxy_t = math.min(proxy_t, time_stream(app.port, "/proxy/fast" .. EVENTS))
   end
   app:stop()
-  app = front()
-  local proxy_kb = per_stream_kb(app, "/proxy/idle" .. EVENTS, opts.shoppers)
-  app:stop()
-  app = front()
-  local relay_kb = per_stream_kb(app, "/relay?up=idle", opts.shoppers)
-  app:stop()
+  local relay_kb, proxy_kb = 0 / 0, 0 / 0  -- --shoppers 0: events/s only
+  if opts.shoppers > 0 then
+    app = front()
+    proxy_kb = per_stream_kb(app, "/proxy/idle" .. EVENTS, opts.shoppers)
+    app:stop()
+    app = front()
+    relay_kb = per_stream_kb(app, "/relay?up=idle", opts.shoppers)
+    app:stop()
+  end
   print(("events=%d relay_eps=%.0f proxy_eps=%.0f shoppers=%d relay_kb=%.1f proxy_kb=%.1f")
     :format(n_events, n_events / relay_t, n_events / proxy_t, opts.shoppers, relay_kb, proxy_kb))
 end)

@@ -19,6 +19,18 @@
  *   goes on: feed returns nil, err, events, before and each nil, err, count, before, where
  *   `before` is how many of those events came before the first dropped one, and
  *   events/count cover every event of that call, before and after it.
+ *   p:wire(chunk, id) -> bytes, count, saw_id: the chunk's complete events
+ *                        rewritten as well-formed SSE in one string (for the
+ *                        relay: no table or string per event). Each event is
+ *                        `id: ` its last event id (`id` when the parser has
+ *                        none and none came in this call, `""` once one came;
+ *                        no line when both are nil), `event: ` its type unless
+ *                        "message", a `data: ` line per data line, a blank
+ *                        line. saw_id: an event of this call carried an id.
+ *                        CR, LF, NUL are dropped from `id` and the type.
+ *                        Comments are not written. On an oversize event:
+ *                        nil, err, bytes, count, saw_id for the events before
+ *                        it, and nothing after it.
  *   p:last_event_id(), p:retry() -> string|nil, integer ms|nil
  *   p:finish()  end of one stream: drops an unterminated event, keeps the
  *               last id and retry (reuse the parser for the reconnection)
@@ -40,6 +52,8 @@ typedef struct {
   size_t stash_len, stash_cap;
   lua_Alloc alloc; void *alloc_ud;
   int last_count;          /* events in the last feed(): presizes the next array */
+  char *w;                 /* wire()'s output, kept between calls while small */
+  size_t wlen, wcap;
 } lsse;
 
 static lsse *check_open(lua_State *L) {
@@ -96,6 +110,10 @@ typedef struct {
   lua_Integer count;
   int err;                 /* first SSE_ERR_* met */
   lua_Integer err_at;      /* events parsed before it: a stream that ends there knows where */
+  int wire;                /* wire(): events go into u->w */
+  const char *fallback;    /* wire(): the id of an event without one, until one comes */
+  size_t fallback_len;
+  int saw_id;              /* wire(): an event of this call had an id */
 } ctx_t;
 
 /* body's stack slots */
@@ -112,6 +130,77 @@ static void push_cached(lua_State *L, int slot, const char *s, size_t n) {
   lua_replace(L, slot);
 }
 
+static void w_reserve(lua_State *L, lsse *u, size_t n) {
+  size_t cap;
+  char *np;
+  if (u->wcap - u->wlen >= n) return;
+  cap = u->wcap ? u->wcap : 1024;
+  while (cap - u->wlen < n) cap *= 2;
+  np = (char *)u->alloc(u->alloc_ud, u->w, u->wcap, cap);
+  if (!np) luaL_error(L, "homie: sse parser: out of memory");
+  u->w = np; u->wcap = cap;
+}
+
+static void w_put(lua_State *L, lsse *u, const char *s, size_t n) {
+  w_reserve(L, u, n);
+  memcpy(u->w + u->wlen, s, n);
+  u->wlen += n;
+}
+
+/* name, value, LF: one memcpy each (the value holds no line break). */
+static void w_line(lua_State *L, lsse *u, const char *name, size_t nn, const char *v, size_t vn) {
+  char *o;
+  w_reserve(L, u, nn + vn + 1);
+  o = u->w + u->wlen;
+  memcpy(o, name, nn);
+  memcpy(o + nn, v, vn);
+  o[nn + vn] = '\n';
+  u->wlen += nn + vn + 1;
+}
+
+/* As w_line, with CR, LF and NUL dropped from the value; nothing at all
+ * when no byte of it is left. */
+static void w_clean(lua_State *L, lsse *u, const char *name, size_t nn, const char *v, size_t vn) {
+  size_t i, at = u->wlen;
+  if (!memchr(v, '\0', vn) && !memchr(v, '\r', vn) && !memchr(v, '\n', vn)) {
+    if (vn) w_line(L, u, name, nn, v, vn);
+    return;
+  }
+  w_reserve(L, u, nn + vn + 1);
+  memcpy(u->w + u->wlen, name, nn);
+  u->wlen += nn;
+  for (i = 0; i < vn; i++)
+    if (v[i] != '\r' && v[i] != '\n' && v[i] != '\0') u->w[u->wlen++] = v[i];
+  if (u->wlen == at + nn) u->wlen = at;
+  else u->w[u->wlen++] = '\n';
+}
+
+/* One event in the stream's own syntax (see wire() above). The parser's
+ * data holds only LF between its lines, and its ids no CR, LF or NUL; an
+ * empty id (a reset) is still written, an empty type is not. */
+static void w_event(lua_State *L, ctx_t *c, const sse_event *ev) {
+  lsse *u = c->u;
+  const char *d = ev->data, *end = ev->data + ev->data_len, *nl;
+  if (ev->id) {
+    c->saw_id = 1;
+    w_line(L, u, "id: ", 4, ev->id, ev->id_len);
+  } else if (c->saw_id) {
+    w_line(L, u, "id: ", 4, "", 0);
+  } else if (c->fallback) {
+    size_t at = u->wlen;
+    w_clean(L, u, "id: ", 4, c->fallback, c->fallback_len);
+    if (u->wlen == at) w_line(L, u, "id: ", 4, "", 0);
+  }
+  if (!(ev->type_len == 7 && memcmp(ev->type, "message", 7) == 0))
+    w_clean(L, u, "event: ", 7, ev->type, ev->type_len);
+  while ((nl = (const char *)memchr(d, '\n', (size_t)(end - d))) != NULL) {
+    w_line(L, u, "data: ", 6, d, (size_t)(nl - d));
+    d = nl + 1;
+  }
+  w_line(L, u, "data: ", 6, d, (size_t)(end - d));
+  w_put(L, u, "\n", 1);
+}
+
 /* Parses one buffer: fn form calls B_FN(type, data, id) per event, table
  * form appends { type, data, id } tables to B_OUT. */
 static void run(lua_State *L, ctx_t *c, const char *s, size_t n, int fn) {
@@ -122,6 +211,10 @@ static void run(lua_State *L, ctx_t *c, const char *s, size_t n, int fn) {
   while ((rc = sse_next(p, &ev)) != SSE_NEED_MORE) {
     if (rc < 0) {
       if (!c->err) { c->err = rc; c->err_at = c->count; }
+      continue;
+    }
+    if (c->wire) {  /* nothing after an error, no comments */
+      if (rc == SSE_EVENT && !c->err) { c->count++; w_event(L, c, &ev); }
       continue;
     }
     c->count++;
@@ -160,7 +253,7 @@ static int body(lua_State *L) {
   lua_settop(L, B_FN);
   lua_pushliteral(L, "type"); lua_pushliteral(L, "data"); lua_pushliteral(L, "id");
   lua_pushnil(L); lua_pushnil(L);
-  if (fn) lua_pushnil(L); else lua_createtable(L, c->u->last_count, 0);
+  if (fn || c->wire) lua_pushnil(L); else lua_createtable(L, c->u->last_count, 0);
   if (c->u->stash_len) {
     c->phase = 1;
     run(L, c, c->u->stash, c->u->stash_len, fn);
@@ -168,7 +261,7 @@ static int body(lua_State *L) {
   }
   c->phase = 2;
   run(L, c, c->chunk, c->n, fn);
-  if (!fn) c->u->last_count = c->count < 4096 ? (int)c->count : 4096;
+  if (!fn && !c->wire) c->u->last_count = c->count < 4096 ? (int)c->count : 4096;
   return fn ? 0 : 1;
 }
 
@@ -191,7 +284,7 @@ static void l_run(lua_State *L, lsse *u, int fn, ctx_t *c) {
   c->u = u;
   c->chunk = lua_tolstring(L, 2, &n);
   c->n = n;
-  c->phase = 0; c->count = 0; c->err = 0; c->err_at = 0;
+  c->phase = 0; c->count = 0; c->err = 0; c->err_at = 0; c->saw_id = 0;
   lua_pushcfunction(L, body);
   lua_pushlightuserdata(L, c);
   if (fn) lua_pushvalue(L, fn); else lua_pushnil(L);
@@ -215,6 +308,7 @@ static int l_feed(lua_State *L) {
   ctx_t c;
   luaL_checktype(L, 2, LUA_TSTRING);
   lua_settop(L, 2);
+  c.wire = 0;
   l_run(L, u, 0, &c);
   if (!c.err) return 1;
   lua_pushnil(L);
@@ -224,6 +318,43 @@ static int l_feed(lua_State *L) {
   return 4;
 }
 
+/* Lets go of wire()'s buffer when it grew past a small event or two, so an
+ * idle stream does not hold its biggest read. */
+static void w_trim(lsse *u) {
+  if (u->wcap > 4096) {
+    u->alloc(u->alloc_ud, u->w, u->wcap, 0);
+    u->w = NULL; u->wcap = 0;
+  }
+  u->wlen = 0;
+}
+
+/* p:wire(chunk, id) -> bytes, count, saw_id | nil, err, bytes, count, saw_id */
+static int l_wire(lua_State *L) {
+  lsse *u = check_idle(L);
+  ctx_t c;
+  int k = 0;
+  luaL_checktype(L, 2, LUA_TSTRING);
+  if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TSTRING);
+  c.fallback = lua_tolstring(L, 3, &c.fallback_len);
+  lua_settop(L, 3);
+  c.wire = 1;
+  u->wlen = 0;
+  /* Room for the usual rewrite at once (one allocation per call). */
+  w_reserve(L, u, lua_rawlen(L, 2) + lua_rawlen(L, 2) / 4 + 256);
+  l_run(L, u, 0, &c);
+  lua_settop(L, 3);
+  if (c.err) {
+    lua_pushnil(L);
+    push_err(L, u, c.err);
+    k = 2;
+  }
+  lua_pushlstring(L, u->w ? u->w : "", u->wlen);
+  w_trim(u);
+  lua_pushinteger(L, c.count);
+  lua_pushboolean(L, c.saw_id);
+  return k + 3;
+}
+
 /* p:each(chunk, fn) -> count | nil, err, count, before */
 static int l_each(lua_State *L) {
   lsse *u = check_idle(L);
@@ -231,6 +362,7 @@ static int l_each(lua_State *L) {
   luaL_checktype(L, 2, LUA_TSTRING);
   luaL_checktype(L, 3, LUA_TFUNCTION);
   lua_settop(L, 3);
+  c.wire = 0;
   l_run(L, u, 3, &c);
   if (!c.err) { lua_pushinteger(L, c.count); return 1; }
   lua_pushnil(L);
@@ -277,6 +409,9 @@ static int l_close(lua_State *L) {
     u->open = 0;
     sse_free(&u->p);
     stash_drop(u);
+    w_trim(u);
+    if (u->w) u->alloc(u->alloc_ud, u->w, u->wcap, 0);
+    u->w = NULL; u->wcap = 0;
   }
   return 0;
 }
@@ -325,7 +460,7 @@ static int l_new(lua_State *L) {
 }
 
 static const luaL_Reg methods[] = {
-  {"feed", l_feed}, {"each", l_each}, {"finish", l_finish}, {"reset", l_reset},
+  {"feed", l_feed}, {"each", l_each}, {"wire", l_wire}, {"finish", l_finish}, {"reset", l_reset},
   {"last_event_id", l_last_event_id}, {"retry", l_retry}, {"__tostring", l_tostring},
   {NULL, NULL}};
 

@@ -37,6 +37,15 @@ local UPSTREAM = [[
   elseif name == "garbage" then sock:send("\0\1\2 this is not HTTP\r\n\r\n")
   elseif name == "json200" then answer(200, { "Content-Type: application/json" }, "{}")
   elseif name == "stall_head" then ngx.sleep(4)
+  -- Slower than the relay's heartbeat before answering at all.
+  elseif name == "slow_open" then
+    ngx.sleep(3.5)
+    answer(200, SSE)
+    sock:send("id: 1\ndata: event 1\n\n")
+    ngx.sleep(2)
+  elseif name == "slow_404" then
+    ngx.sleep(1.5)
+    json_error(404, "no such chat")
   elseif name == "cut" or name == "stall_mid" then
     answer(200, SSE)
     sock:send("id: " .. n .. "\ndata: event " .. n .. "\n\n")
@@ -57,7 +66,8 @@ local RELAY = [[
     or "http://127.0.0.1:" .. ngx.var.server_port .. "/up/" .. args.up
   local client = homie.new{ api_key = "homie-test-key", base_url = base }
   local reason, why = require("homie.ngx").relay_events(client, args.chat, { public = true,
-    open_timeout = 0.5, idle_timeout = tonumber(args.idle), max_seconds = 6 })
+    open_timeout = tonumber(args.open) or 0.5, idle_timeout = tonumber(args.idle), max_seconds = 6,
+    heartbeat = tonumber(args.hb) })
   ngx.shared.up:set("result:" .. args.up, tostring(reason) .. "|" .. tostring(why))
 ]]
 
@@ -128,6 +138,32 @@ describe("homie.ngx relay against a hostile upstream", function()
       assert.equal("1", select(3, app:request("GET", "/lei?key=" .. up .. ":last-event-id:2")))
     end)
   end
+
+  it("heartbeats reach the page while upstream is slower than a heartbeat to answer", function()
+    local c, status = browser_sse.get(app.port, "/relay?chat=" .. CHAT .. "&up=slow_open&hb=1&open=8")
+    assert.equal(200, status)
+    local next_block = browser_sse.reader(c)
+    assert.same({ ": homie relay" }, next_block(5))
+    local beats, block = 0, nil
+    repeat
+      block = next_block(5)
+      if block and block[1] == ": keep-alive" then beats = beats + 1 end
+    until not block or block[1] ~= ": keep-alive"
+    c:close()
+    assert.same({ "id: 1", "data: event 1" }, block)
+    assert.is_true(beats >= 1, "no heartbeat before upstream answered")
+  end)
+
+  it("a refusal after heartbeats began ends the 200 stream with why and retry", function()
+    local status, h, body, result = relay("slow_404", "&hb=1&open=8")
+    assert.equal(200, status)
+    assert.equal("text/event-stream", h["content-type"])
+    -- (both event paths answer 404, each after 1.5 s: heartbeats in between)
+    local beats = body:match("^: homie relay\n\n(.-)retry: 5000\n: no such chat\n\n$")
+    assert.is_string(beats, body)
+    assert.equal("", (beats:gsub(": keep%-alive\n\n", "")))
+    assert.equal("nil|no such chat", result)
+  end)
 
   it("an event over max_event_bytes ends the relay after the events before it", function()
     local status, _, body, result = relay("oversize")

@@ -264,20 +264,28 @@ local RETRY_MS = 5000
 -- in doc/openresty.md): not found is the shopper's 404; a failure that may
 -- pass is a 200 stream that only says `retry:`, so the page's EventSource
 -- tries again; anything else is the shop's problem, a 502.
-local function not_opened(opened, err)
+-- `streaming`: the 200 stream head already went out (upstream was slower
+-- than a heartbeat), so the answer can only be the stream's end: a comment
+-- saying why, and `retry:` so the page's EventSource waits before trying.
+local function not_opened(opened, err, streaming)
+  local status, why
   if opened == nil and err == nil then  -- a 204: the chat has nothing to stream
-    ngx.status = 204
+    if not streaming then ngx.status = 204 end
     return "upstream ended"
-  end
-  if type(err) == "table" and err.kind == "not_found" then return refuse(404, "no such chat") end
-  if err == "timeout" or (type(err) == "table" and err.retryable) then
+  elseif type(err) == "table" and err.kind == "not_found" then
+    status, why = 404, "no such chat"
+  elseif err == "timeout" or (type(err) == "table" and err.retryable) then
     ngx.log(ngx.WARN, "homie: relay's upstream stream is unavailable: ", log_text(err))
-    stream_head()
+    if not streaming then stream_head() end
     send(("retry: %d\n: upstream unavailable\n\n"):format(RETRY_MS))
     return nil, "upstream unavailable"
+  else
+    ngx.log(ngx.ERR, "homie: relay's upstream stream refused: ", log_text(err))
+    status, why = 502, "event stream unavailable"
   end
-  ngx.log(ngx.ERR, "homie: relay's upstream stream refused: ", log_text(err))
-  return refuse(502, "event stream unavailable")
+  if not streaming then return refuse(status, why) end
+  send(("retry: %d\n: %s\n\n"):format(RETRY_MS, why))
+  return nil, why
 end
 
 -- The content handler for a browser's EventSource on chat_id. Returns why
@@ -302,13 +310,12 @@ function M.relay_events(client, chat_id, opts)
   local started_at = client:now()
   local heartbeat = opts.heartbeat or 15
   local open_timeout = opts.open_timeout or 10
+  local filter = opts.filter
   local events = client:events(chat_id, { last_event_id = last_event_id(), idle_timeout = opts.idle_timeout,
                                           connect_timeout = open_timeout })
-  local opened, err = events:open(open_timeout)
-  if not opened then
-    events:close()
-    return not_opened(opened, err)
-  end
+  -- Unfiltered, each upstream read comes as one string of well-formed
+  -- events (the parser rewrites them): no table or string per event.
+  if not filter then events:_as_wire() end
   -- A browser that leaves is noticed at once when lua_check_client_abort is
   -- on: exiting ends the request, and nginx closes the upstream socket.
   ngx.on_abort(function()
@@ -316,8 +323,7 @@ function M.relay_events(client, chat_id, opts)
     ngx.exit(499)
   end)
 
-  stream_head()
-  local sent, filter = 0, opts.filter
+  local sent = 0
   local function deliver(s)
     if type(s) == "table" then
       for i = 1, #s do sent = sent + #s[i] end
@@ -326,8 +332,35 @@ function M.relay_events(client, chat_id, opts)
     end
     return send(s)
   end
+  -- Opening waits for upstream's answer up to a heartbeat with nothing
+  -- sent, so a refusal still gets its own status. Past that the stream
+  -- head goes out and heartbeats keep the page's connection alive until
+  -- upstream answers or open_timeout (or max_seconds) is over.
+  local open_until = started_at + math.min(open_timeout, opts.max_seconds or open_timeout)
+  local opened, err = events:open(math.min(heartbeat, open_timeout, opts.max_seconds or heartbeat))
+  local streaming = false
+  while opened == nil and err == "timeout" and client:now() < open_until do
+    if not streaming then stream_head() end
+    if not deliver(streaming and ": keep-alive\n\n" or ": homie relay\n\n") then
+      events:close()
+      return "client closed"
+    end
+    streaming = true
+    local slice = math.max(0, math.min(heartbeat, open_until - client:now()))
+    local slice_end = client:now() + slice
+    opened, err = events:open(slice)
+    -- An attempt that cannot resume says timeout at once: the slice is
+    -- waited out all the same, so heartbeats keep their pace.
+    if opened == nil and err == "timeout" and slice_end > client:now() then ngx.sleep(slice_end - client:now()) end
+  end
+  if not opened then
+    events:close()
+    return not_opened(opened, err, streaming)
+  end
+
+  if not streaming then stream_head() end
   local reason
-  if not deliver(": homie relay\n\n") then reason = "client closed" end
+  if not streaming and not deliver(": homie relay\n\n") then reason = "client closed" end
   while not reason do
     local wait = heartbeat
     if opts.max_seconds then
@@ -336,7 +369,10 @@ function M.relay_events(client, chat_id, opts)
       if left < wait then wait = left end
     end
     local ev, e = events:next_event(wait)
-    if ev then
+    if ev and ev.wire then
+      if not deliver(ev.wire) then reason = "client closed" end
+      if opts.max_bytes and sent >= opts.max_bytes then reason = reason or "max_bytes" end
+    elseif ev then
       -- Every event parsed from the same read goes out in one write.
       local out = {}
       repeat

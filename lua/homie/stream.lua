@@ -361,9 +361,48 @@ function Stream:_next(deadline_at)
   end
 end
 
+-- For homie.ngx's relay: from now on each read's complete events come as
+-- one item { wire = bytes, n = events } (sse.parser's wire: the events
+-- rewritten as well-formed SSE, with the ids this stream reports), not as
+-- n event tables. Internal; comments are not kept in this mode.
+function Stream:_as_wire()
+  self.wire = true
+end
+
+-- Queues one read's events as a single wire item. Returns ok, err as the
+-- parser's wire does (err: an oversize event, after the events before it).
+function Stream:feed_wire(chunk)
+  local bytes, n, saw, e2, e3 = self.parser:wire(chunk, self.saw_id and "" or self.last_id)
+  local err
+  if not bytes then err, bytes, n, saw = n, saw, e2, e3 end
+  if n > 0 then
+    self.qtail = self.qtail + 1
+    self.queue[self.qtail] = { wire = bytes, n = n }
+  end
+  if saw then self.saw_id = true end
+  return not err, err
+end
+
 function Stream:feed(chunk)
   -- An oversize event ends the stream at its place: the events before it
   -- are delivered, then the error, and nothing after it.
+  local ok, err
+  if self.wire then ok, err = self:feed_wire(chunk)
+  else ok, err = self:feed_events(chunk) end
+  if not ok then
+    self.fatal = self:error({ kind = "protocol", message = "event stream: " .. tostring(err), attempts = 1 })
+    self.over = true
+    self:drop()
+    return
+  end
+  -- An id-only block moves the id without an event.
+  local pid = self.parser:last_event_id()
+  if pid ~= nil then self.last_id, self.saw_id = pid, true
+  elseif self.saw_id then self.last_id = "" end
+  self.retry_ms = self.parser:retry() or self.retry_ms
+end
+
+function Stream:feed_events(chunk)
   local evs, err, others, before = self.parser:feed(chunk)
   local list, n = evs or others or {}, evs and #evs or before
   local q, tail, id = self.queue, self.qtail, self.last_id
@@ -382,17 +421,7 @@ function Stream:feed(chunk)
     end
   end
   self.qtail, self.last_id = tail, id
-  if not evs then
-    self.fatal = self:error({ kind = "protocol", message = "event stream: " .. tostring(err), attempts = 1 })
-    self.over = true
-    self:drop()
-    return
-  end
-  -- An id-only block moves the id without an event.
-  local pid = self.parser:last_event_id()
-  if pid ~= nil then self.last_id, self.saw_id = pid, true
-  elseif self.saw_id then self.last_id = "" end
-  self.retry_ms = self.parser:retry() or self.retry_ms
+  return evs ~= nil, err
 end
 
 --- How many events are parsed and waiting: that many `next_event(0)` calls

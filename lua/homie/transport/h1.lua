@@ -192,6 +192,10 @@ function Stream:head(deadline_at)
   if over(self) then return nil, self.failed or closed_stream() end
   local head, f = self.ex:head(self.method, deadline_at)
   if not head then
+    -- Not a byte yet: the head may still come, and a later call waits for
+    -- it again (a caller waiting in slices, as the relay between its
+    -- heartbeats). A head cut anywhere else cannot resume.
+    if f.kind == "timeout" and self.ex.reader.buf == "" then return nil, f end
     self.failed, self.ended = f, true
     self.ex.conn:finish(false)
     return nil, f
