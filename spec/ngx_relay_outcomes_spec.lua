@@ -46,7 +46,7 @@ local UPSTREAM = [[
   elseif name == "slow_404" then
     ngx.sleep(1.5)
     json_error(404, "no such chat")
-  elseif name == "cut" or name == "stall_mid" then
+  elseif name == "cut" or name == "stall_mid" or name == "stall_beat" then
     answer(200, SSE)
     sock:send("id: " .. n .. "\ndata: event " .. n .. "\n\n")
     if n == 1 and name == "cut" then return end
@@ -144,7 +144,7 @@ describe("homie.ngx relay against a hostile upstream", function()
     assert.equal(200, status)
     local next_block = browser_sse.reader(c)
     assert.same({ ": homie relay" }, next_block(5))
-    local beats, block = 0, nil
+    local beats, block = 0
     repeat
       block = next_block(5)
       if block and block[1] == ": keep-alive" then beats = beats + 1 end
@@ -152,6 +152,16 @@ describe("homie.ngx relay against a hostile upstream", function()
     c:close()
     assert.same({ "id: 1", "data: event 1" }, block)
     assert.is_true(beats >= 1, "no heartbeat before upstream answered")
+  end)
+
+  it("heartbeats go on while upstream stalls mid-stream", function()
+    local c = browser_sse.get(app.port, "/relay?chat=" .. CHAT .. "&up=stall_beat&hb=1&idle=10")
+    local next_block = browser_sse.reader(c)
+    assert.same({ ": homie relay" }, next_block(5))
+    assert.same({ "id: 1", "data: event 1" }, next_block(5))
+    assert.same({ ": keep-alive" }, next_block(5))
+    assert.same({ ": keep-alive" }, next_block(5))
+    c:close()
   end)
 
   it("a refusal after heartbeats began ends the 200 stream with why and retry", function()

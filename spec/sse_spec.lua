@@ -92,6 +92,61 @@ describe("homie.sse parser", function()
     end)
   end)
 
+  describe("wire() (the relay's writer)", function()
+    -- What the relay wrote from event tables before wire() existed: the
+    -- stream's id (the event's, "" after a reset, else `fallback`), the
+    -- type unless "message", a data line per line; CR, LF, NUL cut from
+    -- id and type.
+    local function clean(v) return (v:gsub("[%z\r\n]", "")) end
+    local function reference(s, size, fallback)
+      local p, out, saw = sse.parser(), {}, false
+      for i = 1, math.max(#s, 1), size do
+        for _, ev in ipairs(assert(p:feed(s:sub(i, i + size - 1)))) do
+          local id = ev.id
+          if id ~= nil then saw = true elseif saw then id = "" else id = fallback end
+          if id ~= nil then out[#out + 1] = "id: " .. clean(id) .. "\n" end
+          if ev.type ~= "message" and clean(ev.type) ~= "" then out[#out + 1] = "event: " .. clean(ev.type) .. "\n" end
+          for line in (ev.data .. "\n"):gmatch("([^\n]*)\n") do out[#out + 1] = "data: " .. line .. "\n" end
+          out[#out + 1] = "\n"
+        end
+      end
+      return table.concat(out)
+    end
+    local function wired(s, size, fallback)
+      local p, out, saw, count = sse.parser(), {}, false, 0
+      for i = 1, math.max(#s, 1), size do
+        local bytes, n, had = p:wire(s:sub(i, i + size - 1), saw and "" or fallback)
+        out[#out + 1], count, saw = bytes, count + n, saw or had
+      end
+      return table.concat(out), count
+    end
+    local STREAM = "\239\187\191data: first\r\n\r\nevent: chunk\rid: 7\rdata: a\rdata:b\r\n\r"
+      .. ": comment\nretry: 10\nevent: message\ndata: plain\n\nid\ndata: reset\n\n"
+      .. "event: t\0y\0pe\ndata: x\0y\ndata\n\nevent: \0\nid: 9\n\ndata: last\n\ndata: unterminated"
+
+    it("writes what the table path wrote, however the input is split", function()
+      for _, fallback in ipairs({ false, "from-browser", "bad\r\nid" }) do
+        fallback = fallback or nil
+        local want = reference(STREAM, #STREAM, fallback)
+        assert.truthy(want:find("data: a\ndata: b\n", 1, true))
+        for size = 1, #STREAM do
+          local got, n = wired(STREAM, size, fallback)
+          assert.equal(want, got, "chunk size " .. size)
+          assert.equal(6, n)
+        end
+      end
+    end)
+
+    it("returns the events before an oversize one, then the error, and nothing after", function()
+      local p = sse.parser{ max_event_bytes = 16 }
+      local ok, err, bytes, n = p:wire("id: 1\ndata: fine\n\ndata: " .. ("x"):rep(40) .. "\n\ndata: after\n\n")
+      assert.is_nil(ok)
+      assert.matches("max_event_bytes", err)
+      assert.equal("id: 1\ndata: fine\n\n", bytes)
+      assert.equal(1, n)
+    end)
+  end)
+
   it("dispatches nothing for a block without data, but resets the type and keeps the id", function()
     local evs, p = parse_every_way("event: typing\nid: 5\n\ndata: x\n\n")
     assert.same({ { type = "message", data = "x", id = "5" } }, evs)
