@@ -41,8 +41,7 @@ function M.ask(session, chat, text, opts)
   local open_ok = stream:_open(b:attempt_at())
   local reply, err, sent_at, streamed
   local started = os.time()  -- wall clock: compared with the answer's createdAt
-  local send_opts = { currentUrl = opts.currentUrl, store = opts.store,
-    max_retries = opts.max_retries, timeout = opts.timeout, deadline = opts.deadline, retry = opts.retry }
+  local send_opts = api.call_options(opts, { currentUrl = opts.currentUrl, store = opts.store })
   -- pcall: a raising on_event must not leave the stream open.
   local ok, raised = pcall(session.transport.gather, session.transport, {
     function()
