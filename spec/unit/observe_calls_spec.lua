@@ -107,3 +107,116 @@ describe("observe: attempt records", function()
     assert.equal(1.75, info.seconds)
   end)
 end)
+
+describe("observe: stream records", function()
+  it("records open, each reconnect with its reason, the reopen and the end", function()
+    local got, hook = recorder()
+    local client, fake = h.client{ observe = hook }
+    fake:on("GET", h.EVENTS, {
+      { status = 200, stream = { "id: 1\ndata: a\n\n", "id: 2\ndata: b\n\n",
+        { wait = 0.5, fail = { kind = "connection", message = "reset" } } } },
+      { status = 503, headers = { ["Retry-After"] = "1" } },
+      { status = 200, headers = { ["x-request-id"] = "req-s" }, stream = { "id: 3\ndata: c\n\n" } } })
+    local stream = client:events(h.CHAT, { reconnect_delay = 0.25, traceparent = TP })
+    for _ = 1, 3 do assert(stream:next_event(10)) end
+    stream:close()
+    stream:close()  -- recorded once
+    local phases, reasons = {}, {}
+    for i, r in ipairs(got) do
+      assert.equal("stream", r.type)
+      assert.equal(h.CHAT, r.chat_id)
+      assert.equal("/v1/chats/{id}/messages/events", r.route)
+      assert.equal(TRACE, r.trace_id)
+      phases[i], reasons[i] = r.phase, r.reason or "-"
+    end
+    assert.same({ "open", "reconnect", "reconnect", "open", "end" }, phases)
+    assert.same({ "-", "dropped", "server", "-", "closed" }, reasons)
+    assert.same({ 0, 2, 2, 2, 3 }, { got[1].events, got[2].events, got[3].events, got[4].events, got[5].events })
+    assert.same({ 0, 1, 2, 2, 2 }, { got[1].reconnects, got[2].reconnects, got[3].reconnects,
+      got[4].reconnects, got[5].reconnects })
+    assert.equal(0, got[1].duration)
+    assert.equal(0.5, got[2].duration)
+    assert.is_true(got[2].retry_in > 0 and got[2].retry_in <= 0.25)  -- reconnect_delay, jittered
+    assert.equal(503, got[3].status)
+    assert.equal(1, got[3].retry_in)
+    assert.equal("req-s", got[4].request_id)
+    assert.near(0.5 + got[2].retry_in + 1, got[5].duration, 1e-9)
+    for i = 1, 3 do assert.equal(TP, fake.log[i].headers["traceparent"]) end
+  end)
+
+  it("ends with \"ended\" on a 204, \"error:<kind>\" on a fatal answer, \"idle\" reconnects", function()
+    local got, hook = recorder()
+    local client, fake = h.client()
+    fake:on("GET", h.EVENTS, { { status = 200, stream = { "data: a\n\n", { stall = true } } },
+      { status = 204 } })
+    local stream = client:events(h.CHAT, { observe = hook, idle_timeout = 2, reconnect_delay = 0 })
+    assert(stream:next_event(10))
+    assert.is_nil(stream:next_event(10))
+    assert.equal("idle", got[2].reason)
+    assert.equal("end", got[3].phase)
+    assert.equal("ended", got[3].reason)
+    assert.equal(2, got[3].duration)
+    for k in pairs(got) do got[k] = nil end
+    fake:on("GET", h.EVENTS, { status = 401, json = { statusCode = 401, message = "no" } })
+    local s2 = client:events(h.CHAT, { observe = hook })
+    assert.is_false(s2:next_event(10))
+    assert.equal(1, #got)
+    assert.equal("error:authentication", got[1].reason)
+  end)
+
+  it("an unread stream records nothing, and no hook means no record work", function()
+    local got, hook = recorder()
+    local client = h.client{ observe = hook }
+    client:events(h.CHAT):close()
+    assert.equal(0, #got)
+  end)
+end)
+
+describe("observe: ask records", function()
+  local function asking(post, delay, opts)
+    local client, fake = h.client(opts)
+    local reply = h.reply("11111111-2222-4333-8444-555555555555", "Yes, in L.", h.iso())
+    fake:on("GET", h.EVENTS, { status = 200, stream = h.reply_events(1, reply, 0.05) })
+    local answer = { delay = delay }
+    for k, v in pairs(post) do answer[k] = v end
+    fake:on("POST", h.MESSAGES, answer)
+    return client:chat(h.CHAT), fake, reply
+  end
+
+  it("records the time to the first chunk and to the final answer", function()
+    local got, hook = recorder()
+    local chat, _, reply = asking({ status = 201, json = h.reply("11111111-2222-4333-8444-555555555555",
+      "Yes, in L.") }, 0.1)
+    assert(chat:ask("L?", { currentUrl = h.PAGE, observe = hook, traceparent = TP }))
+    local asks = of_type(got, "ask")
+    assert.equal(1, #asks)
+    local a = asks[1]
+    assert.near(0.15, a.first_chunk, 1e-9)  -- the first chunk is the third event, 0.05 s apart
+    assert.near(0.3, a.final, 1e-9)         -- the final message event, the sixth
+    assert.is_false(a.recovered)
+    assert.equal("ok", a.outcome)
+    assert.equal(TRACE, a.trace_id)
+    local streams = of_type(got, "stream")
+    assert.equal("final", streams[#streams].reason)
+    assert.equal(1, #of_type(got, "attempt"))
+    assert.is_truthy(reply)
+  end)
+
+  it("records a recovered answer, and a failure's kind as its outcome", function()
+    local got, hook = recorder()
+    local chat = asking({ fail = { kind = "connection", message = "cut", sent = true, retryable = true } }, 0.35,
+      { observe = hook })
+    local reply = assert(chat:ask("L?", { currentUrl = h.PAGE }))
+    assert.is_true(reply.recovered)
+    local a = of_type(got, "ask")[1]
+    assert.is_true(a.recovered)
+    assert.equal("ok", a.outcome)
+    for k in pairs(got) do got[k] = nil end
+    local chat2 = asking({ status = 404, json = { statusCode = 404, message = "Chat not found" } }, 0.1,
+      { observe = hook })
+    assert.is_nil(chat2:ask("L?", { currentUrl = h.PAGE }))
+    a = of_type(got, "ask")[1]
+    assert.equal("not_found", a.outcome)
+    assert.is_nil(a.final)
+  end)
+end)
