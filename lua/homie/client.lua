@@ -33,6 +33,14 @@ local session_of = setmetatable({}, { __mode = "k" })
 local PUBLIC = { "base_url", "environment", "timeout", "connect_timeout", "deadline",
   "max_retries", "max_body", "user_agent", "transport" }
 
+-- The public face of a session.
+local function facade(session)
+  local self = {}
+  for _, k in ipairs(PUBLIC) do self[k] = session[k] end
+  session_of[setmetatable(self, Client)] = session
+  return self
+end
+
 --- Creates a client.
 -- @tparam[opt] table opts
 --  `api_key` (default: env `HOMIE_API_KEY`; required),
@@ -51,14 +59,6 @@ local PUBLIC = { "base_url", "environment", "timeout", "connect_timeout", "deadl
 -- @raise on a missing key, an unknown option (naming the nearest known one)
 --  or a value of the wrong type or range
 -- @usage local client = homie.new{ api_key = key, environment = "staging", timeout = 20 }
--- The public face of a session.
-local function facade(session)
-  local self = {}
-  for _, k in ipairs(PUBLIC) do self[k] = session[k] end
-  session_of[setmetatable(self, Client)] = session
-  return self
-end
-
 function M.new(opts)
   return facade(session_mod.new(opts))
 end
