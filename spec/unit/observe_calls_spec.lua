@@ -202,6 +202,15 @@ describe("observe: ask records", function()
     assert.is_truthy(reply)
   end)
 
+  it("hands ask's send answer to on_response", function()
+    local chat = asking({ status = 201, headers = { ["x-ratelimit-remaining"] = "9" },
+      json = h.reply("11111111-2222-4333-8444-555555555555", "Yes, in L.") }, 0.1)
+    local info
+    assert(chat:ask("L?", { currentUrl = h.PAGE, on_response = function(i) info = i end }))
+    assert.equal(201, info.status)
+    assert.equal("9", info.headers["x-ratelimit-remaining"])
+  end)
+
   it("records a recovered answer, and a failure's kind as its outcome", function()
     local got, hook = recorder()
     local chat = asking({ fail = { kind = "connection", message = "cut", sent = true, retryable = true } }, 0.35,
