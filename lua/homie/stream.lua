@@ -7,6 +7,7 @@ local util = require "homie.util"
 local policy = require "homie.policy"
 local clock = require "homie.clock"
 local session_mod = require "homie.session"
+local observe = require "homie.observe"
 
 local M = {}
 
@@ -25,7 +26,7 @@ M.Stream = Stream
 
 local OPTIONS = { last_event_id = true, idle_timeout = true, max_reconnects = true,
   max_event_bytes = true, connect_timeout = true, reconnect_delay = true, headers = true,
-  on_error = true }
+  on_error = true, observe = true, traceparent = true, tracestate = true }
 
 local SPEC_PATH, INTRO_PATH = "/v1/chats/%s/messages/events", "/v1/chats/%s/events"
 local REDIRECTS = session_mod.REDIRECTS
@@ -35,6 +36,9 @@ local REDIRECTS = session_mod.REDIRECTS
 function M.new(session, chat_id, opts, url)
   opts = util.check_opts(url and "stream" or "events", opts, OPTIONS)
   if opts.on_error ~= nil then util.check_type("on_error", opts.on_error, "function") end
+  if opts.observe ~= nil then util.check_type("observe", opts.observe, "function") end
+  if opts.traceparent ~= nil then session_mod.check_traceparent(opts.traceparent) end
+  if opts.tracestate ~= nil then util.check_header_value("tracestate", opts.tracestate) end
   local headers = {}
   for k, v in pairs(util.check_type("headers", opts.headers or {}, "table")) do
     headers[tostring(k)] = util.check_header_value("headers[" .. tostring(k) .. "]", v)
@@ -72,6 +76,12 @@ function M.new(session, chat_id, opts, url)
     reconnect_at = nil,  -- when the next connection attempt may start
     over = false,        -- ended: closed by the caller, a 204, or an error
     reconnects = 0,      -- total, for the curious
+    -- Observation (doc/observe.md): the hook, the trace headers of every
+    -- attempt, when the first attempt began, events handed out.
+    hook = opts.observe or session.observe,
+    call = { traceparent = opts.traceparent, tracestate = opts.tracestate },
+    began_at = nil,
+    delivered = 0,
   }, Stream)
 end
 
@@ -93,9 +103,28 @@ local function event_of(ev, id)
   return setmetatable({ type = ev.type, id = id, raw = ev.data }, LazyEvent)
 end
 
+-- Hands the hook a stream record (only called when there is a hook).
+function Stream:record(phase, reason, extra)
+  local r = extra or {}
+  r.type, r.phase, r.reason, r.chat_id, r.route = "stream", phase, reason, self.chat_id, self.route
+  r.events, r.reconnects, r.trace_id = self.delivered, self.reconnects, self.trace_id
+  r.duration = self.transport:now() - (self.began_at or self.transport:now())
+  self.session:emit(self.hook, r)
+end
+
+-- Closes the stream; a stream that ever connected records its end once,
+-- with `reason` ("closed", "final", "ended" or "error:<kind>").
+function Stream:finish(reason)
+  if self.hook and self.began_at and not self.recorded_end then
+    self.recorded_end = true
+    self:record("end", reason)
+  end
+  self:shut()
+end
+
 -- Ends the stream with an error the caller sees once.
 function Stream:fail(err)
-  self:close()
+  self:finish("error:" .. tostring(err.kind))
   return false, err
 end
 
@@ -112,10 +141,14 @@ function Stream:request(path)
   local more = { ["Accept"] = "text/event-stream", ["Cache-Control"] = "no-cache" }
   for k, v in pairs(self.headers) do more[k] = v end
   if self.last_id and self.last_id ~= "" then more["Last-Event-ID"] = self.last_id end
-  local req = session:request("GET", path, nil, true, more)
+  local req = session:request("GET", path, nil, true, more, self.call)
   if self.url then
     req.url = self.url
     if self.cross_origin then req.headers = session_mod.keyless(req.headers) end
+  end
+  if self.hook then
+    self.route = observe.route(path ~= "" and path or (req.url:match("^https?://[^/]+(/[^?#]*)") or "/"))
+    self.trace_id = observe.trace_id(req.headers["traceparent"])
   end
   return req
 end
@@ -133,6 +166,7 @@ function Stream:connect(deadline_at)
     local path = self.chat_id and (intro and INTRO_PATH or SPEC_PATH):format(self.chat_id) or ""
     local head_at = t:now() + self.connect_timeout
     local req = self:request(path)
+    self.began_at = self.began_at or t:now()
     req.deadline_at = clock.earliest(head_at, deadline_at)
     local conn, f = t:open(req)
     if not conn then return self:failed_attempt(f) end
@@ -161,6 +195,7 @@ function Stream:connect(deadline_at)
     self.conn, self.heard_at = conn, t:now()
     self.redirects = 0
     session:log("homie: GET %s -> 200 stream open [request id %s]", path, tostring(h["x-request-id"]))
+    if self.hook then self:record("open", nil, { status = 200, request_id = h["x-request-id"] }) end
     return "open"
   end
   local body = conn:rest(clock.earliest(t:now() + self.connect_timeout, deadline_at))
@@ -253,7 +288,7 @@ function Stream:_open(deadline_at)
     if what == "wait" then return nil, "timeout" end
     if what == "fatal" then return self:fail(a) end
     if what == "end" then
-      self.over = true
+      self:finish("ended")
       return nil
     end
     -- A redirect or the introduction's path (no error): straight on, not a
@@ -261,6 +296,7 @@ function Stream:_open(deadline_at)
     if b then
       local scheduled, fatal = self:schedule(a, b)
       if not scheduled then return scheduled, fatal end
+      if self.hook then self:record("reconnect", b.kind, { status = b.status, retry_in = a }) end
     end
     if deadline_at and t:now() >= deadline_at and (self.reconnect_at or 0) > deadline_at then
       return nil, "timeout"
@@ -316,6 +352,7 @@ function Stream:_next(deadline_at)
       self.qhead = self.qhead + 1
       if self.qhead > self.qtail then self.qhead, self.qtail = 1, 0 end
       self.failures = 0
+      self.delivered = self.delivered + 1
       return ev
     end
     if self.over then
@@ -345,11 +382,13 @@ function Stream:_next(deadline_at)
       self.session:log("homie: event stream %s (%s); reconnecting after id %s", self.chat_id or self.url,
         reason, tostring(self.last_id))
       self:drop()
-      local scheduled, fatal = self:schedule(self:backoff(), self:error({
+      local wait = self:backoff()
+      local scheduled, fatal = self:schedule(wait, self:error({
         kind = why and not why.idle and why.kind or "connection",
         message = "event stream lost after " .. self.max_reconnects .. " reconnects (last: " .. reason .. ")",
         retryable = true }))
       if not scheduled then return scheduled, fatal end
+      if self.hook then self:record("reconnect", why and why.idle and "idle" or "dropped", { retry_in = wait }) end
     end
   end
 end
@@ -394,16 +433,19 @@ function Stream:__call()
   return self:_next(nil)
 end
 
---- Closes the stream and its connection. Idempotent; also `__close` and `__gc`.
--- @usage stream:close()
-function Stream:close()
+-- Closing without a record (also the finalizer: no user code from __gc).
+function Stream:shut()
   self.over = true
   self:drop()
   if self.parser then self.parser:close() end
   self.parser = nil
 end
-Stream.__close = Stream.close
-Stream.__gc = Stream.close
+Stream.__gc = Stream.shut
+
+--- Closes the stream and its connection. Idempotent; also `__close` and `__gc`.
+-- @usage stream:close()
+function Stream:close() self:finish("closed") end
+Stream.__close = function(self) self:finish("closed") end
 
 function Stream:__tostring() return "homie.Stream(" .. (self.chat_id or self.url) .. ")" end
 
