@@ -4,6 +4,7 @@
 -- only to this relay. doc/openresty.md ("Security") is the spec of all of it.
 local util = require "homie.util"
 local observe = require "homie.observe"
+local ngx_phase = require "homie.transport.ngx_phase"
 
 local ngx = ngx  -- luacheck: ignore (a global only inside nginx)
 local M = {}
@@ -337,7 +338,7 @@ function M.relay_events(client, chat_id, opts)
   local heartbeat = opts.heartbeat or 15
   local open_timeout = opts.open_timeout or 10
   local events = client:events(chat_id, { last_event_id = last_event_id(), idle_timeout = opts.idle_timeout,
-                                          connect_timeout = open_timeout })
+                                          connect_timeout = open_timeout, observe = opts.observe })
   local sent, relayed, first_at = 0, 0, nil  -- bytes and events to the browser, when the first went
   local hook, start, ended = hook_of(opts, events), nil, false
   -- Sends the end record, once (the abort handler and the loop may both end it).
@@ -349,7 +350,7 @@ function M.relay_events(client, chat_id, opts)
   end
   if hook then
     start = { type = "relay", phase = "start", chat_id = chat_id,
-              trace_id = observe.trace_id(ngx.var.http_traceparent) }
+              trace_id = observe.trace_id((ngx_phase.incoming_trace())) }
     observe.emit(hook, start, hook_failed)
   end
   local opened, err = events:open(open_timeout)
