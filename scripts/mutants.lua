@@ -251,7 +251,7 @@ mutant{ id = "stream-no-doubling", file = "lua/homie/policy.lua",
   why = "stream waits double per consecutive failure", specs = { "spec/reconnect_spec.lua", "spec/policy_spec.lua" } }
 mutant{ id = "stream-failures-kept", file = "lua/homie/stream.lua",
   from = [[      self.failures = 0
-      return ev]], to = [[      return ev]],
+      self.delivered]], to = [[      self.delivered]],
   why = "a delivered event resets the failure count", specs = { "spec/reconnect_spec.lua" } }
 mutant{ id = "stream-retry-after-ignored", file = "lua/homie/stream.lua",
   from = [[return "retry", session.policy:server_wait(h) or self:backoff(), err]], to = [[return "retry", self:backoff(), err]],
@@ -266,7 +266,7 @@ mutant{ id = "stream-fallback-forgotten", file = "lua/homie/stream.lua",
   from = [[if self.trying_intro then session.events_intro = true end]], to = [[local _ = session]],
   why = "the 404 fallback path is remembered per client", specs = { "spec/contract_spec.lua" } }
 mutant{ id = "stream-close-noop", file = "lua/homie/stream.lua",
-  from = [[Stream.__close = Stream.close]], to = [[Stream.__close = function() end]],
+  from = [[Stream.__close = function(self) self:_finish("closed") end]], to = [[Stream.__close = function() end]],
   why = "<close> closes a stream", specs = { "spec/contract_spec.lua" } }
 mutant{ id = "stream-max-event-ignored", file = "lua/homie/stream.lua",
   from = [[parser = sse.parser({ max_event_bytes = opts.max_event_bytes }),]], to = [[parser = sse.parser(),]],
@@ -291,9 +291,9 @@ mutant{ id = "stream-max-reconnects", file = "lua/homie/stream.lua",
   why = "max_reconnects bounds consecutive reconnects", specs = { "spec/stream_spec.lua" } }
 -- lua/homie/ask.lua
 mutant{ id = "ask-leaks-stream", file = "lua/homie/ask.lua",
-  from = [[  stream:close()
+  from = [[  stream:_finish((reply and finals[reply.id] or not reply and streamed) and "final" or "closed")
   if not ok then error(raised, 0) end]], to = [[  if not ok then error(raised, 0) end
-  stream:close()]],
+  stream:_finish("closed")]],
   why = "ask closes its stream when on_event raises", specs = { "spec/contract_spec.lua" } }
 mutant{ id = "ask-no-events", file = "lua/homie/ask.lua",
   from = [[if on_event then on_event(ev) end]], to = [[local _ = on_event]],
@@ -1037,7 +1037,7 @@ mutant{ id = "clock-within-uncapped", file = "lua/homie/clock.lua",
   from = [[return earliest(span and self.t:now() + span, self.deadline_at)]], to = [[return span and self.t:now() + span]],
   why = "ask's final wait ends by its deadline", specs = UNIT_BOUNDS }
 mutant{ id = "api-reconcile-unbounded", file = "lua/homie/api.lua",
-  from = [[retry = opts.retry, bounds = reads })]], to = [[retry = opts.retry })]],
+  from = [[retry = opts.retry, bounds = reads, observe]], to = [[retry = opts.retry, observe]],
   why = "reconcile's reads stay inside the send's deadline", specs = UNIT_BOUNDS }
 mutant{ id = "api-currenturl-unchecked", file = "lua/homie/api.lua",
   from = [[  util.check_text("currentUrl", opts.currentUrl)
@@ -1118,5 +1118,63 @@ mutant{ id = "ngx-phase-any", file = "lua/homie/transport/ngx_phase.lua",
 mutant{ id = "cli-args-unknown-accepted", file = "lua/homie/cli/args.lua",
   from = [[      if not kind then]], to = [[      if not kind and false then]],
   why = "an unknown CLI option is refused, naming the nearest", specs = { "spec/cli_spec.lua" }, spec_limit = 120 }
+
+
+-- == observe ==
+local OBS_UNIT = { "spec/unit/observe_calls_spec.lua" }
+local OBS_BOTH = { "spec/unit/observe_calls_spec.lua", "spec/observe_spec.lua" }
+mutant{ id = "observe-attempt-success-unrecorded", file = "lua/homie/session.lua",
+  from = [[if hook then self:emit(hook, attempt_record(req, path, resp, nil, attempt, nil, took)) end]], to = "",
+  why = "README Observing calls: a record per HTTP attempt", specs = OBS_BOTH, spec_limit = 120 }
+mutant{ id = "observe-attempt-no-retry-in", file = "lua/homie/session.lua",
+  from = [[attempt_record(req, path, resp, err, attempt, not give_up and wait or nil, took)]],
+  to = [[attempt_record(req, path, resp, err, attempt, nil, took)]],
+  why = "doc/observe.md: an attempt record's retry_in is the wait before the next attempt", specs = OBS_UNIT }
+mutant{ id = "observe-call-hook-ignored", file = "lua/homie/session.lua",
+  from = [[return o and o.observe or self.observe]], to = [[return self.observe]],
+  why = "README: a call's observe option replaces the client's for that call", specs = OBS_UNIT }
+mutant{ id = "observe-traceparent-unsent", file = "lua/homie/session.lua",
+  from = [[headers["traceparent"] = traceparent]], to = [[headers["x-traceparent"] = traceparent]],
+  why = "README Traces: traceparent is sent as the W3C header on every attempt", specs = OBS_BOTH,
+  spec_limit = 120 }
+mutant{ id = "observe-traceparent-unchecked", file = "lua/homie/session.lua",
+  from = [[  if not observe.trace_id(v) then]], to = [[  if false then]],
+  why = "README: a malformed traceparent raises", specs = OBS_UNIT }
+mutant{ id = "observe-on-response-no-durations", file = "lua/homie/session.lua",
+  from = [[    if durations then durations[attempt] = took end]], to = "",
+  why = "README the raw response: durations holds each attempt's seconds", specs = OBS_UNIT }
+mutant{ id = "observe-stream-drop-unrecorded", file = "lua/homie/stream.lua",
+  from = [[if self.hook then self:_record("reconnect", why and why.idle and "idle" or "dropped", { retry_in = wait }) end]],
+  to = "", why = "doc/observe.md: a stream records each reconnect with its reason", specs = OBS_BOTH,
+  spec_limit = 120 }
+mutant{ id = "observe-stream-end-twice", file = "lua/homie/stream.lua",
+  from = [[if self.hook and self.began_at and not self.recorded_end then]], to = [[if self.hook and self.began_at then]],
+  why = "doc/observe.md: a stream records its end once", specs = OBS_UNIT }
+mutant{ id = "observe-stream-trace-dropped", file = "lua/homie/stream.lua",
+  from = [[session:request("GET", path, nil, true, more, self.call)]], to = [[session:request("GET", path, nil, true, more)]],
+  why = "README: a stream sends its traceparent on each reconnect", specs = OBS_BOTH, spec_limit = 120 }
+mutant{ id = "observe-ask-first-chunk", file = "lua/homie/ask.lua",
+  from = [[not first_chunk and ev.type == "chunk"]], to = [[not first_chunk and ev.type == "typing"]],
+  why = "doc/observe.md: first_chunk is the time to the first answer chunk", specs = OBS_UNIT }
+mutant{ id = "observe-ask-recovered-false", file = "lua/homie/ask.lua",
+  from = [[recovered = reply and reply.recovered == true or false]], to = [[recovered = false]],
+  why = "doc/observe.md: an ask record says whether the answer was recovered", specs = OBS_UNIT }
+mutant{ id = "observe-ask-options-dropped", file = "lua/homie/ask.lua",
+  from = [[local send_opts = api.call_options(opts, { currentUrl = opts.currentUrl, store = opts.store })]],
+  to = [[local send_opts = { currentUrl = opts.currentUrl, store = opts.store }]],
+  why = "README the raw response: ask's send takes on_response", specs = OBS_UNIT }
+mutant{ id = "with-own-transport", file = "lua/homie/session.lua",
+  from = [[  setmetatable(d, Session)
+]], to = [[  setmetatable(d, Session)
+  d.transport = transports.resolve("curl")
+]], why = "README: a derived client shares the transport and connection pools", specs = OBS_BOTH,
+  spec_limit = 120 }
+mutant{ id = "with-original-changed", file = "lua/homie/session.lua",
+  from = [[  local d = {}
+  for k, v in pairs(self) do d[k] = v end]], to = [[  local d = self]],
+  why = "README: client:with leaves the original untouched", specs = OBS_UNIT }
+mutant{ id = "with-key-overridden", file = "lua/homie/session.lua",
+  from = [[      if auth then h["x-api-key"] = auth end]], to = "",
+  why = "README: a derived client keeps the key (headers cannot replace it)", specs = OBS_UNIT }
 
 return M

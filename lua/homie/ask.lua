@@ -75,7 +75,7 @@ function M.ask(session, chat, text, opts)
       end
     end,
   })
-  stream:finish((reply and finals[reply.id] or not reply and streamed) and "final" or "closed")
+  stream:_finish((reply and finals[reply.id] or not reply and streamed) and "final" or "closed")
   if not ok then error(raised, 0) end
   if not reply and err.maybe_stored and streamed then reply = message.recovered(streamed, err) end
   if hook then

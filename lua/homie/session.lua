@@ -196,6 +196,41 @@ function M.new(opts)
   return self
 end
 
+-- The options a derived session (client:with) may change.
+M.WITH_OPTIONS = { timeout = true, connect_timeout = true, max_retries = true, deadline = true,
+  retry = true, headers = true, observe = true, logger = true, reconcile = true }
+
+-- A session sharing this one's transport (so its connection pools), key and
+-- base URL, with `opts` changed; this one is untouched. `headers` are added
+-- to this session's own; the key header always stays the key.
+function Session:derive(opts)
+  opts = util.check_opts("with", opts, M.WITH_OPTIONS)
+  local d = {}
+  for k, v in pairs(self) do d[k] = v end
+  setmetatable(d, Session)
+  for _, k in ipairs({ "timeout", "connect_timeout", "deadline" }) do
+    if opts[k] ~= nil then d[k] = util.check_span(k, opts[k]) end
+  end
+  if opts.max_retries ~= nil then d.max_retries = math.floor(util.check_span("max_retries", opts.max_retries)) end
+  if opts.retry ~= nil then d.policy = policy.new(policy.check(opts.retry), self.policy) end
+  if opts.reconcile ~= nil then d.reconcile = optional("reconcile", opts.reconcile, "boolean") end
+  if opts.observe ~= nil then d.observe = optional("observe", opts.observe, "function") end
+  if opts.logger ~= nil then d.logger = optional("logger", opts.logger, "function") end
+  if opts.headers ~= nil then
+    local extra, parent = user_headers(opts.headers), self.headers
+    d.headers = function(more)
+      local h = parent()
+      local auth, bearer = h["x-api-key"], h["Authorization"]
+      for k, v in pairs(extra) do h[k] = v end
+      for k, v in pairs(more or {}) do h[k] = v end
+      if auth then h["x-api-key"] = auth end
+      if bearer then h["Authorization"] = bearer end
+      return h
+    end
+  end
+  return d
+end
+
 function Session:now() return self.transport:now() end
 
 function Session:log(fmt, ...)

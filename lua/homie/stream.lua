@@ -104,7 +104,7 @@ local function event_of(ev, id)
 end
 
 -- Hands the hook a stream record (only called when there is a hook).
-function Stream:record(phase, reason, extra)
+function Stream:_record(phase, reason, extra)
   local r = extra or {}
   r.type, r.phase, r.reason, r.chat_id, r.route = "stream", phase, reason, self.chat_id, self.route
   r.events, r.reconnects, r.trace_id = self.delivered, self.reconnects, self.trace_id
@@ -114,17 +114,17 @@ end
 
 -- Closes the stream; a stream that ever connected records its end once,
 -- with `reason` ("closed", "final", "ended" or "error:<kind>").
-function Stream:finish(reason)
+function Stream:_finish(reason)
   if self.hook and self.began_at and not self.recorded_end then
     self.recorded_end = true
-    self:record("end", reason)
+    self:_record("end", reason)
   end
-  self:shut()
+  self:_shut()
 end
 
 -- Ends the stream with an error the caller sees once.
 function Stream:fail(err)
-  self:finish("error:" .. tostring(err.kind))
+  self:_finish("error:" .. tostring(err.kind))
   return false, err
 end
 
@@ -195,7 +195,7 @@ function Stream:connect(deadline_at)
     self.conn, self.heard_at = conn, t:now()
     self.redirects = 0
     session:log("homie: GET %s -> 200 stream open [request id %s]", path, tostring(h["x-request-id"]))
-    if self.hook then self:record("open", nil, { status = 200, request_id = h["x-request-id"] }) end
+    if self.hook then self:_record("open", nil, { status = 200, request_id = h["x-request-id"] }) end
     return "open"
   end
   local body = conn:rest(clock.earliest(t:now() + self.connect_timeout, deadline_at))
@@ -288,7 +288,7 @@ function Stream:_open(deadline_at)
     if what == "wait" then return nil, "timeout" end
     if what == "fatal" then return self:fail(a) end
     if what == "end" then
-      self:finish("ended")
+      self:_finish("ended")
       return nil
     end
     -- A redirect or the introduction's path (no error): straight on, not a
@@ -296,7 +296,7 @@ function Stream:_open(deadline_at)
     if b then
       local scheduled, fatal = self:schedule(a, b)
       if not scheduled then return scheduled, fatal end
-      if self.hook then self:record("reconnect", b.kind, { status = b.status, retry_in = a }) end
+      if self.hook then self:_record("reconnect", b.kind, { status = b.status, retry_in = a }) end
     end
     if deadline_at and t:now() >= deadline_at and (self.reconnect_at or 0) > deadline_at then
       return nil, "timeout"
@@ -388,7 +388,7 @@ function Stream:_next(deadline_at)
         message = "event stream lost after " .. self.max_reconnects .. " reconnects (last: " .. reason .. ")",
         retryable = true }))
       if not scheduled then return scheduled, fatal end
-      if self.hook then self:record("reconnect", why and why.idle and "idle" or "dropped", { retry_in = wait }) end
+      if self.hook then self:_record("reconnect", why and why.idle and "idle" or "dropped", { retry_in = wait }) end
     end
   end
 end
@@ -434,18 +434,18 @@ function Stream:__call()
 end
 
 -- Closing without a record (also the finalizer: no user code from __gc).
-function Stream:shut()
+function Stream:_shut()
   self.over = true
   self:drop()
   if self.parser then self.parser:close() end
   self.parser = nil
 end
-Stream.__gc = Stream.shut
+Stream.__gc = Stream._shut
 
 --- Closes the stream and its connection. Idempotent; also `__close` and `__gc`.
 -- @usage stream:close()
-function Stream:close() self:finish("closed") end
-Stream.__close = function(self) self:finish("closed") end
+function Stream:close() self:_finish("closed") end
+Stream.__close = function(self) self:_finish("closed") end
 
 function Stream:__tostring() return "homie.Stream(" .. (self.chat_id or self.url) .. ")" end
 

@@ -202,6 +202,15 @@ describe("observe: ask records", function()
     assert.is_truthy(reply)
   end)
 
+  it("hands ask's send answer to on_response", function()
+    local chat = asking({ status = 201, headers = { ["x-ratelimit-remaining"] = "9" },
+      json = h.reply("11111111-2222-4333-8444-555555555555", "Yes, in L.") }, 0.1)
+    local info
+    assert(chat:ask("L?", { currentUrl = h.PAGE, on_response = function(i) info = i end }))
+    assert.equal(201, info.status)
+    assert.equal("9", info.headers["x-ratelimit-remaining"])
+  end)
+
   it("records a recovered answer, and a failure's kind as its outcome", function()
     local got, hook = recorder()
     local chat = asking({ fail = { kind = "connection", message = "cut", sent = true, retryable = true } }, 0.35,
@@ -218,5 +227,39 @@ describe("observe: ask records", function()
     a = of_type(got, "ask")[1]
     assert.equal("not_found", a.outcome)
     assert.is_nil(a.final)
+  end)
+end)
+
+describe("client:with", function()
+  it("derives a client with changed options, the original untouched, one transport", function()
+    local got, hook = recorder()
+    local client, fake = h.client{ headers = { ["x-shop"] = "a" } }
+    local derived = client:with{ max_retries = 0, timeout = 7, observe = hook,
+      headers = { ["x-shop"] = "b", ["x-api-key"] = "stolen" } }
+    assert.equal(7, derived.timeout)
+    assert.equal(60, client.timeout)
+    assert.equal(client.transport, derived.transport)
+    fake:on("GET", h.MESSAGES, { status = 503, headers = { ["Retry-After"] = "0" } })
+    assert.is_nil(derived:list_messages(h.CHAT))
+    assert.equal(1, fake:count("^GET"))
+    assert.equal(1, #got)
+    assert.equal("b", fake.log[1].headers["x-shop"])
+    assert.equal("unit-key", fake.log[1].headers["x-api-key"])
+    local _, err = client:list_messages(h.CHAT)
+    assert.equal(3, err.attempts)  -- the client's own max_retries (2)
+    assert.equal(1, #got)          -- and no hook
+    assert.equal("a", fake.log[2].headers["x-shop"])
+    assert.is_nil(tostring(derived):find("unit-key", 1, true))
+  end)
+
+  it("raises at the caller's line on an unknown or wrong-typed option", function()
+    local client = h.client()
+    local ok, err = pcall(function() client:with{ timout = 3 } end)
+    assert.is_false(ok)
+    assert.matches("observe_calls_spec.lua:%d+: homie: .*timout.*timeout", err)
+    assert.error_matches(function() client:with{ max_retries = "3" } end, "max_retries must be a number")
+    assert.error_matches(function() client:with{ observe = 1 } end, "observe must be a function")
+    assert.error_matches(function() client:with{ api_key = "x" } end, "api_key")
+    assert.error_matches(function() client:with(5) end, "with options must be a table")
   end)
 end)
