@@ -198,7 +198,7 @@ end
 
 -- The options a derived session (client:with) may change.
 M.WITH_OPTIONS = { timeout = true, connect_timeout = true, max_retries = true, deadline = true,
-  retry = true, headers = true, observe = true, logger = true, reconcile = true }
+  retry = true, headers = true, observe = true, logger = true, reconcile = true, forward_trace = true }
 
 -- A session sharing this one's transport (so its connection pools), key and
 -- base URL, with `opts` changed; this one is untouched. `headers` are added
@@ -215,6 +215,7 @@ function Session:derive(opts)
   if opts.retry ~= nil then d.policy = policy.new(policy.check(opts.retry), self.policy) end
   if opts.reconcile ~= nil then d.reconcile = optional("reconcile", opts.reconcile, "boolean") end
   if opts.observe ~= nil then d.observe = optional("observe", opts.observe, "function") end
+  if opts.forward_trace ~= nil then d.forward_trace = optional("forward_trace", opts.forward_trace, "boolean") end
   if opts.logger ~= nil then d.logger = optional("logger", opts.logger, "function") end
   if opts.headers ~= nil then
     local extra, parent = user_headers(opts.headers), self.headers
