@@ -1173,6 +1173,12 @@ mutant{ id = "with-original-changed", file = "lua/homie/session.lua",
   from = [[  local d = {}
   for k, v in pairs(self) do d[k] = v end]], to = [[  local d = self]],
   why = "README: client:with leaves the original untouched", specs = OBS_UNIT }
+mutant{ id = "cli-verbose-stream-status-silent", file = "lua/homie/stream.lua",
+  from = [[  session:log("homie: GET %s -> %d in %.0f ms [request id %s]", path, status, (t:now() - p.sent_at) * 1000,
+    tostring(h["x-request-id"]))
+]], to = "",
+  why = "README/doc/cli.md: --verbose shows each stream connection's status, time and request id",
+  specs = { "spec/cli_spec.lua" }, filter = "stream request", spec_limit = 120 }
 mutant{ id = "with-key-overridden", file = "lua/homie/session.lua",
   from = [[      if auth then h["x-api-key"] = auth end]], to = "",
   why = "README: a derived client keeps the key (headers cannot replace it)", specs = OBS_UNIT }

@@ -212,7 +212,9 @@ end
 -- @tparam[opt] table opts `last_event_id` (resume after it), `idle_timeout`
 --  (60 s of silence before a reconnect), `max_reconnects` (10 in a row),
 --  `max_event_bytes` (1 MiB), `connect_timeout` (the client's `timeout`:
---  connecting and the response head, each attempt)
+--  connecting and the response head, each attempt), `observe` (this
+--  stream's hook instead of the client's), `traceparent` and `tracestate`
+--  (sent on every connection attempt)
 -- @treturn homie.stream.Stream
 -- @raise on a malformed id or a wrong option
 -- @usage for ev, err in client:events(chat_id) do

@@ -170,7 +170,7 @@ function Stream:connect(deadline_at)
     req.deadline_at = clock.earliest(head_at, deadline_at)
     local conn, f = t:open(req)
     if not conn then return self:failed_attempt(f) end
-    p = { conn = conn, head_at = head_at, path = path, intro = intro }
+    p = { conn = conn, head_at = head_at, path = path, intro = intro, sent_at = head_at - self.connect_timeout }
     self.pending = p
   end
   local conn, path = p.conn, p.path
@@ -194,7 +194,8 @@ function Stream:connect(deadline_at)
     if self.trying_intro then session.events_intro = true end  -- remembered once it worked
     self.conn, self.heard_at = conn, t:now()
     self.redirects = 0
-    session:log("homie: GET %s -> 200 stream open [request id %s]", path, tostring(h["x-request-id"]))
+    session:log("homie: GET %s -> 200 stream open in %.0f ms [request id %s]", path,
+      (t:now() - p.sent_at) * 1000, tostring(h["x-request-id"]))
     if self.hook then self:_record("open", nil, { status = 200, request_id = h["x-request-id"] }) end
     return "open"
   end
@@ -211,6 +212,8 @@ function Stream:connect(deadline_at)
     session:log("homie: GET %s -> 404, trying %s", path, INTRO_PATH)
     return "retry", 0, nil
   end
+  session:log("homie: GET %s -> %d in %.0f ms [request id %s]", path, status, (t:now() - p.sent_at) * 1000,
+    tostring(h["x-request-id"]))
   local err = session:error_from(status, h, body)
   err.attempts = self.failures + 1
   if policy.status_retryable(status) then
