@@ -1183,4 +1183,65 @@ mutant{ id = "with-key-overridden", file = "lua/homie/session.lua",
   from = [[      if auth then h["x-api-key"] = auth end]], to = "",
   why = "README: a derived client keeps the key (headers cannot replace it)", specs = OBS_UNIT }
 
+-- == metrics ==
+-- Relay records (homie.ngx), the incoming trace forwarded inside nginx
+-- (Session:trace, ngx_phase.incoming_trace), examples/openresty/metrics.lua.
+local RELAY_OBS, TRACE_UNIT = { "spec/ngx_relay_observe_spec.lua" }, { "spec/unit/forward_trace_spec.lua" }
+local METRICS = { "spec/openresty_metrics_spec.lua" }
+mutant{ id = "relay-record-no-end", file = "lua/homie/ngx.lua",
+  from = [[  observed_end(END_REASONS[reason])]], to = [[  local _ = END_REASONS]],
+  why = "every relay start has an end record with its reason", specs = RELAY_OBS, spec_limit = 60 }
+mutant{ id = "relay-record-abort-no-end", file = "lua/homie/ngx.lua",
+  from = [[    observed_end("browser_gone")]], to = "",
+  why = "a browser that leaves ends the relay's record (browser_gone)", specs = RELAY_OBS, spec_limit = 60 }
+mutant{ id = "relay-record-filtered-uncounted", file = "lua/homie/ngx.lua",
+  from = [[          if fev then n = n + 1 end]], to = "",
+  why = "the end record counts the events a filter kept", specs = RELAY_OBS, spec_limit = 60 }
+mutant{ id = "relay-record-one-event-per-read", file = "lua/homie/ngx.lua",
+  from = [[filter and 0 or events:queued() + 1]], to = [[filter and 0 or 1]],
+  why = "the end record counts every event sent, several per upstream read", specs = RELAY_OBS, spec_limit = 60 }
+mutant{ id = "relay-record-no-first-event", file = "lua/homie/ngx.lua",
+  from = [[if hook and not first_at then first_at = client:now() end]], to = [[local _ = first_at]],
+  why = "the end record has the time to the first event", specs = RELAY_OBS, spec_limit = 60 }
+mutant{ id = "relay-record-no-client-hook", file = "lua/homie/ngx.lua",
+  from = [[return type(session) == "table" and session.observe or nil]], to = [[return nil]],
+  why = "without its own observe the relay records to the client's hook", specs = RELAY_OBS, spec_limit = 60 }
+mutant{ id = "relay-record-kindless-error", file = "lua/homie/ngx.lua",
+  from = [[return "upstream_error:" .. (type(err) == "table" and tostring(err.kind) or tostring(err))]],
+  to = [[return "upstream_error"]],
+  why = "an upstream failure's end reason names its kind", specs = RELAY_OBS, spec_limit = 60 }
+mutant{ id = "trace-not-forwarded", file = "lua/homie/session.lua",
+  from = [[  if self.forward_trace then return ngx_phase.incoming_trace() end
+]], to = "",
+  why = "inside nginx the incoming traceparent goes on every call", specs = TRACE_UNIT }
+mutant{ id = "trace-forward-not-off", file = "lua/homie/session.lua",
+  from = [[  if self.forward_trace then return ngx_phase.incoming_trace() end]],
+  to = [[  if true then return ngx_phase.incoming_trace() end]],
+  why = "forward_trace = false stops the forwarding", specs = TRACE_UNIT }
+mutant{ id = "trace-call-option-loses", file = "lua/homie/session.lua",
+  from = [[  if o and o.traceparent then return o.traceparent, o.tracestate end]],
+  to = [[  if o and o.traceparent and not self.forward_trace then return o.traceparent, o.tracestate end]],
+  why = "a call's own traceparent wins over the incoming one", specs = TRACE_UNIT }
+mutant{ id = "trace-any-phase", file = "lua/homie/transport/ngx_phase.lua",
+  from = [[  if not REQUEST[current()] then return nil end]], to = [[  if not current() then return nil end]],
+  why = "a timer forwards no trace (it has no incoming request)", specs = TRACE_UNIT }
+mutant{ id = "trace-invalid-forwarded", file = "lua/homie/transport/ngx_phase.lua",
+  from = [[  if not observe.trace_id(traceparent) then return nil end]], to = [[  if not traceparent then return nil end]],
+  why = "only a valid incoming traceparent is forwarded", specs = TRACE_UNIT }
+mutant{ id = "trace-tracestate-unbounded", file = "lua/homie/transport/ngx_phase.lua",
+  from = [[#tracestate > MAX_TRACESTATE or ]], to = "",
+  why = "a tracestate over 512 bytes is dropped", specs = TRACE_UNIT }
+mutant{ id = "metrics-buckets-not-cumulative", file = "examples/openresty/metrics.lua",
+  from = [[      add(name .. "_bucket", with_le)
+    end]], to = [[      add(name .. "_bucket", with_le)
+      break
+    end]],
+  why = "histogram buckets are cumulative (the metrics example)", specs = METRICS, spec_limit = 120 }
+mutant{ id = "metrics-gauge-never-down", file = "examples/openresty/metrics.lua",
+  from = [[  add("homie_active_relays", nil, -1)]], to = "",
+  why = "homie_active_relays goes down when a relay ends", specs = METRICS, spec_limit = 120 }
+mutant{ id = "metrics-status-as-kind", file = "examples/openresty/metrics.lua",
+  from = [[r.status or r.kind or "?"]], to = [[r.kind or r.status or "?"]],
+  why = "homie_requests_total counts by HTTP status", specs = METRICS, spec_limit = 120 }
+
 return M

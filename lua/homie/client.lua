@@ -54,7 +54,9 @@ end
 --  `transport` (`"curl"`, `"ngx"` or an object; default by runtime),
 --  `reconcile` (false: see `Client:send_message`),
 --  `observe` (`function(record)`: a record per attempt, stream event and
---  ask; doc/observe.md), `getenv` (replaces `os.getenv`).
+--  ask; doc/observe.md), `forward_trace` (true: inside an nginx request,
+--  its incoming `traceparent` and `tracestate` go on every call; false
+--  stops it), `getenv` (replaces `os.getenv`).
 -- @treturn Client
 -- @raise on a missing key, an unknown option (naming the nearest known one)
 --  or a value of the wrong type or range
@@ -79,7 +81,7 @@ local with_call_options, call_options = api.with_call_options, api.call_options
 -- connection pools), key and base URL; this client is untouched. Closing
 -- either closes the shared transport.
 -- @tparam table opts any of `timeout`, `connect_timeout`, `max_retries`,
---  `deadline`, `retry`, `reconcile`, `observe`, `logger`, and `headers`
+--  `deadline`, `retry`, `reconcile`, `observe`, `forward_trace`, `logger`, and `headers`
 --  (added to this client's)
 -- @treturn Client
 -- @raise on an unknown option (naming the nearest known one) or a wrong value

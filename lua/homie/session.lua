@@ -8,6 +8,7 @@ local errors = require "homie.errors"
 local policy = require "homie.policy"
 local clock = require "homie.clock"
 local transports = require "homie.transport"
+local ngx_phase = require "homie.transport.ngx_phase"
 local observe = require "homie.observe"
 
 local M = {}
@@ -28,7 +29,7 @@ M.OPTIONS = {
   connect_timeout = true, headers = true, user_agent = true, max_retries = true,
   deadline = true, ca_file = true, ca_path = true, insecure = true, logger = true,
   max_body = true, getenv = true, transport = true, reconcile = true, retry = true,
-  observe = true,
+  observe = true, forward_trace = true,
 }
 
 M.REDIRECTS = 5  -- hops a read or a stream follows before a redirect is an error
@@ -168,6 +169,7 @@ function M.new(opts)
     policy = policy.new(opts.retry ~= nil and policy.check(opts.retry) or nil),
     logger = logger,
     observe = optional("observe", opts.observe, "function"),
+    forward_trace = optional("forward_trace", opts.forward_trace, "boolean") ~= false,
     events_intro = false,  -- the introduction's stream path answered (stream.lua)
   }, Session)
   local transport = transports.resolve(opts.transport)
@@ -196,7 +198,7 @@ end
 
 -- The options a derived session (client:with) may change.
 M.WITH_OPTIONS = { timeout = true, connect_timeout = true, max_retries = true, deadline = true,
-  retry = true, headers = true, observe = true, logger = true, reconcile = true }
+  retry = true, headers = true, observe = true, logger = true, reconcile = true, forward_trace = true }
 
 -- A session sharing this one's transport (so its connection pools), key and
 -- base URL, with `opts` changed; this one is untouched. `headers` are added
@@ -213,6 +215,7 @@ function Session:derive(opts)
   if opts.retry ~= nil then d.policy = policy.new(policy.check(opts.retry), self.policy) end
   if opts.reconcile ~= nil then d.reconcile = optional("reconcile", opts.reconcile, "boolean") end
   if opts.observe ~= nil then d.observe = optional("observe", opts.observe, "function") end
+  if opts.forward_trace ~= nil then d.forward_trace = optional("forward_trace", opts.forward_trace, "boolean") end
   if opts.logger ~= nil then d.logger = optional("logger", opts.logger, "function") end
   if opts.headers ~= nil then
     local extra, parent = user_headers(opts.headers), self.headers
@@ -250,11 +253,13 @@ function Session:error_from(status, headers, body)
   return err
 end
 
--- The trace headers of a call: its `traceparent` and `tracestate` options
--- (checked by check_call_options). The one place a default (the incoming
--- request's, inside nginx) would be added.
-function Session:trace(o)  -- luacheck: ignore 212 (self: a default may need it)
-  if o then return o.traceparent, o.tracestate end
+-- The trace headers of a call, decided here only: its `traceparent` and
+-- `tracestate` options (checked by check_call_options); else, inside an
+-- nginx request and unless `forward_trace = false`, the incoming request's
+-- (homie.transport.ngx_phase.incoming_trace), forwarded unchanged.
+function Session:trace(o)
+  if o and o.traceparent then return o.traceparent, o.tracestate end
+  if self.forward_trace then return ngx_phase.incoming_trace() end
 end
 
 -- The transport request for `path` (with its query string); see
