@@ -1186,8 +1186,8 @@ mutant{ id = "with-key-overridden", file = "lua/homie/session.lua",
 -- == metrics ==
 -- Relay records (homie.ngx), the incoming trace forwarded inside nginx
 -- (Session:trace, ngx_phase.incoming_trace), examples/openresty/metrics.lua.
-local RELAY_OBS, TRACE_UNIT = { "spec/ngx_relay_observe_spec.lua" }, { "spec/unit/forward_trace_spec.lua" }
-local METRICS = { "spec/openresty_metrics_spec.lua" }
+local RELAY_OBS, TRACE_UNIT = { "spec/integration/ngx_relay_observe_spec.lua" }, { "spec/unit/forward_trace_spec.lua" }
+local METRICS = { "spec/integration/openresty_metrics_spec.lua" }
 mutant{ id = "relay-record-no-end", file = "lua/homie/ngx.lua",
   from = [[  observed_end(END_REASONS[reason])]], to = [[  local _ = END_REASONS]],
   why = "every relay start has an end record with its reason", specs = RELAY_OBS, spec_limit = 60 }

@@ -1,6 +1,6 @@
 -- The incoming request's trace headers as the default of every call
 -- (Session:trace), on the fake transport under a stand-in `ngx` global:
--- which phase, which values, which option wins. spec/ngx_relay_observe_spec.lua
+-- which phase, which values, which option wins. spec/integration/ngx_relay_observe_spec.lua
 -- checks the same in a real nginx.
 local h = require "spec.unit.helpers"
 
