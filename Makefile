@@ -79,8 +79,8 @@ compat: matrix
 
 # The portable poll() path of transport.c (what macOS and the BSDs build),
 # built here with -DHOMIE_NO_EPOLL and put through the curl transport's specs.
-PORTABLE_SPECS ?= spec/transport_spec.lua spec/curl_sched_spec.lua spec/curl_transport_spec.lua \
-  spec/client_spec.lua spec/stream_spec.lua spec/reliability_spec.lua spec/connect_timeout_spec.lua
+PORTABLE_SPECS ?= spec/integration/transport_spec.lua spec/integration/curl_sched_spec.lua spec/integration/curl_transport_spec.lua \
+  spec/integration/client_spec.lua spec/integration/stream_spec.lua spec/integration/reliability_spec.lua spec/integration/connect_timeout_spec.lua
 build/portable/homie/sse.so: $(SSE_SRCS) $(HDRS)
 	$(call module,$(LUA_CFLAGS),$(SSE_SRCS))
 build/portable/homie/curl.so: $(CURL_SRCS) $(HDRS)

@@ -11,321 +11,321 @@ local function mutant(t) M[#M + 1] = t end
 -- lua/homie/errors.lua ------------------------------------------------------
 mutant{ id = "errors-408-kind", file = "lua/homie/errors.lua",
   from = [[[404] = "not_found", [408] = "timeout",]], to = [[[404] = "not_found", [408] = "invalid_request",]],
-  why = "HTTP 408 is a timeout", specs = { "spec/errors_spec.lua", "spec/contract_spec.lua" } }
+  why = "HTTP 408 is a timeout", specs = { "spec/unit/errors_spec.lua", "spec/integration/contract_spec.lua" } }
 mutant{ id = "errors-401-kind", file = "lua/homie/errors.lua",
   from = [[[401] = "authentication"]], to = [[[401] = "permission"]],
-  why = "401 is an authentication error", specs = { "spec/util_spec.lua" } }
+  why = "401 is an authentication error", specs = { "spec/unit/util_spec.lua" } }
 mutant{ id = "errors-5xx-kind", file = "lua/homie/errors.lua",
   from = [[if status >= 500 and status <= 599 then return "server" end]],
   to = [[if status >= 500 and status <= 599 then return "invalid_request" end]],
-  why = "5xx is a server error", specs = { "spec/errors_spec.lua" } }
+  why = "5xx is a server error", specs = { "spec/unit/errors_spec.lua" } }
 mutant{ id = "errors-message-unredacted", file = "lua/homie/errors.lua",
   from = [[fields.message = redact(tostring(fields.message or fields.kind), secret)]],
   to = [[fields.message = tostring(fields.message or fields.kind)]],
-  why = "the key never appears in an error message", specs = { "spec/util_spec.lua" } }
+  why = "the key never appears in an error message", specs = { "spec/unit/util_spec.lua" } }
 mutant{ id = "errors-body-unredacted", file = "lua/homie/errors.lua",
   from = [[fields.body = redact(fields.body, secret)]], to = [[fields.body = fields.body]],
-  why = "the key never appears in an error body", specs = { "spec/util_spec.lua" } }
+  why = "the key never appears in an error body", specs = { "spec/unit/util_spec.lua" } }
 mutant{ id = "errors-no-request-id", file = "lua/homie/errors.lua",
   from = [[if self.request_id then s = s]], to = [[if false then s = s]],
-  why = "tostring(err) shows the request id", specs = { "spec/errors_spec.lua" } }
+  why = "tostring(err) shows the request id", specs = { "spec/unit/errors_spec.lua" } }
 mutant{ id = "errors-no-attempts", file = "lua/homie/errors.lua",
   from = [[if self.attempts and self.attempts > 1 then]], to = [[if false then]],
-  why = "tostring(err) says after N attempts", specs = { "spec/errors_spec.lua" } }
+  why = "tostring(err) says after N attempts", specs = { "spec/unit/errors_spec.lua" } }
 mutant{ id = "errors-nested-message", file = "lua/homie/errors.lua",
   from = [[msg = table.concat(parts, "; ")]], to = [[msg = parts[1] ]],
-  why = "a NestJS message array is joined", specs = { "spec/util_spec.lua" } }
+  why = "a NestJS message array is joined", specs = { "spec/unit/util_spec.lua" } }
 mutant{ id = "errors-retryable-nil", file = "lua/homie/errors.lua",
   from = [[fields.retryable = fields.retryable or false]], to = [[fields.retryable = fields.retryable]],
-  why = "err.retryable is always a boolean", specs = { "spec/errors_spec.lua" } }
+  why = "err.retryable is always a boolean", specs = { "spec/unit/errors_spec.lua" } }
 mutant{ id = "errors-is-error-any", file = "lua/homie/errors.lua",
   from = [[function M.is_error(v) return getmetatable(v) == Error end]],
   to = [[function M.is_error(v) return type(v) == "table" end]],
-  why = "homie.is_error is true only for homie errors", specs = { "spec/errors_spec.lua" } }
+  why = "homie.is_error is true only for homie errors", specs = { "spec/unit/errors_spec.lua" } }
 
 -- lua/homie/retry.lua -------------------------------------------------------
 mutant{ id = "retry-base", file = "lua/homie/policy.lua",
   from = [[M.DEFAULTS = { base = 0.5,]], to = [[M.DEFAULTS = { base = 1,]],
-  why = "retries wait 0.5 s first", specs = { "spec/policy_spec.lua" } }
+  why = "retries wait 0.5 s first", specs = { "spec/unit/policy_spec.lua" } }
 mutant{ id = "retry-no-doubling", file = "lua/homie/policy.lua",
   from = [[self.base * 2 ^ (attempt - 1)]], to = [[self.base * 1 ^ (attempt - 1)]],
-  why = "retry waits double", specs = { "spec/policy_spec.lua" } }
+  why = "retry waits double", specs = { "spec/unit/policy_spec.lua" } }
 mutant{ id = "retry-no-cap", file = "lua/homie/policy.lua",
   from = [[return self:jitter(math.min(self.base * 2 ^ (attempt - 1), self.cap))]], to = [[return self:jitter(self.base * 2 ^ (attempt - 1))]],
-  why = "retry waits stop growing at 8 s", specs = { "spec/policy_spec.lua" } }
+  why = "retry waits stop growing at 8 s", specs = { "spec/unit/policy_spec.lua" } }
 mutant{ id = "retry-jitter-longer", file = "lua/homie/policy.lua",
   from = [[return w * (1 - 0.25 * self.random())]], to = [[return w * (1 + 0.25 * self.random())]],
-  why = "jitter only shortens a wait", specs = { "spec/policy_spec.lua" } }
+  why = "jitter only shortens a wait", specs = { "spec/unit/policy_spec.lua" } }
 mutant{ id = "retry-server-cap", file = "lua/homie/policy.lua",
   from = [[if wait then return math.min(wait, self.server_cap) end]], to = [[if wait then return wait end]],
-  why = "a server's wait is capped at 60 s", specs = { "spec/policy_spec.lua" } }
+  why = "a server's wait is capped at 60 s", specs = { "spec/unit/policy_spec.lua" } }
 mutant{ id = "retry-after-ms-ignored", file = "lua/homie/policy.lua",
   from = [[if ms and ms >= 0 then wait = ms / 1000 end]], to = [[if false then wait = ms / 1000 end]],
-  why = "retry-after-ms sets the wait", specs = { "spec/policy_spec.lua" } }
+  why = "retry-after-ms sets the wait", specs = { "spec/unit/policy_spec.lua" } }
 mutant{ id = "retry-after-date-ignored", file = "lua/homie/policy.lua",
   from = [[or seconds_until(ra, now)]], to = [[or nil]],
-  why = "Retry-After as an HTTP date sets the wait", specs = { "spec/policy_spec.lua" } }
+  why = "Retry-After as an HTTP date sets the wait", specs = { "spec/unit/policy_spec.lua" } }
 mutant{ id = "retry-408-not-retried", file = "lua/homie/policy.lua",
   from = [[local RETRY_STATUS = { [408] = true,]], to = [[local RETRY_STATUS = { [408] = false,]],
-  why = "408 is retried", specs = { "spec/policy_spec.lua" } }
+  why = "408 is retried", specs = { "spec/unit/policy_spec.lua" } }
 mutant{ id = "retry-send-after-500", file = "lua/homie/policy.lua",
   from = [[if not idempotent and not NOT_PROCESSED[status] then return nil end]],
   to = [[if false then return nil end]],
-  why = "a message send is not retried once the server may have acted", specs = { "spec/policy_spec.lua" } }
+  why = "a message send is not retried once the server may have acted", specs = { "spec/unit/policy_spec.lua" } }
 mutant{ id = "retry-503-acted", file = "lua/homie/policy.lua",
   from = [[local NOT_PROCESSED = { [429] = true, [503] = true }]], to = [[local NOT_PROCESSED = { [429] = true }]],
-  why = "a send answered 503 is retried", specs = { "spec/policy_spec.lua" } }
+  why = "a send answered 503 is retried", specs = { "spec/unit/policy_spec.lua" } }
 mutant{ id = "retry-maybe-acted-4xx", file = "lua/homie/policy.lua",
   from = [[return status >= 500 or (status >= 200 and status <= 299)]], to = [[return true]],
-  why = "err.maybe_stored is false for a refused (4xx) send", specs = { "spec/contract_spec.lua" } }
+  why = "err.maybe_stored is false for a refused (4xx) send", specs = { "spec/integration/contract_spec.lua" } }
 mutant{ id = "retry-server-wait-ignored", file = "lua/homie/policy.lua",
   from = [[return self:server_wait(resp.headers) or self:backoff(attempt)]], to = [[return self:backoff(attempt)]],
-  why = "Retry-After sets the wait of a call", specs = { "spec/policy_spec.lua" } }
+  why = "Retry-After sets the wait of a call", specs = { "spec/unit/policy_spec.lua" } }
 mutant{ id = "retry-sent-send", file = "lua/homie/policy.lua",
   from = [[if not idempotent and M.maybe_acted(nil, fail) then return nil end]], to = [[if false then return nil end]],
-  why = "a send that may have reached the server is not retried", specs = { "spec/policy_spec.lua" } }
+  why = "a send that may have reached the server is not retried", specs = { "spec/unit/policy_spec.lua" } }
 
 -- lua/homie/util.lua --------------------------------------------------------
 mutant{ id = "util-unknown-option", file = "lua/homie/util.lua",
   from = [[if not allowed[k] then]], to = [[if false then]],
-  why = "an unknown option raises", specs = { "spec/client_spec.lua" } }
+  why = "an unknown option raises", specs = { "spec/integration/client_spec.lua" } }
 mutant{ id = "util-id-shape", file = "lua/homie/util.lua",
   from = [[if not v:match(ID) then]], to = [[if not v:match("^%S+$") then]],
-  why = "an id must be 8-4-4-4-12 hex", specs = { "spec/util_spec.lua" } }
+  why = "an id must be 8-4-4-4-12 hex", specs = { "spec/unit/util_spec.lua" } }
 mutant{ id = "util-utf8-surrogate", file = "lua/homie/util.lua",
   from = [[(cp >= 0xD800 and cp <= 0xDFFF)]], to = [[false]],
-  why = "text must be valid UTF-8 (no surrogates)", specs = { "spec/util_spec.lua" } }
+  why = "text must be valid UTF-8 (no surrogates)", specs = { "spec/unit/util_spec.lua" } }
 mutant{ id = "util-utf8-overlong", file = "lua/homie/util.lua",
   from = [[if cp < min or cp > 0x10FFFF]], to = [[if cp > 0x10FFFF]],
-  why = "text must be valid UTF-8 (no overlongs)", specs = { "spec/util_spec.lua" } }
+  why = "text must be valid UTF-8 (no overlongs)", specs = { "spec/unit/util_spec.lua" } }
 mutant{ id = "util-header-cr", file = "lua/homie/util.lua",
   from = [[if v:find("[\r\n]")]], to = [[if v:find("[\n]")]],
-  why = "CR in a header value raises", specs = { "spec/util_spec.lua", "spec/contract_spec.lua" } }
+  why = "CR in a header value raises", specs = { "spec/unit/util_spec.lua", "spec/integration/contract_spec.lua" } }
 mutant{ id = "util-header-nul", file = "lua/homie/util.lua",
   from = [[ or v:find("\0", 1, true) then]], to = [[ then]],
-  why = "NUL in a header value raises", specs = { "spec/util_spec.lua" } }
+  why = "NUL in a header value raises", specs = { "spec/unit/util_spec.lua" } }
 mutant{ id = "util-urlencode-space", file = "lua/homie/util.lua",
   from = [[[^%w%-%._~]], to = [[[^%w%-%._~ ]],
-  why = "query values are percent-encoded", specs = { "spec/util_spec.lua", "spec/wire_spec.lua" } }
+  why = "query values are percent-encoded", specs = { "spec/unit/util_spec.lua", "spec/integration/wire_spec.lua" } }
 mutant{ id = "util-null-kept", file = "lua/homie/util.lua",
   from = [[if x == null then]], to = [[if false then]],
-  why = "JSON null reads as nil", specs = { "spec/util_spec.lua" } }
+  why = "JSON null reads as nil", specs = { "spec/unit/util_spec.lua" } }
 mutant{ id = "util-no-integers", file = "lua/homie/util.lua",
   from = [[if i and i > -2 ^ 53 and i < 2 ^ 53 then v[k] = i end]], to = [[local _ = i]],
-  why = "whole numbers are integers", specs = { "spec/util_spec.lua" } }
+  why = "whole numbers are integers", specs = { "spec/unit/util_spec.lua" } }
 
 -- csrc/sse.c: the parser ----------------------------------------------------
 mutant{ id = "sse-bom", file = "csrc/sse.c",
   from = [[  if (p->bom < 3) {
     if ((rc = skip_bom(p)) != 0) return rc;]], to = [[  if (0) {
     if ((rc = skip_bom(p)) != 0) return rc;]],
-  why = "a leading BOM is skipped", specs = { "spec/sse_spec.lua" } }
+  why = "a leading BOM is skipped", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "sse-cr-line-end", file = "csrc/sse.c",
   from = [[eol = p->nlf < p->ncr ? p->nlf : p->ncr;]], to = [[eol = p->nlf;]],
-  why = "CR ends a line", specs = { "spec/sse_spec.lua" } }
+  why = "CR ends a line", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "sse-space-after-colon", file = "csrc/sse.c",
   from = [[if (vn && *v == ' ') { v++; vn--; }]], to = [[(void)0;]],
-  why = "one space after the colon is dropped", specs = { "spec/sse_spec.lua" } }
+  why = "one space after the colon is dropped", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "sse-retry-digits", file = "csrc/sse.c",
   from = [[if (v[i] < '0' || v[i] > '9') return;]], to = [[if (v[i] < '0' && v[i] > '9') return;]],
-  why = "retry is honoured only when all digits", specs = { "spec/sse_spec.lua" } }
+  why = "retry is honoured only when all digits", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "sse-id-nul", file = "csrc/sse.c",
   from = [[if (s[0] != 'i' || s[1] != 'd' || memchr(v, 0, vn)) break;]], to = [[if (s[0] != 'i' || s[1] != 'd') break;]],
-  why = "an id with NUL is ignored", specs = { "spec/sse_spec.lua" } }
+  why = "an id with NUL is ignored", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "sse-data-join", file = "csrc/sse.c",
   from = [[if ((p->ndata && !buf_append(p, &p->data, "\n", 1)) || ]], to = [[if (]],
-  why = "data lines are joined with LF", specs = { "spec/sse_spec.lua" } }
+  why = "data lines are joined with LF", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "sse-empty-dispatch", file = "csrc/sse.c",
   from = [[if (p->ndata == 0) { clear_event(p); return 0; }]], to = [[(void)0;]],
-  why = "a block without data dispatches nothing", specs = { "spec/sse_spec.lua" } }
+  why = "a block without data dispatches nothing", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "sse-default-type", file = "csrc/sse.c",
   from = [[else { ev->type = "message"; ev->type_len = 7; }]], to = [[else { ev->type = "msg"; ev->type_len = 3; }]],
-  why = "an event without event: is a message", specs = { "spec/sse_spec.lua" } }
+  why = "an event without event: is a message", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "sse-max-event", file = "csrc/sse.c",
   from = [[  if (n > p->max_event - p->dlen - p->tlen) return drop_event(p, SSE_ERR_TOO_LARGE, 0);
 ]], to = "",
-  why = "max_event_bytes bounds one event (the issue's hang)", specs = { "spec/sse_spec.lua", "spec/stream_spec.lua" } }
+  why = "max_event_bytes bounds one event (the issue's hang)", specs = { "spec/unit/sse_spec.lua", "spec/integration/stream_spec.lua" } }
 mutant{ id = "sse-split-crlf", file = "csrc/sse.c",
   from = [[if (p->in == end) p->skip_lf = 1;]], to = [[if (p->in == end) p->skip_lf = 0;]],
-  why = "CR and LF split across chunks are one line end", specs = { "spec/sse_spec.lua" } }
+  why = "CR and LF split across chunks are one line end", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "sse-finish-keeps-event", file = "csrc/sse.c",
   from = [[  sse_input(p, NULL, 0);
   clear_event(p);]], to = [[  sse_input(p, NULL, 0);]],
-  why = "finish drops an unterminated event", specs = { "spec/sse_spec.lua" } }
+  why = "finish drops an unterminated event", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "sse-reset-keeps-id", file = "csrc/sse.c",
   from = [[p->id_last.len = p->id_next.len = 0;]], to = [[(void)0;]],
-  why = "reset forgets the last id", specs = { "spec/sse_spec.lua" } }
+  why = "reset forgets the last id", specs = { "spec/unit/sse_spec.lua" } }
 
 -- csrc/lsse.c: the parser's binding -----------------------------------------
 mutant{ id = "lsse-feed-hides-error", file = "csrc/lsse.c",
   from = [[  if (!c.err) return 1;
   lua_pushnil(L);]], to = [[  return 1;
   lua_pushnil(L);]],
-  why = "feed reports an oversize event", specs = { "spec/sse_spec.lua" } }
+  why = "feed reports an oversize event", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "lsse-closed-usable", file = "csrc/lsse.c",
   from = [[  if (!u->open) luaL_error(L, "homie: attempt to use a closed sse parser");]], to = "",
-  why = "a closed parser raises", specs = { "spec/sse_spec.lua" } }
+  why = "a closed parser raises", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "lsse-unknown-option", file = "csrc/lsse.c",
   from = [[homie_check_options(L, 1, "sse.parser", OPTIONS);]], to = [[(void)OPTIONS;]],
-  why = "an unknown parser option raises", specs = { "spec/sse_spec.lua" } }
+  why = "an unknown parser option raises", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "lsse-reentry", file = "csrc/lsse.c",
   from = [[  if (u->busy) luaL_error(L, "homie: an sse parser cannot be used from inside its own each() callback");]], to = "",
-  why = "the parser refuses re-entry from its callback", specs = { "spec/sse_spec.lua" } }
+  why = "the parser refuses re-entry from its callback", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "lsse-retry-unset", file = "csrc/lsse.c",
   from = [[if (r < 0) lua_pushnil(L); else homie_pushint53(L, r);]], to = [[homie_pushint53(L, r < 0 ? 0 : r);]],
-  why = "retry() is nil until the stream sends one", specs = { "spec/sse_spec.lua" } }
+  why = "retry() is nil until the stream sends one", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "lsse-rest-lost", file = "csrc/lsse.c",
   from = [[else stash_keep(u, rest, rn, NULL, 0);]], to = [[else stash_drop(u);]],
-  why = "a raising callback loses no event", specs = { "spec/sse_spec.lua" } }
+  why = "a raising callback loses no event", specs = { "spec/unit/sse_spec.lua" } }
 
 -- The Lua layer above the transport (after the transport seam).
 -- lua/homie/client.lua
 mutant{ id = "client-timeout-x10", file = "lua/homie/clock.lua",
   from = [[return earliest(self.timeout and self.t:now() + self.timeout, self.deadline_at)]],
   to = [[return earliest(self.timeout and self.t:now() + self.timeout * 10, self.deadline_at)]],
-  why = "timeout bounds one attempt", specs = { "spec/contract_spec.lua" } }
+  why = "timeout bounds one attempt", specs = { "spec/integration/contract_spec.lua" } }
 mutant{ id = "client-deadline-x10", file = "lua/homie/clock.lua",
   from = [[started_at = now, deadline_at = span and now + span or nil }, Bounds)]],
   to = [[started_at = now, deadline_at = span and now + span * 10 or nil }, Bounds)]],
-  why = "deadline bounds a call with its retries", specs = { "spec/contract_spec.lua" } }
+  why = "deadline bounds a call with its retries", specs = { "spec/integration/contract_spec.lua" } }
 mutant{ id = "client-key-crlf", file = "lua/homie/session.lua",
   from = [[  util.check_header_value("api_key", key)
 ]], to = [[]],
-  why = "CR/LF in api_key raises", specs = { "spec/contract_spec.lua" } }
+  why = "CR/LF in api_key raises", specs = { "spec/integration/contract_spec.lua" } }
 mutant{ id = "client-bearer-ignored", file = "lua/homie/session.lua",
   from = [==[  if auth == "bearer" then
     base_headers["Authorization"]==], to = [==[  if false then
     base_headers["Authorization"]==],
-  why = "auth = \"bearer\" sends Authorization: Bearer", specs = { "spec/wire_spec.lua" } }
+  why = "auth = \"bearer\" sends Authorization: Bearer", specs = { "spec/integration/wire_spec.lua" } }
 mutant{ id = "client-log-unredacted", file = "lua/homie/session.lua",
   from = [[self.logger(errors.redact(fmt:format(...), self.secret()))]], to = [[self.logger(fmt:format(...))]],
-  why = "log lines never show the key", specs = { "spec/unit/client_spec.lua", "spec/contract_spec.lua" } }
+  why = "log lines never show the key", specs = { "spec/unit/request_cycle_spec.lua", "spec/integration/contract_spec.lua" } }
 mutant{ id = "client-insecure-ignored", file = "lua/homie/session.lua",
   from = [[insecure = optional("insecure", opts.insecure, "boolean") or false,]], to = [[insecure = false,]],
-  why = "insecure = true turns verification off", specs = { "spec/reliability_spec.lua" } }
+  why = "insecure = true turns verification off", specs = { "spec/integration/reliability_spec.lua" } }
 mutant{ id = "client-max-body-ignored", file = "lua/homie/session.lua",
   from = [[local max_body = span("max_body", opts.max_body, 8 * 1024 * 1024)]], to = [[local max_body = 8 * 1024 * 1024]],
-  why = "max_body bounds an answer", specs = { "spec/reliability_spec.lua" } }
+  why = "max_body bounds an answer", specs = { "spec/integration/reliability_spec.lua" } }
 mutant{ id = "curl-send-reused-connection", file = "lua/homie/transport/curl.lua",
   from = [[fresh_connect = req.idempotent == false,]], to = [[fresh_connect = false,]],
   why = "a send or chat creation takes a fresh connection, so libcurl never re-sends it",
-  specs = { "spec/reliability_spec.lua", "spec/contract_spec.lua" } }
+  specs = { "spec/integration/reliability_spec.lua", "spec/integration/contract_spec.lua" } }
 mutant{ id = "client-no-attempts", file = "lua/homie/session.lua",
   from = [[    err.attempts = attempt
 ]], to = "",
-  why = "err.attempts counts the attempts", specs = { "spec/reliability_spec.lua" } }
+  why = "err.attempts counts the attempts", specs = { "spec/integration/reliability_spec.lua" } }
 mutant{ id = "client-ua-suffix", file = "lua/homie/session.lua",
   from = [[if opts.user_agent ~= nil then ua = ua .. " " .. opts.user_agent end]], to = [[local _ = ua]],
-  why = "user_agent is appended to the User-Agent", specs = { "spec/wire_spec.lua" } }
+  why = "user_agent is appended to the User-Agent", specs = { "spec/integration/wire_spec.lua" } }
 mutant{ id = "client-extra-retry", file = "lua/homie/session.lua",
   from = [[local give_up = not wait or attempt > max_retries]], to = [[local give_up = not wait or attempt > max_retries + 1]],
-  why = "max_retries bounds the retries", specs = { "spec/reliability_spec.lua" } }
+  why = "max_retries bounds the retries", specs = { "spec/integration/reliability_spec.lua" } }
 -- lua/homie/chat.lua
 mutant{ id = "retry-tls-retried", file = "lua/homie/policy.lua",
   from = [[if fail.retryable == false then return nil end]], to = [[local _ = fail]],
-  why = "a bad certificate is not retried", specs = { "spec/policy_spec.lua" } }
+  why = "a bad certificate is not retried", specs = { "spec/unit/policy_spec.lua" } }
 mutant{ id = "client-create-idempotent", file = "lua/homie/client.lua",
   from = [[body = { chatbotId = opts.chatbotId, userId = opts.userId }, idempotent = false }))]],
   to = [[body = { chatbotId = opts.chatbotId, userId = opts.userId }, idempotent = true }))]],
-  why = "create_chat follows the send rule", specs = { "spec/contract_spec.lua" } }
+  why = "create_chat follows the send rule", specs = { "spec/integration/contract_spec.lua" } }
 mutant{ id = "message-uri-url", file = "lua/homie/message.lua",
   from = [[if type(p) == "table" and p.url == nil and p.uri ~= nil then p.url = p.uri end]], to = [[local _ = p]],
-  why = "a product with only uri also gets url", specs = { "spec/contract_spec.lua" } }
+  why = "a product with only uri also gets url", specs = { "spec/integration/contract_spec.lua" } }
 mutant{ id = "client-messages-silent", file = "lua/homie/client.lua",
   from = [[        over = true
         return false, err]], to = [[        over = true
         return nil]],
-  why = "messages() yields false, err on failure", specs = { "spec/contract_spec.lua" } }
+  why = "messages() yields false, err on failure", specs = { "spec/integration/contract_spec.lua" } }
 mutant{ id = "client-store-dropped", file = "lua/homie/api.lua",
   from = [[query = util.query({ { "store", opts.store } }),]], to = [[query = "",]],
-  why = "store goes in the query", specs = { "spec/wire_spec.lua" } }
+  why = "store goes in the query", specs = { "spec/integration/wire_spec.lua" } }
 mutant{ id = "client-pages-stuck", file = "lua/homie/client.lua",
   from = [[page = (p.nextPage and p.nextPage > page) and p.nextPage or page + 1]], to = [[page = page]],
-  why = "messages() walks every page", specs = { "spec/client_spec.lua" } }
+  why = "messages() walks every page", specs = { "spec/integration/client_spec.lua" } }
 -- lua/homie/stream.lua
 mutant{ id = "stream-retry-ignored", file = "lua/homie/policy.lua",
   from = [[local base = retry_ms and retry_ms / 1000 or self.stream_base]], to = [[local base = self.stream_base]],
-  why = "a stream waits the server's retry:", specs = { "spec/reconnect_spec.lua", "spec/policy_spec.lua" } }
+  why = "a stream waits the server's retry:", specs = { "spec/integration/reconnect_spec.lua", "spec/unit/policy_spec.lua" } }
 mutant{ id = "stream-no-doubling", file = "lua/homie/policy.lua",
   from = [[base * 2 ^ failures]], to = [[base * 1 ^ failures]],
-  why = "stream waits double per consecutive failure", specs = { "spec/reconnect_spec.lua", "spec/policy_spec.lua" } }
+  why = "stream waits double per consecutive failure", specs = { "spec/integration/reconnect_spec.lua", "spec/unit/policy_spec.lua" } }
 mutant{ id = "stream-failures-kept", file = "lua/homie/stream.lua",
   from = [[      self.failures = 0
-      return ev]], to = [[      return ev]],
-  why = "a delivered event resets the failure count", specs = { "spec/reconnect_spec.lua" } }
+      self.delivered]], to = [[      self.delivered]],
+  why = "a delivered event resets the failure count", specs = { "spec/integration/reconnect_spec.lua" } }
 mutant{ id = "stream-retry-after-ignored", file = "lua/homie/stream.lua",
   from = [[return "retry", session.policy:server_wait(h) or self:backoff(), err]], to = [[return "retry", self:backoff(), err]],
-  why = "a stream honours Retry-After on 429/5xx", specs = { "spec/reconnect_spec.lua" } }
+  why = "a stream honours Retry-After on 429/5xx", specs = { "spec/integration/reconnect_spec.lua" } }
 mutant{ id = "stream-retries-401", file = "lua/homie/stream.lua",
   from = [[if policy.status_retryable(status) then]], to = [[if true then]],
-  why = "401/403/404 are not retried", specs = { "spec/reconnect_spec.lua", "spec/contract_spec.lua" } }
+  why = "401/403/404 are not retried", specs = { "spec/integration/reconnect_spec.lua", "spec/integration/contract_spec.lua" } }
 mutant{ id = "stream-retries-204", file = "lua/homie/stream.lua",
   from = [[if status == 204 then return "end" end]], to = [[if status == 204 then return "retry", self:backoff() end]],
-  why = "a 204 ends the stream (the issue's hang)", specs = { "spec/reconnect_spec.lua", "spec/contract_spec.lua" } }
+  why = "a 204 ends the stream (the issue's hang)", specs = { "spec/integration/reconnect_spec.lua", "spec/integration/contract_spec.lua" } }
 mutant{ id = "stream-fallback-forgotten", file = "lua/homie/stream.lua",
   from = [[if self.trying_intro then session.events_intro = true end]], to = [[local _ = session]],
-  why = "the 404 fallback path is remembered per client", specs = { "spec/contract_spec.lua" } }
+  why = "the 404 fallback path is remembered per client", specs = { "spec/integration/contract_spec.lua" } }
 mutant{ id = "stream-close-noop", file = "lua/homie/stream.lua",
-  from = [[Stream.__close = Stream.close]], to = [[Stream.__close = function() end]],
-  why = "<close> closes a stream", specs = { "spec/contract_spec.lua" } }
+  from = [[Stream.__close = function(self) self:_finish("closed") end]], to = [[Stream.__close = function() end]],
+  why = "<close> closes a stream", specs = { "spec/integration/contract_spec.lua" } }
 mutant{ id = "stream-max-event-ignored", file = "lua/homie/stream.lua",
   from = [[parser = sse.parser({ max_event_bytes = opts.max_event_bytes }),]], to = [[parser = sse.parser(),]],
-  why = "max_event_bytes bounds a stream's event (the issue's hang)", specs = { "spec/stream_spec.lua" } }
+  why = "max_event_bytes bounds a stream's event (the issue's hang)", specs = { "spec/integration/stream_spec.lua" } }
 mutant{ id = "stream-no-last-event-id", file = "lua/homie/stream.lua",
   from = [==[if self.last_id and self.last_id ~= "" then more["Last-Event-ID"] = self.last_id end]==], to = [[local _ = more]],
-  why = "a reconnect sends Last-Event-ID", specs = { "spec/reconnect_spec.lua" } }
+  why = "a reconnect sends Last-Event-ID", specs = { "spec/integration/reconnect_spec.lua" } }
 mutant{ id = "stream-idle-x10", file = "lua/homie/stream.lua",
   from = [[local idle_at = self.heard_at + self.idle_timeout]], to = [[local idle_at = self.heard_at + self.idle_timeout * 10]],
-  why = "idle_timeout bounds silence", specs = { "spec/reconnect_spec.lua" } }
+  why = "idle_timeout bounds silence", specs = { "spec/integration/reconnect_spec.lua" } }
 mutant{ id = "stream-connect-x10", file = "lua/homie/stream.lua",
   from = [[local head_at = t:now() + self.connect_timeout]], to = [[local head_at = t:now() + self.connect_timeout * 10]],
-  why = "connect_timeout bounds a stream's head", specs = { "spec/unit/bounds_spec.lua", "spec/reconnect_spec.lua" } }
+  why = "connect_timeout bounds a stream's head", specs = { "spec/unit/bounds_spec.lua", "spec/integration/reconnect_spec.lua" } }
 mutant{ id = "stream-tls-retried", file = "lua/homie/stream.lua",
   from = [[if f.retryable == false then return "fatal", err end]], to = [[local _ = f]],
-  why = "a bad certificate ends a stream at once", specs = { "spec/reliability_spec.lua" } }
+  why = "a bad certificate ends a stream at once", specs = { "spec/integration/reliability_spec.lua" } }
 mutant{ id = "stream-any-content-type", file = "lua/homie/stream.lua",
   from = [[if not ctype:find("text/event-stream", 1, true) then]], to = [[if false then]],
-  why = "a wrong content type is a protocol error", specs = { "spec/stream_spec.lua" } }
+  why = "a wrong content type is a protocol error", specs = { "spec/integration/stream_spec.lua" } }
 mutant{ id = "stream-max-reconnects", file = "lua/homie/stream.lua",
   from = [[if self.failures > self.max_reconnects then]], to = [[if self.failures > self.max_reconnects + 100 then]],
-  why = "max_reconnects bounds consecutive reconnects", specs = { "spec/stream_spec.lua" } }
+  why = "max_reconnects bounds consecutive reconnects", specs = { "spec/integration/stream_spec.lua" } }
 -- lua/homie/ask.lua
 mutant{ id = "ask-leaks-stream", file = "lua/homie/ask.lua",
-  from = [[  stream:close()
+  from = [[  stream:_finish((reply and finals[reply.id] or not reply and streamed) and "final" or "closed")
   if not ok then error(raised, 0) end]], to = [[  if not ok then error(raised, 0) end
-  stream:close()]],
-  why = "ask closes its stream when on_event raises", specs = { "spec/contract_spec.lua" } }
+  stream:_finish("closed")]],
+  why = "ask closes its stream when on_event raises", specs = { "spec/integration/contract_spec.lua" } }
 mutant{ id = "ask-no-events", file = "lua/homie/ask.lua",
   from = [[if on_event then on_event(ev) end]], to = [[local _ = on_event]],
-  why = "ask calls on_event per event", specs = { "spec/stream_spec.lua" } }
+  why = "ask calls on_event per event", specs = { "spec/integration/stream_spec.lua" } }
 -- lua/homie/transport/curl.lua
 mutant{ id = "curl-always-sent", file = "lua/homie/transport/curl.lua",
   from = [[    sent = r:info().request_bytes > 0,
     retryable]], to = [[    sent = true,
     retryable]],
-  why = "a refused send is retried (it provably never arrived)", specs = { "spec/client_spec.lua" } }
+  why = "a refused send is retried (it provably never arrived)", specs = { "spec/integration/client_spec.lua" } }
 
 -- The API as issue 12 part 5 fixed it (the transport seam).
 mutant{ id = "stream-timeout-absolute", file = "lua/homie/stream.lua",
   from = [[  return self.transport:now() + timeout  -- math.huge: no limit]],
   to = [[  return timeout  -- math.huge: no limit]],
-  why = "next_event(timeout) takes seconds", specs = { "spec/api_contract_spec.lua" } }
+  why = "next_event(timeout) takes seconds", specs = { "spec/integration/api_contract_spec.lua" } }
 mutant{ id = "stream-error-no-attempts", file = "lua/homie/stream.lua",
   from = [[  fields.attempts = fields.attempts or self.failures + 1
 ]], to = "",
-  why = "stream errors carry attempts", specs = { "spec/api_contract_spec.lua" } }
+  why = "stream errors carry attempts", specs = { "spec/integration/api_contract_spec.lua" } }
 mutant{ id = "stream-oversize-continues", file = "lua/homie/stream.lua",
   from = [[local list, n = evs or others or {}, evs and #evs or before]],
   to = [[local list = evs or others or {}
   local n = #list]],
-  why = "an oversize event ends the stream at its place", specs = { "spec/api_contract_spec.lua" } }
+  why = "an oversize event ends the stream at its place", specs = { "spec/integration/api_contract_spec.lua" } }
 mutant{ id = "client-insecure-untyped", file = "lua/homie/session.lua",
   from = [[insecure = optional("insecure", opts.insecure, "boolean") or false,]], to = [[insecure = opts.insecure == true,]],
-  why = "insecure = \"yes\" raises like every mistyped option", specs = { "spec/api_contract_spec.lua" } }
+  why = "insecure = \"yes\" raises like every mistyped option", specs = { "spec/integration/api_contract_spec.lua" } }
 mutant{ id = "ask-final-wait-untyped", file = "lua/homie/ask.lua",
   from = [[  if opts.final_wait ~= nil then util.check_span("final_wait", opts.final_wait) end
 ]], to = "",
-  why = "ask's final_wait is type-checked", specs = { "spec/api_contract_spec.lua" } }
+  why = "ask's final_wait is type-checked", specs = { "spec/integration/api_contract_spec.lua" } }
 
 
 -- == mutants ==
@@ -337,81 +337,81 @@ mutant{ id = "ask-final-wait-untyped", file = "lua/homie/ask.lua",
 mutant{ id = "transport-max-body-exact", file = "csrc/transport.c",
   from = [[} else if (r->body.len + len > r->max_body) {]], to = [[} else if (r->body.len + len >= r->max_body) {]],
   why = "max_body is the largest body accepted (a body of exactly max_body passes)",
-  specs = { "spec/transport_spec.lua" } }
+  specs = { "spec/integration/transport_spec.lua" } }
 mutant{ id = "lrequest-verifyhost-off", file = "csrc/lrequest.c",
   from = [[curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);]],
   to = [[curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);]],
   why = "TLS verification is on: a trusted certificate for another host name is refused",
-  specs = { "spec/tls_hostname_spec.lua" } }
+  specs = { "spec/integration/tls_hostname_spec.lua" } }
 mutant{ id = "lrequest-connect-timeout-seconds", file = "csrc/lrequest.c",
   from = [[curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);]],
   to = [[curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, o->connect_timeout_ms);]],
   why = "connect_timeout is in seconds: a listener that never accepts times out then",
-  specs = { "spec/connect_timeout_spec.lua" } }
+  specs = { "spec/integration/connect_timeout_spec.lua" } }
 mutant{ id = "sched-heap-push-upside-down", file = "lua/homie/transport/curl_sched.lua",
   from = [[if hat[p] <= at then break end]], to = [[if hat[p] >= at then break end]],
   why = "gather wakes sleepers at their deadlines, in order (the deadline heap)",
-  specs = { "spec/curl_sched_spec.lua" } }
+  specs = { "spec/integration/curl_sched_spec.lua" } }
 mutant{ id = "sched-heap-pop-wrong-child", file = "lua/homie/transport/curl_sched.lua",
   from = [[if c < n and hat[c + 1] < hat[c] then c = c + 1 end]], to = [[if c < n and hat[c + 1] > hat[c] then c = c + 1 end]],
   why = "gather wakes sleepers at their deadlines, in order (the deadline heap)",
-  specs = { "spec/curl_sched_spec.lua" } }
+  specs = { "spec/integration/curl_sched_spec.lua" } }
 mutant{ id = "sched-heap-pop-stops-early", file = "lua/homie/transport/curl_sched.lua",
   from = [[if at <= hat[c] then break end]], to = [[if at >= hat[c] then break end]],
   why = "gather wakes sleepers at their deadlines, in order (the deadline heap)",
-  specs = { "spec/curl_sched_spec.lua" } }
+  specs = { "spec/integration/curl_sched_spec.lua" } }
 mutant{ id = "sched-raise-keeps-siblings", file = "lua/homie/transport/curl_sched.lua",
   from = [[  kill(S, group)
   group_over(S, group)]], to = [[  group_over(S, group)]],
   why = "a task that raises stops the others of its gather, even when the caller catches it",
-  specs = { "spec/curl_sched_spec.lua" } }
+  specs = { "spec/integration/curl_sched_spec.lua" } }
 mutant{ id = "curl-deadline-unsent", file = "lua/homie/transport/curl.lua",
   from = [[message = "deadline exceeded", sent = sent,]], to = [[message = "deadline exceeded", sent = false,]],
   why = "a send cut by the deadline after it went out may be stored (maybe_stored)",
-  specs = { "spec/curl_transport_spec.lua" } }
+  specs = { "spec/integration/curl_transport_spec.lua" } }
 mutant{ id = "sse-event-bound-exact", file = "csrc/sse.c",
   from = [[if (n > p->max_event - p->dlen - p->tlen) return drop_event(p, SSE_ERR_TOO_LARGE, 0);]],
   to = [[if (n >= p->max_event - p->dlen - p->tlen) return drop_event(p, SSE_ERR_TOO_LARGE, 0);]],
   why = "max_event_bytes is the largest event (one of exactly that size is delivered)",
-  specs = { "spec/sse_spec.lua" } }
+  specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "sse-partial-line-unbounded", file = "csrc/sse.c",
   from = [[  if (n > p->max_event - p->dlen - p->tlen - p->line.len)
     return drop_event(p, SSE_ERR_TOO_LARGE, 1);
 ]], to = "",
   why = "the parser bounds memory by max_event_bytes, also for a line that never ends",
-  specs = { "spec/sse_spec.lua" } }
+  specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "sse-partial-line-per-piece", file = "csrc/sse.c",
   from = [[  if (n > p->max_event - p->dlen - p->tlen - p->line.len)
     return drop_event(p, SSE_ERR_TOO_LARGE, 1);]], to = [[  if (n > p->max_event - p->dlen - p->tlen)
     return drop_event(p, SSE_ERR_TOO_LARGE, 1);]],
   why = "the parser bounds memory by max_event_bytes, also for a line that never ends",
-  specs = { "spec/sse_spec.lua" } }
+  specs = { "spec/unit/sse_spec.lua" } }
 
 -- csrc/transport.c
 mutant{ id = "transport-stream-unpaused", file = "csrc/transport.c",
   from = [[if (r->body.len > 0 && r->body.len + len > r->max_body) {]], to = [[if (0) {]],
-  why = "a stream's buffer stays bounded (back-pressure)", specs = { "spec/transport_spec.lua" } }
+  why = "a stream's buffer stays bounded (back-pressure)", specs = { "spec/integration/transport_spec.lua" } }
 mutant{ id = "transport-close-not-done", file = "csrc/transport.c",
   from = [[      r->done = 1;
       r->result = CURLE_ABORTED_BY_CALLBACK;]], to = [[      r->result = CURLE_ABORTED_BY_CALLBACK;]],
-  why = "closing the client ends every transfer", specs = { "spec/transport_spec.lua" } }
+  why = "closing the client ends every transfer", specs = { "spec/integration/transport_spec.lua" } }
 mutant{ id = "transport-ready-twice", file = "csrc/transport.c",
   from = [[  if (r->mark == m->epoch) return;
 ]], to = "",
   why = "a step lists each transfer that progressed once (wake-ups proportional to what happened)",
-  specs = { "spec/curl_sched_spec.lua" } }
+  specs = { "spec/integration/curl_sched_spec.lua" } }
 mutant{ id = "transport-end-unlisted", file = "csrc/transport.c",
   from = [[    mark(r);
     detach(r);]], to = [[    detach(r);]],
-  why = "a finished transfer is reported to its waiter", specs = { "spec/curl_sched_spec.lua" } }
+  why = "a finished transfer is reported to its waiter", specs = { "spec/integration/curl_sched_spec.lua" } }
 mutant{ id = "transport-1xx-head-kept", file = "csrc/transport.c",
   from = [[    r->head.len = 0;
     r->headers_done = 0;]], to = [[    r->headers_done = 0;]],
-  why = "headers are the final response's (an informational one's are dropped)", specs = { "spec/wire_spec.lua" } }
+  why = "headers are the final response's (an informational one's are dropped)", specs = { "spec/integration/wire_spec.lua" } }
 mutant{ id = "transport-reused-handle-unreset", file = "csrc/transport.c",
   from = [[      curl_easy_reset(r->easy);
 ]], to = "",
-  why = "each request sends only its own method, headers and body", specs = { "spec/transport_spec.lua" } }
+  why = "each request sends only its own method, headers and body", specs = { "spec/integration/transport_spec.lua" } }
 mutant{ id = "transport-wake-early", file = "csrc/transport.c",
   from = [[return (double)ms < t * 1000 ? ms + 1 : ms; /* rounded up: never wake early */]], to = [[return ms;]],
   why = "waits end at their deadline",
@@ -421,126 +421,126 @@ mutant{ id = "transport-wake-early", file = "csrc/transport.c",
 mutant{ id = "lrequest-verifypeer-off", file = "csrc/lrequest.c",
   from = [[curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);]],
   to = [[curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);]],
-  why = "TLS verification is on: a certificate no trusted CA signed is refused", specs = { "spec/tls_hostname_spec.lua" } }
+  why = "TLS verification is on: a certificate no trusted CA signed is refused", specs = { "spec/integration/tls_hostname_spec.lua" } }
 mutant{ id = "lrequest-ca-file-ignored", file = "csrc/lrequest.c",
   from = [[if (o->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);]], to = [[(void)o->ca_file;]],
-  why = "ca_file names the CA to trust", specs = { "spec/tls_hostname_spec.lua" } }
+  why = "ca_file names the CA to trust", specs = { "spec/integration/tls_hostname_spec.lua" } }
 mutant{ id = "lrequest-ca-path-ignored", file = "csrc/lrequest.c",
   from = [[if (o->ca_path) curl_easy_setopt(e, CURLOPT_CAPATH, o->ca_path);]], to = [[(void)o->ca_path;]],
-  why = "ca_path names trust anchors", specs = { "spec/tls_hostname_spec.lua" } }
+  why = "ca_path names trust anchors", specs = { "spec/integration/tls_hostname_spec.lua" } }
 mutant{ id = "lrequest-insecure-ignored", file = "csrc/lrequest.c",
   from = [[o->insecure = opt_bool(L, "insecure", 0);]], to = [[o->insecure = 0 * opt_bool(L, "insecure", 0);]],
-  why = "insecure = true turns verification off", specs = { "spec/tls_hostname_spec.lua" } }
+  why = "insecure = true turns verification off", specs = { "spec/integration/tls_hostname_spec.lua" } }
 mutant{ id = "lrequest-timeout-seconds", file = "csrc/lrequest.c",
   from = [[curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);]], to = [[curl_easy_setopt(e, CURLOPT_TIMEOUT, o->timeout_ms);]],
-  why = "timeout is in seconds: a server that never answers ends in a timeout then", specs = { "spec/transport_spec.lua" } }
+  why = "timeout is in seconds: a server that never answers ends in a timeout then", specs = { "spec/integration/transport_spec.lua" } }
 mutant{ id = "lrequest-timeout-rounded-to-none", file = "csrc/lrequest.c",
   from = [[return (double)whole < ms ? whole + 1 : whole;]], to = [[return whole;]],
-  why = "a tiny positive timeout still times out", specs = { "spec/transport_spec.lua" } }
+  why = "a tiny positive timeout still times out", specs = { "spec/integration/transport_spec.lua" } }
 mutant{ id = "lrequest-negative-span", file = "csrc/lrequest.c",
   from = [[if (!(v >= 0 && v - v == 0)) /* false for NaN and +-inf */]], to = [[if (!(v - v == 0))]],
-  why = "a bad option raises naming it (negative seconds)", specs = { "spec/transport_spec.lua" } }
+  why = "a bad option raises naming it (negative seconds)", specs = { "spec/integration/transport_spec.lua" } }
 mutant{ id = "lrequest-fresh-connect-ignored", file = "csrc/lrequest.c",
   from = [[if (o->fresh_connect) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);]], to = [[(void)o->fresh_connect;]],
-  why = "a message send goes out on a new connection", specs = { "spec/transport_spec.lua" } }
+  why = "a message send goes out on a new connection", specs = { "spec/integration/transport_spec.lua" } }
 mutant{ id = "lrequest-user-agent-dropped", file = "csrc/lrequest.c",
   from = [[if (o->user_agent) curl_easy_setopt(e, CURLOPT_USERAGENT, o->user_agent);]], to = [[(void)o->user_agent;]],
-  why = "requests carry the SDK's User-Agent", specs = { "spec/wire_spec.lua" } }
+  why = "requests carry the SDK's User-Agent", specs = { "spec/integration/wire_spec.lua" } }
 mutant{ id = "lrequest-no-compression", file = "csrc/lrequest.c",
   from = [[if (o->accept_encoding) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");]], to = [[(void)o->accept_encoding;]],
-  why = "answers may come compressed (Accept-Encoding)", specs = { "spec/wire_spec.lua" } }
+  why = "answers may come compressed (Accept-Encoding)", specs = { "spec/integration/wire_spec.lua" } }
 mutant{ id = "lrequest-compression-forced", file = "csrc/lrequest.c",
   from = [[o->accept_encoding = opt_bool(L, "accept_encoding", 1);]], to = [[o->accept_encoding = 1 | opt_bool(L, "accept_encoding", 1);]],
-  why = "a stream asks for no compression (accept_encoding = false)", specs = { "spec/wire_spec.lua" } }
+  why = "a stream asks for no compression (accept_encoding = false)", specs = { "spec/integration/wire_spec.lua" } }
 mutant{ id = "lrequest-body-strlen", file = "csrc/lrequest.c",
   from = [[    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
 ]], to = "",
-  why = "a body is sent as is, every byte", specs = { "spec/wire_spec.lua" } }
+  why = "a body is sent as is, every byte", specs = { "spec/integration/wire_spec.lua" } }
 mutant{ id = "lrequest-method-dropped", file = "csrc/lrequest.c",
   from = [[else curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, o->method);]], to = [[else (void)o->method;]],
-  why = "a request is sent with its method", specs = { "spec/wire_spec.lua" } }
+  why = "a request is sent with its method", specs = { "spec/integration/wire_spec.lua" } }
 mutant{ id = "lrequest-headers-dropped", file = "csrc/lrequest.c",
   from = [[  curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
 ]], to = "",
-  why = "a request carries its headers", specs = { "spec/wire_spec.lua" } }
+  why = "a request carries its headers", specs = { "spec/integration/wire_spec.lua" } }
 mutant{ id = "lrequest-header-case", file = "csrc/lrequest.c",
   from = [[luaL_addchar(&name, (char)tolower((unsigned char)*q));]], to = [[luaL_addchar(&name, *q);]],
-  why = "response header names are lower-cased", specs = { "spec/wire_spec.lua" } }
+  why = "response header names are lower-cased", specs = { "spec/integration/wire_spec.lua" } }
 mutant{ id = "lrequest-header-join", file = "csrc/lrequest.c",
   from = [[lua_pushliteral(L, ", ");]], to = [[lua_pushliteral(L, ",");]],
-  why = "repeated response headers are joined with \", \"", specs = { "spec/wire_spec.lua" } }
+  why = "repeated response headers are joined with \", \"", specs = { "spec/integration/wire_spec.lua" } }
 mutant{ id = "lrequest-header-trailing-space", file = "csrc/lrequest.c",
   from = [[while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t')) ve--;]],
   to = [[while (ve > v && ve[-1] == '\r') ve--;]],
-  why = "header values are trimmed", specs = { "spec/wire_spec.lua" } }
+  why = "header values are trimmed", specs = { "spec/integration/wire_spec.lua" } }
 mutant{ id = "lrequest-header-leading-space", file = "csrc/lrequest.c",
   from = [[while (v < ve && (*v == ' ' || *v == '\t')) v++;]], to = [[if (v < ve && *v == ' ') v++;]],
-  why = "header values are trimmed", specs = { "spec/wire_spec.lua" } }
+  why = "header values are trimmed", specs = { "spec/integration/wire_spec.lua" } }
 mutant{ id = "lrequest-status-zero", file = "csrc/lrequest.c",
   from = [[if (r->status > 0) lua_pushinteger(L, r->status); else lua_pushnil(L);]], to = [[lua_pushinteger(L, r->status);]],
-  why = "a transfer has no status before its head", specs = { "spec/wire_spec.lua" } }
+  why = "a transfer has no status before its head", specs = { "spec/integration/wire_spec.lua" } }
 mutant{ id = "lrequest-timeout-kind", file = "csrc/lrequest.c",
   from = [[case CURLE_OPERATION_TIMEDOUT: return "timeout";]], to = [[case CURLE_OPERATION_TIMEDOUT: return "connection";]],
-  why = "a timeout is err.kind timeout", specs = { "spec/transport_spec.lua" } }
+  why = "a timeout is err.kind timeout", specs = { "spec/integration/transport_spec.lua" } }
 mutant{ id = "lrequest-tls-kind", file = "csrc/lrequest.c",
   from = [[    case CURLE_PEER_FAILED_VERIFICATION:
 ]], to = "",
-  why = "a bad certificate is a TLS failure, not retried", specs = { "spec/tls_hostname_spec.lua" } }
+  why = "a bad certificate is a TLS failure, not retried", specs = { "spec/integration/tls_hostname_spec.lua" } }
 mutant{ id = "lrequest-connect-kind", file = "csrc/lrequest.c",
   from = [[    case CURLE_COULDNT_CONNECT:
 ]], to = "",
-  why = "a refused connection says connect (provably not sent)", specs = { "spec/transport_spec.lua" } }
+  why = "a refused connection says connect (provably not sent)", specs = { "spec/integration/transport_spec.lua" } }
 mutant{ id = "lrequest-closed-kind", file = "csrc/lrequest.c",
   from = [[case CURLE_ABORTED_BY_CALLBACK: return "closed";]], to = [[case CURLE_ABORTED_BY_CALLBACK: return "connection";]],
-  why = "closing the client ends its transfers as closed", specs = { "spec/transport_spec.lua" } }
+  why = "closing the client ends its transfers as closed", specs = { "spec/integration/transport_spec.lua" } }
 mutant{ id = "lrequest-take-stays-paused", file = "csrc/lrequest.c",
   from = [[  r->body.len = 0;
   hreq_resume(r);]], to = [[  r->body.len = 0;]],
-  why = "a stream loses no byte under back-pressure (reading resumes it)", specs = { "spec/transport_spec.lua" } }
+  why = "a stream loses no byte under back-pressure (reading resumes it)", specs = { "spec/integration/transport_spec.lua" } }
 mutant{ id = "lrequest-wait-unbounded", file = "csrc/lrequest.c",
   from = [[if (n > 64) return luaL_error(L, "homie: curl.wait takes at most 64 multis, got %d", n);]], to = [[if (n > 65) n = 64;]],
-  why = "bad input gets a clear error naming what was wrong", specs = { "spec/transport_spec.lua" } }
+  why = "bad input gets a clear error naming what was wrong", specs = { "spec/integration/transport_spec.lua" } }
 mutant{ id = "lrequest-request-bytes-lie", file = "csrc/lrequest.c",
   from = [[lua_pushinteger(L, sent); lua_setfield(L, -2, "request_bytes");]],
   to = [[lua_pushinteger(L, sent + 1); lua_setfield(L, -2, "request_bytes");]],
-  why = "a refused send provably never arrived (0 request bytes)", specs = { "spec/transport_spec.lua" } }
+  why = "a refused send provably never arrived (0 request bytes)", specs = { "spec/integration/transport_spec.lua" } }
 mutant{ id = "lrequest-connects-zero", file = "csrc/lrequest.c",
   from = [[  curl_easy_getinfo(check_req(L)->easy, CURLINFO_NUM_CONNECTS, &conns);]], to = [[  (void)check_req(L);]],
-  why = "a request says how many new connections it made", specs = { "spec/transport_spec.lua" } }
+  why = "a request says how many new connections it made", specs = { "spec/integration/transport_spec.lua" } }
 mutant{ id = "lrequest-url-optional", file = "csrc/lrequest.c",
   from = [[  if (!o->url) luaL_error(L, "homie: request option 'url' is required");
 ]], to = "",
-  why = "bad input gets a clear error naming what was wrong", specs = { "spec/transport_spec.lua" } }
+  why = "bad input gets a clear error naming what was wrong", specs = { "spec/integration/transport_spec.lua" } }
 mutant{ id = "lrequest-any-protocol", file = "csrc/lrequest.c",
   from = [[  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 ]], to = "",
-  why = "the transport only speaks http and https", specs = { "spec/transport_spec.lua" } }
+  why = "the transport only speaks http and https", specs = { "spec/integration/transport_spec.lua" } }
 
 -- csrc/lbind.c
 mutant{ id = "lbind-count-zero", file = "csrc/lbind.c",
   from = [[if (!(v >= 1 && v <= HOMIE_MAX_COUNT)]], to = [[if (!(v >= 0 && v <= HOMIE_MAX_COUNT)]],
-  why = "byte limits are whole numbers from 1", specs = { "spec/sse_spec.lua" } }
+  why = "byte limits are whole numbers from 1", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "lbind-count-fraction", file = "csrc/lbind.c",
   from = [[ || v != (lua_Number)(size_t)v)]], to = [[)]],
-  why = "byte limits are whole numbers", specs = { "spec/sse_spec.lua" } }
+  why = "byte limits are whole numbers", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "lbind-count-ceiling", file = "csrc/lbind.c",
   from = [[v <= HOMIE_MAX_COUNT)]], to = [[v <= 2 * HOMIE_MAX_COUNT)]],
-  why = "byte limits are at most 2^32", specs = { "spec/sse_spec.lua" } }
+  why = "byte limits are at most 2^32", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "lbind-unknown-option", file = "csrc/lbind.c",
   from = [[if (!keys[i]) luaL_error(L, "homie: unknown %s option '%s'", what, k);]], to = [[(void)keys[i];]],
-  why = "an unknown option raises naming it", specs = { "spec/sse_spec.lua" } }
+  why = "an unknown option raises naming it", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "lbind-size-decimals", file = "csrc/lbind.c",
   from = [[snprintf(s, sizeof s, "%.0f", (double)n);]], to = [[snprintf(s, sizeof s, "%.1f", (double)n);]],
-  why = "the oversize error names the limit in bytes", specs = { "spec/sse_spec.lua" } }
+  why = "the oversize error names the limit in bytes", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "lbind-no-gc", file = "csrc/lbind.c",
   from = [[static const char *const closers[] = {"close", "__gc", "__close"};]],
   to = [[static const char *const closers[] = {"close", "__close", "__close"};]],
-  why = "a parser or client is freed when collected (__gc is close)", specs = { "spec/sse_spec.lua" } }
+  why = "a parser or client is freed when collected (__gc is close)", specs = { "spec/unit/sse_spec.lua" } }
 
 -- csrc/lcurl.c and csrc/lsse_module.c
 mutant{ id = "lcurl-version", file = "csrc/lcurl.c",
   from = [[lua_pushstring(L, curl_version_info(CURLVERSION_NOW)->version);]], to = [[lua_pushstring(L, "libcurl");]],
-  why = "the User-Agent names the libcurl version", specs = { "spec/transport_spec.lua" } }
+  why = "the User-Agent names the libcurl version", specs = { "spec/integration/transport_spec.lua" } }
 mutant{ id = "lcurl-no-global-init", file = "csrc/lcurl.c",
   from = [[  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
     return luaL_error(L, "homie: curl_global_init failed");
@@ -549,7 +549,7 @@ mutant{ id = "lcurl-no-global-init", file = "csrc/lcurl.c",
   equivalent = "curl_easy_init runs curl_global_init itself when nobody has; a Lua state loads modules in one thread" }
 mutant{ id = "lsse-now-scale", file = "csrc/hclock.h",
   from = [[(double)ts.tv_nsec / 1e9]], to = [[(double)ts.tv_nsec / 1e6]],
-  why = "now() is seconds that never go back", specs = { "spec/sse_spec.lua" } }
+  why = "now() is seconds that never go back", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "lsse-now-wall-clock", file = "csrc/hclock.h",
   from = [[clock_gettime(CLOCK_MONOTONIC, &ts);]], to = [[clock_gettime(CLOCK_REALTIME, &ts);]],
   why = "deadlines and backoff survive a change of the wall clock",
@@ -560,13 +560,13 @@ mutant{ id = "sse-drop-keeps-rest", file = "csrc/sse.c",
   from = [[  p->skipping = 1;
   p->in_line = mid_line;]], to = [[  p->skipping = 0;
   p->in_line = mid_line;]],
-  why = "an oversize event is dropped whole, up to its blank line", specs = { "spec/sse_spec.lua" } }
+  why = "an oversize event is dropped whole, up to its blank line", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "sse-id-never-committed", file = "csrc/sse.c",
   from = [[  if (p->id_pending) { /* swap, so an id is copied only once */]], to = [[  if (0) { /* swap, so an id is copied only once */]],
-  why = "an event carries the last event id", specs = { "spec/sse_spec.lua" } }
+  why = "an event carries the last event id", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "sse-retry-unclamped", file = "csrc/sse.c",
   from = [[p->retry = r < RETRY_MAX ? r : RETRY_MAX;]], to = [[p->retry = r;]],
-  why = "a huge retry is clamped at 2^53 ms", specs = { "spec/sse_spec.lua" } }
+  why = "a huge retry is clamped at 2^53 ms", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "sse-comment-unchecked", file = "csrc/sse.c",
   from = [[  if (s[0] == ':') return 0;
 ]], to = "",
@@ -581,134 +581,134 @@ mutant{ id = "sse-joined-line-unchecked", file = "csrc/sse.c",
   equivalent = "process_line checks the joined line against the same bound before using it; only a copy of one chunk's bytes is made first" }
 mutant{ id = "lsse-before-zero", file = "csrc/lsse.c",
   from = [[if (!c->err) { c->err = rc; c->err_at = c->count; }]], to = [[if (!c->err) { c->err = rc; c->err_at = 0; }]],
-  why = "feed/each say how many events came before the dropped one", specs = { "spec/sse_spec.lua" } }
+  why = "feed/each say how many events came before the dropped one", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "lsse-before-last-drop", file = "csrc/lsse.c",
   from = [[if (!c->err) { c->err = rc; c->err_at = c->count; }]], to = [[{ c->err = rc; c->err_at = c->count; }]],
-  why = "feed/each say how many events came before the first dropped one", specs = { "spec/sse_spec.lua" } }
+  why = "feed/each say how many events came before the first dropped one", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "lsse-finish-keeps-stash", file = "csrc/lsse.c",
   from = [[  stash_drop(u);
   sse_finish(&u->p);]], to = [[  sse_finish(&u->p);]],
-  why = "finish ends one stream: nothing of it is delivered after", specs = { "spec/sse_spec.lua" } }
+  why = "finish ends one stream: nothing of it is delivered after", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "lsse-reset-keeps-stash", file = "csrc/lsse.c",
   from = [[  stash_drop(u);
   sse_reset(&u->p);]], to = [[  sse_reset(&u->p);]],
-  why = "reset gives a fresh parser", specs = { "spec/sse_spec.lua" } }
+  why = "reset gives a fresh parser", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "lsse-default-bound", file = "csrc/lsse.c",
   from = [[if (lua_isnoneornil(L, 1)) return SSE_DEFAULT_MAX_EVENT;]], to = [[if (lua_isnoneornil(L, 1)) return 2 * SSE_DEFAULT_MAX_EVENT;]],
-  why = "max_event_bytes defaults to 1 MiB", specs = { "spec/sse_spec.lua" } }
+  why = "max_event_bytes defaults to 1 MiB", specs = { "spec/unit/sse_spec.lua" } }
 
 -- lua/homie/transport/curl.lua
 mutant{ id = "curl-tls-retried", file = "lua/homie/transport/curl.lua",
   from = [[local FINAL = { tls = true, too_large = true }]], to = [[local FINAL = { too_large = true }]],
-  why = "a bad certificate is not retried", specs = { "spec/tls_hostname_spec.lua" } }
+  why = "a bad certificate is not retried", specs = { "spec/integration/tls_hostname_spec.lua" } }
 mutant{ id = "curl-too-large-retried", file = "lua/homie/transport/curl.lua",
   from = [[local FINAL = { tls = true, too_large = true }]], to = [[local FINAL = { tls = true }]],
-  why = "a body over max_body is a protocol error; trying again cannot help", specs = { "spec/curl_transport_spec.lua" } }
+  why = "a body over max_body is a protocol error; trying again cannot help", specs = { "spec/integration/curl_transport_spec.lua" } }
 mutant{ id = "curl-tls-unnamed", file = "lua/homie/transport/curl.lua",
   from = [[message = (kind == "tls" and "TLS: " or "") .. msg,]], to = [[message = msg,]],
-  why = "a TLS failure says so in its message", specs = { "spec/tls_hostname_spec.lua" } }
+  why = "a TLS failure says so in its message", specs = { "spec/integration/tls_hostname_spec.lua" } }
 mutant{ id = "curl-timeout-kind", file = "lua/homie/transport/curl.lua",
   from = [[closed = "connection", timeout = "timeout",]], to = [[closed = "connection", timeout = "connection",]],
-  why = "a timeout is err.kind timeout", specs = { "spec/connect_timeout_spec.lua" } }
+  why = "a timeout is err.kind timeout", specs = { "spec/integration/connect_timeout_spec.lua" } }
 mutant{ id = "curl-max-body-dropped", file = "lua/homie/transport/curl.lua",
   from = [[max_body = stream and 262144 or req.max_body,]], to = [[max_body = stream and 262144 or nil,]],
-  why = "max_body bounds an answer", specs = { "spec/curl_transport_spec.lua" } }
+  why = "max_body bounds an answer", specs = { "spec/integration/curl_transport_spec.lua" } }
 mutant{ id = "curl-expect-100", file = "lua/homie/transport/curl.lua",
   from = [[local h = { "Expect:" }]], to = [[local h = {}]],
-  why = "a body is sent at once (no 100-continue round trip)", specs = { "spec/curl_transport_spec.lua" } }
+  why = "a body is sent at once (no 100-continue round trip)", specs = { "spec/integration/curl_transport_spec.lua" } }
 mutant{ id = "curl-insecure-dropped", file = "lua/homie/transport/curl.lua",
   from = [[insecure = req.insecure == true,]], to = [[insecure = false,]],
-  why = "insecure = true turns verification off", specs = { "spec/tls_hostname_spec.lua" } }
+  why = "insecure = true turns verification off", specs = { "spec/integration/tls_hostname_spec.lua" } }
 mutant{ id = "curl-idle-unmarked", file = "lua/homie/transport/curl.lua",
   from = [[sent = true, retryable = true, idle = true }]], to = [[sent = true, retryable = true }]],
-  why = "a read with nothing before its deadline is idle, the stream still usable", specs = { "spec/curl_transport_spec.lua" } }
+  why = "a read with nothing before its deadline is idle, the stream still usable", specs = { "spec/integration/curl_transport_spec.lua" } }
 mutant{ id = "curl-end-not-nil", file = "lua/homie/transport/curl.lua",
   from = [[  if r:error() then return nil, failure(r) end
   return nil
 end]], to = [[  if r:error() then return nil, failure(r) end
   return ""
 end]],
-  why = "read returns nil at the clean end of a body", specs = { "spec/curl_transport_spec.lua" } }
+  why = "read returns nil at the clean end of a body", specs = { "spec/integration/curl_transport_spec.lua" } }
 mutant{ id = "curl-no-curl-timeout", file = "lua/homie/transport/curl.lua",
   from = [[if req.deadline_at and not stream then timeout = math.max(0.001, req.deadline_at - now()) end]], to = [[local _ = stream]],
   why = "deadline_at ends the whole exchange",
   equivalent = "curl_sched's wait ends the call at deadline_at as a sent-marked timeout anyway "
-    .. "(spec/curl_transport_spec.lua shows that path); libcurl's timer only doubles it" }
+    .. "(spec/integration/curl_transport_spec.lua shows that path); libcurl's timer only doubles it" }
 
 -- lua/homie/transport/curl_sched.lua
 mutant{ id = "sched-nested-kill-shallow", file = "lua/homie/transport/curl_sched.lua",
   from = [[if task.child then kill(S, task.child) end]], to = [[local _ = task.child]],
-  why = "a task that raises stops the others, with what their own gathers run", specs = { "spec/curl_sched_spec.lua" } }
+  why = "a task that raises stops the others, with what their own gathers run", specs = { "spec/integration/curl_sched_spec.lua" } }
 mutant{ id = "sched-stale-deadline", file = "lua/homie/transport/curl_sched.lua",
   from = [[if not task.dead and task.waiting and task.gen == S.hgen[1] then]], to = [[if not task.dead and task.waiting then]],
   why = "a wait lasts until its own deadline (an earlier wait's deadline does not cut it)",
-  specs = { "spec/curl_transport_spec.lua" } }
+  specs = { "spec/integration/curl_transport_spec.lua" } }
 mutant{ id = "sched-wake-unready", file = "lua/homie/transport/curl_sched.lua",
   from = [[if task and task.pred(task.r) then wake(S, task, true) end]], to = [[if task then wake(S, task, true) end]],
-  why = "inside gather a call returns its whole answer", specs = { "spec/curl_transport_spec.lua" } }
+  why = "inside gather a call returns its whole answer", specs = { "spec/integration/curl_transport_spec.lua" } }
 mutant{ id = "sched-foreign-yield", file = "lua/homie/transport/curl_sched.lua",
   from = [[fail(S, task, nil, "yielded outside homie")]], to = [[local _ = fail]],
-  why = "a task that yields what no homie wait yields makes gather raise, naming it", specs = { "spec/curl_sched_spec.lua" } }
+  why = "a task that yields what no homie wait yields makes gather raise, naming it", specs = { "spec/integration/curl_sched_spec.lua" } }
 mutant{ id = "sched-task-unchecked", file = "lua/homie/transport/curl_sched.lua",
   from = [[if type(fn) ~= "function" then error(("homie: gather task %d must be a function"):format(i), 3) end]],
   to = [[local _ = fn]],
-  why = "bad input gets a clear error naming what was wrong", specs = { "spec/curl_sched_spec.lua" } }
+  why = "bad input gets a clear error naming what was wrong", specs = { "spec/integration/curl_sched_spec.lua" } }
 mutant{ id = "sched-nested-error-lost", file = "lua/homie/transport/curl_sched.lua",
   from = [[    parent.child = nil
     if group.err then error(group.err, 0) end]], to = [[    parent.child = nil]],
-  why = "a task that raises makes gather raise (a nested one too)", specs = { "spec/curl_sched_spec.lua" } }
+  why = "a task that raises makes gather raise (a nested one too)", specs = { "spec/integration/curl_sched_spec.lua" } }
 mutant{ id = "sched-results-by-finish", file = "lua/homie/transport/curl_sched.lua",
   from = [[group.results[task.index] = pack(...)]], to = [[group.results[#group.results + 1] = pack(...)]],
-  why = "gather's element i is what task i returned", specs = { "spec/curl_sched_spec.lua" } }
+  why = "gather's element i is what task i returned", specs = { "spec/integration/curl_sched_spec.lua" } }
 mutant{ id = "sched-sleep-zero-yields", file = "lua/homie/transport/curl_sched.lua",
   from = [[  if seconds <= 0 then return end
 ]], to = "",
-  why = "sleep(seconds <= 0) returns at once", specs = { "spec/curl_sched_spec.lua" } }
+  why = "sleep(seconds <= 0) returns at once", specs = { "spec/integration/curl_sched_spec.lua" } }
 
 -- lua/homie/util.lua
 mutant{ id = "util-span-negative", file = "lua/homie/util.lua",
   from = [[if not (v >= 0 and v < math.huge) then]], to = [[if not (v < math.huge) then]],
-  why = "a negative span raises naming it", specs = { "spec/util_spec.lua" } }
+  why = "a negative span raises naming it", specs = { "spec/unit/util_spec.lua" } }
 mutant{ id = "util-span-nan", file = "lua/homie/util.lua",
   from = [[if not (v >= 0 and v < math.huge) then]], to = [[if v < 0 or v == math.huge then]],
-  why = "a NaN span raises naming it", specs = { "spec/util_spec.lua" } }
+  why = "a NaN span raises naming it", specs = { "spec/unit/util_spec.lua" } }
 mutant{ id = "util-type-unchecked", file = "lua/homie/util.lua",
   from = [[  if type(v) ~= want then]], to = [[  if false then]],
-  why = "a value of the wrong type raises naming it", specs = { "spec/util_spec.lua" } }
+  why = "a value of the wrong type raises naming it", specs = { "spec/unit/util_spec.lua" } }
 mutant{ id = "util-hint-too-far", file = "lua/homie/util.lua",
   from = [[local limit = math.max(1, math.floor(#name / 3))]], to = [[local limit = #name]],
-  why = "an unknown option names only a close known one", specs = { "spec/util_spec.lua" } }
+  why = "an unknown option names only a close known one", specs = { "spec/unit/util_spec.lua" } }
 mutant{ id = "util-hint-tie", file = "lua/homie/util.lua",
   from = [[(d == best_d and k < best)]], to = [[(d == best_d and k > best)]],
-  why = "the hint is the same on every run", specs = { "spec/util_spec.lua" } }
+  why = "the hint is the same on every run", specs = { "spec/unit/util_spec.lua" } }
 mutant{ id = "util-swap-two-edits", file = "lua/homie/util.lua",
   from = [[d = math.min(d, before[j - 2] + 1)]], to = [[d = math.min(d, before[j - 2] + 2)]],
-  why = "a swapped pair (timeuot) is one typo away", specs = { "spec/util_spec.lua" } }
+  why = "a swapped pair (timeuot) is one typo away", specs = { "spec/unit/util_spec.lua" } }
 mutant{ id = "util-query-nil-sent", file = "lua/homie/util.lua",
   from = [[if kv[2] ~= nil then parts]], to = [[if true then parts]],
-  why = "an absent option is left out of the query", specs = { "spec/util_spec.lua" } }
+  why = "an absent option is left out of the query", specs = { "spec/unit/util_spec.lua" } }
 mutant{ id = "util-query-bare-mark", file = "lua/homie/util.lua",
   from = [[return #parts > 0 and ("?" .. table.concat(parts, "&")) or ""]], to = [[return "?" .. table.concat(parts, "&")]],
-  why = "no query without values", specs = { "spec/util_spec.lua" } }
+  why = "no query without values", specs = { "spec/unit/util_spec.lua" } }
 mutant{ id = "util-utc-march-year", file = "lua/homie/util.lua",
   from = [[  if m <= 2 then y = y - 1 end
 ]], to = "",
-  why = "dates (Retry-After, createdAt) are read in UTC, leap days included", specs = { "spec/util_spec.lua" } }
+  why = "dates (Retry-After, createdAt) are read in UTC, leap days included", specs = { "spec/unit/util_spec.lua" } }
 mutant{ id = "util-earliest-later", file = "lua/homie/util.lua",
   from = [[if a and b then return math.min(a, b) end]], to = [[if a and b then return math.max(a, b) end]],
-  why = "a deadline bounds a call: the earlier of two wins", specs = { "spec/util_spec.lua" } }
+  why = "a deadline bounds a call: the earlier of two wins", specs = { "spec/unit/util_spec.lua" } }
 mutant{ id = "util-null-nested-kept", file = "lua/homie/util.lua",
   from = [[    elseif type(x) == "table" then
       normalize(x)]], to = [[    elseif type(x) == "table" then
       local _ = x]],
-  why = "JSON null reads as nil, at any depth", specs = { "spec/util_spec.lua" } }
+  why = "JSON null reads as nil, at any depth", specs = { "spec/unit/util_spec.lua" } }
 mutant{ id = "util-text-unchecked", file = "lua/homie/util.lua",
   from = [[if not M.is_utf8(v) then M.fail(name .. " must be valid UTF-8", (level or 1) + 1) end]], to = [[local _ = v]],
-  why = "non-UTF-8 text raises", specs = { "spec/util_spec.lua" } }
+  why = "non-UTF-8 text raises", specs = { "spec/unit/util_spec.lua" } }
 mutant{ id = "util-opts-nil-refused", file = "lua/homie/util.lua",
   from = [[  if opts == nil then return {} end
 ]], to = "",
-  why = "options tables are optional", specs = { "spec/util_spec.lua" } }
+  why = "options tables are optional", specs = { "spec/unit/util_spec.lua" } }
 
 -- lua/homie/message.lua
 mutant{ id = "message-offset-sign", file = "lua/homie/message.lua",
@@ -740,7 +740,7 @@ mutant{ id = "message-unreadable-refused", file = "lua/homie/message.lua",
 
 -- == wire ==
 -- lua/homie/transport/http1.lua: the RFC 9112 reader (doc/transport.md "Framing").
-local H1SPEC = { "spec/http1_spec.lua" }
+local H1SPEC = { "spec/unit/http1_spec.lua" }
 mutant{ id = "http1-bare-cr", file = "lua/homie/transport/http1.lua",
   from = [[if line:find("\r", 1, true) then return nil, "bare CR in "]], to = [[if false then return nil, "bare CR in "]],
   why = "a bare CR in a line is an error", specs = H1SPEC }
@@ -799,22 +799,22 @@ mutant{ id = "h1-send-twice-pooled", file = "lua/homie/transport/h1.lua",
   why = "a request that must not go twice gets a fresh connection", specs = H1SPEC }
 mutant{ id = "h1-read-unbounded", file = "lua/homie/transport/h1.lua",
   from = [[return conn:receive(ex.until_at)]], to = [[return conn:receive(nil)]],
-  why = "every receive ends by the caller's deadline", specs = { "spec/http1_spec.lua", "spec/socket_transport_spec.lua" } }
+  why = "every receive ends by the caller's deadline", specs = { "spec/unit/http1_spec.lua", "spec/integration/socket_transport_spec.lua" } }
 -- lua/homie/transport/ngx.lua: cosockets by the caller's clock.
 mutant{ id = "ngx-full-timeout-per-op", file = "lua/homie/transport/ngx.lua",
   from = [[local left = deadline_at and (deadline_at - ngx.now()) or FOREVER]],
   to = [[local left = deadline_at and 2 or FOREVER]],
-  why = "a dripping server cannot stretch a call past its deadline", specs = { "spec/ngx_transport_spec.lua" },
+  why = "a dripping server cannot stretch a call past its deadline", specs = { "spec/integration/ngx_transport_spec.lua" },
   filter = "dripped", spec_limit = 120 }
 mutant{ id = "ngx-fresh-pooled", file = "lua/homie/transport/ngx.lua",
   from = [[poolable = not fresh,]], to = [[poolable = true,]],
-  why = "a send's fresh connection is never pooled", specs = { "spec/ngx_transport_spec.lua" },
+  why = "a send's fresh connection is never pooled", specs = { "spec/integration/ngx_transport_spec.lua" },
   filter = "reuses idle", spec_limit = 120 }
 
 -- == relay ==
 -- homie.ngx (doc/openresty.md, "Security"), redaction, the emulator's control API.
-local RELAY_OUT, RELAY_TOK = { "spec/ngx_relay_outcomes_spec.lua" }, { "spec/ngx_relay_token_spec.lua" }
-local RELAY_WRITE = { "spec/ngx_relay_writer_spec.lua" }
+local RELAY_OUT, RELAY_TOK = { "spec/integration/ngx_relay_outcomes_spec.lua" }, { "spec/integration/ngx_relay_token_spec.lua" }
+local RELAY_WRITE = { "spec/integration/ngx_relay_writer_spec.lua" }
 mutant{ id = "relay-204-crash", file = "lua/homie/ngx.lua",
   from = [[  if opened == nil and err == nil then  -- a 204: the chat has nothing to stream]],
   to = [[  if false then]],
@@ -872,21 +872,21 @@ mutant{ id = "relay-cookie-lax", file = "lua/homie/ngx.lua",
   why = "the token cookie is HttpOnly and SameSite=Strict", specs = RELAY_TOK }
 mutant{ id = "redact-case-sensitive", file = "lua/homie/errors.lua",
   from = [[if c:find("%a") then return "[" .. c:lower() .. c:upper() .. "]" end]], to = [[if c:find("%a") then return c end]],
-  why = "the key never shows, in any case", specs = { "spec/redaction_spec.lua" } }
+  why = "the key never shows, in any case", specs = { "spec/integration/redaction_spec.lua" } }
 mutant{ id = "redact-keys-kept", file = "lua/homie/errors.lua",
   from = [[        if k2 ~= k then renamed[k] = k2 end]], to = [[        local _ = k2]],
-  why = "the key never shows as a JSON object key", specs = { "spec/redaction_spec.lua" } }
+  why = "the key never shows as a JSON object key", specs = { "spec/integration/redaction_spec.lua" } }
 mutant{ id = "mock-control-any-host", file = "server/lua/homie_mock/control.lua",
   from = [[  if not loopback_host(ngx.var.http_host) then]], to = [[  if false then]],
-  why = "the control API answers only a loopback Host", specs = { "spec/emulator_control_spec.lua" } }
+  why = "the control API answers only a loopback Host", specs = { "server/spec/emulator_control_spec.lua" } }
 mutant{ id = "mock-control-text-plain", file = "server/lua/homie_mock/control.lua",
   from = [[  if method == "POST" and not json_type(ngx.var.http_content_type) then]], to = [[  if false then]],
-  why = "a cross-site text/plain POST queues no fault", specs = { "spec/emulator_control_spec.lua" } }
+  why = "a cross-site text/plain POST queues no fault", specs = { "server/spec/emulator_control_spec.lua" } }
 
 -- == cli ==
 -- bin/homie (lua/homie/cli/*) and the emulator's replies (issue 19).
-local CLI = { "spec/cli_spec.lua" }
-local REPLIES = { "spec/emulator_replies_spec.lua" }
+local CLI = { "spec/integration/cli_spec.lua" }
+local REPLIES = { "server/spec/emulator_replies_spec.lua" }
 mutant{ id = "cli-ctrl-c-ignored", file = "lua/homie/cli/session.lua",
   from = [[if guard and guard:interrupted() then error(CANCELLED, 0) end]], to = [[local _ = guard]],
   why = "Ctrl-C during an answer cancels that answer", specs = CLI, filter = "Ctrl%-C during an answer" }
@@ -978,16 +978,16 @@ mutant{ id = "storefront-error-silent", file = "examples/openresty/public/shop.j
   why = "a failed /shop/chat shows an error and a retry button", specs = { "make:test-browser" } }
 mutant{ id = "demo-taken-port-used", file = "scripts/openresty-demo",
   from = [[  if why=$(taken "$p"); then]], to = [[  if false; then]],
-  why = "openresty-demo refuses a port another program listens on, naming it", specs = { "spec/openresty_demo_spec.lua" } }
+  why = "openresty-demo refuses a port another program listens on, naming it", specs = { "spec/integration/openresty_demo_spec.lua" } }
 mutant{ id = "check-docs-coverage-off", file = "scripts/check-docs",
   from = [[        elseif not have[item] then]], to = [[        elseif false then]],
-  why = "make docs fails on an undocumented public function", specs = { "spec/check_docs_spec.lua" } }
+  why = "make docs fails on an undocumented public function", specs = { "spec/integration/check_docs_spec.lua" } }
 mutant{ id = "check-docs-no-type-anchor", file = "scripts/check-docs",
   from = [[  if fixed ~= s then write(path, fixed) end]], to = [[  fixed = s]],
-  why = "links to a type lead to its section", specs = { "spec/check_docs_spec.lua" } }
+  why = "links to a type lead to its section", specs = { "spec/integration/check_docs_spec.lua" } }
 mutant{ id = "check-docs-anchors-unchecked", file = "scripts/check-docs",
   from = [[      elseif frag ~= "" and not (have and have[frag]) then]], to = [[      elseif false then]],
-  why = "make docs fails on a link to an anchor that does not exist", specs = { "spec/check_docs_spec.lua" } }
+  why = "make docs fails on a link to an anchor that does not exist", specs = { "spec/integration/check_docs_spec.lua" } }
 
 -- == session ==
 -- The session, its clock and policy, the API calls, ask, reconcile, the
@@ -1023,7 +1023,7 @@ mutant{ id = "session-backoff-past-deadline", file = "lua/homie/session.lua",
   why = "a backoff that would end past the deadline gives up instead", specs = UNIT_BOUNDS }
 mutant{ id = "session-on-response-silent", file = "lua/homie/session.lua",
   from = [[  fn({ status = resp and resp.status,]], to = [[  local _ = fn and ({ status = resp and resp.status,]],
-  why = "on_response sees every call's answer", specs = { "spec/client_spec.lua" } }
+  why = "on_response sees every call's answer", specs = { "spec/integration/client_spec.lua" } }
 mutant{ id = "clock-attempt-ignores-deadline", file = "lua/homie/clock.lua",
   from = [[return earliest(self.timeout and self.t:now() + self.timeout, self.deadline_at)]],
   to = [[return self.timeout and self.t:now() + self.timeout or self.deadline_at]],
@@ -1037,7 +1037,7 @@ mutant{ id = "clock-within-uncapped", file = "lua/homie/clock.lua",
   from = [[return earliest(span and self.t:now() + span, self.deadline_at)]], to = [[return span and self.t:now() + span]],
   why = "ask's final wait ends by its deadline", specs = UNIT_BOUNDS }
 mutant{ id = "api-reconcile-unbounded", file = "lua/homie/api.lua",
-  from = [[retry = opts.retry, bounds = reads })]], to = [[retry = opts.retry })]],
+  from = [[retry = opts.retry, bounds = reads, observe]], to = [[retry = opts.retry, observe]],
   why = "reconcile's reads stay inside the send's deadline", specs = UNIT_BOUNDS }
 mutant{ id = "api-currenturl-unchecked", file = "lua/homie/api.lua",
   from = [[  util.check_text("currentUrl", opts.currentUrl)
@@ -1084,10 +1084,10 @@ mutant{ id = "stream-headers-dropped", file = "lua/homie/stream.lua",
   why = "a stream's extra headers are sent", specs = UNIT_REDIR }
 mutant{ id = "reconcile-poll-no-doubling", file = "lua/homie/reconcile.lua",
   from = [[    wait = wait * 2]], to = [[    wait = wait * 1]],
-  why = "reconcile polls from 0.5 s doubling", specs = { "spec/unit/recover_spec.lua" } }
+  why = "reconcile polls from 0.5 s doubling", specs = { "spec/unit/recover_clock_spec.lua" } }
 mutant{ id = "reconcile-any-text", file = "lua/homie/reconcile.lua",
   from = [[q.type == "question" and q.content == text]], to = [[q.type == "question"]],
-  why = "reconcile recovers only the answer to the same question", specs = { "spec/unit/recover_spec.lua" } }
+  why = "reconcile recovers only the answer to the same question", specs = { "spec/unit/recover_clock_spec.lua" } }
 mutant{ id = "reconcile-past-deadline", file = "lua/homie/reconcile.lua",
   from = [[local give_up_at = b:cap(session:now() + pol.reconcile_wait)]], to = [[local give_up_at = session:now() + pol.reconcile_wait]],
   why = "reconcile stays inside the send's deadline", specs = UNIT_BOUNDS }
@@ -1103,20 +1103,145 @@ mutant{ id = "util-fail-wrong-frame", file = "lua/homie/util.lua",
   why = "usage errors name the caller's own file and line", specs = UNIT_USAGE }
 mutant{ id = "init-is-error-false", file = "lua/homie/init.lua",
   from = [[M.is_error = require("homie.errors").is_error]], to = [[M.is_error = function() return false end]],
-  why = "homie.is_error tells an error from any other value", specs = { "spec/errors_spec.lua" } }
+  why = "homie.is_error tells an error from any other value", specs = { "spec/unit/errors_spec.lua" } }
 mutant{ id = "transport-object-unchecked", file = "lua/homie/transport/init.lua",
   from = [[    if type(choice[m]) ~= "function" then]], to = [[    if false then]],
   why = "a transport object lacking a method is refused, naming it", specs = UNIT_USAGE }
 mutant{ id = "transport-default-curl", file = "lua/homie/transport/init.lua",
   from = [[  if type(ngx) == "table" and type(ngx.get_phase) == "function" then return "ngx" end
 ]], to = "",
-  why = "inside nginx the default transport is ngx", specs = { "spec/ngx_client_spec.lua" }, spec_limit = 120 }
+  why = "inside nginx the default transport is ngx", specs = { "spec/integration/ngx_client_spec.lua" }, spec_limit = 120 }
 mutant{ id = "ngx-phase-any", file = "lua/homie/transport/ngx_phase.lua",
   from = [[  if phase and USABLE[phase] then return end]], to = [[  if phase then return end]],
-  why = "a phase without cosockets raises naming it and the way out", specs = { "spec/ngx_transport_spec.lua" },
+  why = "a phase without cosockets raises naming it and the way out", specs = { "spec/integration/ngx_transport_spec.lua" },
   spec_limit = 120 }
 mutant{ id = "cli-args-unknown-accepted", file = "lua/homie/cli/args.lua",
   from = [[      if not kind then]], to = [[      if not kind and false then]],
-  why = "an unknown CLI option is refused, naming the nearest", specs = { "spec/cli_spec.lua" }, spec_limit = 120 }
+  why = "an unknown CLI option is refused, naming the nearest", specs = { "spec/integration/cli_spec.lua" }, spec_limit = 120 }
+
+
+-- == observe ==
+local OBS_UNIT = { "spec/unit/observe_calls_spec.lua" }
+local OBS_BOTH = { "spec/unit/observe_calls_spec.lua", "spec/integration/observe_records_spec.lua" }
+mutant{ id = "observe-attempt-success-unrecorded", file = "lua/homie/session.lua",
+  from = [[if hook then self:emit(hook, attempt_record(req, path, resp, nil, attempt, nil, took)) end]], to = "",
+  why = "README Observing calls: a record per HTTP attempt", specs = OBS_BOTH, spec_limit = 120 }
+mutant{ id = "observe-attempt-no-retry-in", file = "lua/homie/session.lua",
+  from = [[attempt_record(req, path, resp, err, attempt, not give_up and wait or nil, took)]],
+  to = [[attempt_record(req, path, resp, err, attempt, nil, took)]],
+  why = "doc/observe.md: an attempt record's retry_in is the wait before the next attempt", specs = OBS_UNIT }
+mutant{ id = "observe-call-hook-ignored", file = "lua/homie/session.lua",
+  from = [[return o and o.observe or self.observe]], to = [[return self.observe]],
+  why = "README: a call's observe option replaces the client's for that call", specs = OBS_UNIT }
+mutant{ id = "observe-traceparent-unsent", file = "lua/homie/session.lua",
+  from = [[headers["traceparent"] = traceparent]], to = [[headers["x-traceparent"] = traceparent]],
+  why = "README Traces: traceparent is sent as the W3C header on every attempt", specs = OBS_BOTH,
+  spec_limit = 120 }
+mutant{ id = "observe-traceparent-unchecked", file = "lua/homie/session.lua",
+  from = [[  if not observe.trace_id(v) then]], to = [[  if false then]],
+  why = "README: a malformed traceparent raises", specs = OBS_UNIT }
+mutant{ id = "observe-on-response-no-durations", file = "lua/homie/session.lua",
+  from = [[    if durations then durations[attempt] = took end]], to = "",
+  why = "README the raw response: durations holds each attempt's seconds", specs = OBS_UNIT }
+mutant{ id = "observe-stream-drop-unrecorded", file = "lua/homie/stream.lua",
+  from = [[if self.hook then self:_record("reconnect", why and why.idle and "idle" or "dropped", { retry_in = wait }) end]],
+  to = "", why = "doc/observe.md: a stream records each reconnect with its reason", specs = OBS_BOTH,
+  spec_limit = 120 }
+mutant{ id = "observe-stream-end-twice", file = "lua/homie/stream.lua",
+  from = [[if self.hook and self.began_at and not self.recorded_end then]], to = [[if self.hook and self.began_at then]],
+  why = "doc/observe.md: a stream records its end once", specs = OBS_UNIT }
+mutant{ id = "observe-stream-trace-dropped", file = "lua/homie/stream.lua",
+  from = [[session:request("GET", path, nil, true, more, self.call)]], to = [[session:request("GET", path, nil, true, more)]],
+  why = "README: a stream sends its traceparent on each reconnect", specs = OBS_BOTH, spec_limit = 120 }
+mutant{ id = "observe-ask-first-chunk", file = "lua/homie/ask.lua",
+  from = [[not first_chunk and ev.type == "chunk"]], to = [[not first_chunk and ev.type == "typing"]],
+  why = "doc/observe.md: first_chunk is the time to the first answer chunk", specs = OBS_UNIT }
+mutant{ id = "observe-ask-recovered-false", file = "lua/homie/ask.lua",
+  from = [[recovered = reply and reply.recovered == true or false]], to = [[recovered = false]],
+  why = "doc/observe.md: an ask record says whether the answer was recovered", specs = OBS_UNIT }
+mutant{ id = "observe-ask-options-dropped", file = "lua/homie/ask.lua",
+  from = [[local send_opts = api.call_options(opts, { currentUrl = opts.currentUrl, store = opts.store })]],
+  to = [[local send_opts = { currentUrl = opts.currentUrl, store = opts.store }]],
+  why = "README the raw response: ask's send takes on_response", specs = OBS_UNIT }
+mutant{ id = "with-own-transport", file = "lua/homie/session.lua",
+  from = [[  setmetatable(d, Session)
+]], to = [[  setmetatable(d, Session)
+  d.transport = transports.resolve("curl")
+]], why = "README: a derived client shares the transport and connection pools", specs = OBS_BOTH,
+  spec_limit = 120 }
+mutant{ id = "with-original-changed", file = "lua/homie/session.lua",
+  from = [[  local d = {}
+  for k, v in pairs(self) do d[k] = v end]], to = [[  local d = self]],
+  why = "README: client:with leaves the original untouched", specs = OBS_UNIT }
+mutant{ id = "cli-verbose-stream-status-silent", file = "lua/homie/stream.lua",
+  from = [[  session:log("homie: GET %s -> %d in %.0f ms [request id %s]", path, status, (t:now() - p.sent_at) * 1000,
+    tostring(h["x-request-id"]))
+]], to = "",
+  why = "README/doc/cli.md: --verbose shows each stream connection's status, time and request id",
+  specs = { "spec/integration/cli_spec.lua" }, filter = "stream request", spec_limit = 120 }
+mutant{ id = "with-key-overridden", file = "lua/homie/session.lua",
+  from = [[      if auth then h["x-api-key"] = auth end]], to = "",
+  why = "README: a derived client keeps the key (headers cannot replace it)", specs = OBS_UNIT }
+
+-- == metrics ==
+-- Relay records (homie.ngx), the incoming trace forwarded inside nginx
+-- (Session:trace, ngx_phase.incoming_trace), examples/openresty/metrics.lua.
+local RELAY_OBS, TRACE_UNIT = { "spec/integration/ngx_relay_observe_spec.lua" }, { "spec/unit/forward_trace_spec.lua" }
+local METRICS = { "spec/integration/openresty_metrics_spec.lua" }
+mutant{ id = "relay-record-no-end", file = "lua/homie/ngx.lua",
+  from = [[  observed_end(END_REASONS[reason])]], to = [[  local _ = END_REASONS]],
+  why = "every relay start has an end record with its reason", specs = RELAY_OBS, spec_limit = 60 }
+mutant{ id = "relay-record-abort-no-end", file = "lua/homie/ngx.lua",
+  from = [[    observed_end("browser_gone")]], to = "",
+  why = "a browser that leaves ends the relay's record (browser_gone)", specs = RELAY_OBS, spec_limit = 60 }
+mutant{ id = "relay-record-filtered-uncounted", file = "lua/homie/ngx.lua",
+  from = [[          if fev then n = n + 1 end]], to = "",
+  why = "the end record counts the events a filter kept", specs = RELAY_OBS, spec_limit = 60 }
+mutant{ id = "relay-record-one-event-per-read", file = "lua/homie/ngx.lua",
+  from = [[filter and 0 or events:queued() + 1]], to = [[filter and 0 or 1]],
+  why = "the end record counts every event sent, several per upstream read", specs = RELAY_OBS, spec_limit = 60 }
+mutant{ id = "relay-record-no-first-event", file = "lua/homie/ngx.lua",
+  from = [[if hook and not first_at then first_at = client:now() end]], to = [[local _ = first_at]],
+  why = "the end record has the time to the first event", specs = RELAY_OBS, spec_limit = 60 }
+mutant{ id = "relay-record-no-client-hook", file = "lua/homie/ngx.lua",
+  from = [[return type(session) == "table" and session.observe or nil]], to = [[return nil]],
+  why = "without its own observe the relay records to the client's hook", specs = RELAY_OBS, spec_limit = 60 }
+mutant{ id = "relay-record-kindless-error", file = "lua/homie/ngx.lua",
+  from = [[return "upstream_error:" .. (type(err) == "table" and tostring(err.kind) or tostring(err))]],
+  to = [[return "upstream_error"]],
+  why = "an upstream failure's end reason names its kind", specs = RELAY_OBS, spec_limit = 60 }
+mutant{ id = "trace-not-forwarded", file = "lua/homie/session.lua",
+  from = [[  if self.forward_trace then return ngx_phase.incoming_trace() end
+]], to = "",
+  why = "inside nginx the incoming traceparent goes on every call", specs = TRACE_UNIT }
+mutant{ id = "trace-forward-not-off", file = "lua/homie/session.lua",
+  from = [[  if self.forward_trace then return ngx_phase.incoming_trace() end]],
+  to = [[  if true then return ngx_phase.incoming_trace() end]],
+  why = "forward_trace = false stops the forwarding", specs = TRACE_UNIT }
+mutant{ id = "trace-call-option-loses", file = "lua/homie/session.lua",
+  from = [[  if o and o.traceparent then return o.traceparent, o.tracestate end]],
+  to = [[  if o and o.traceparent and not self.forward_trace then return o.traceparent, o.tracestate end]],
+  why = "a call's own traceparent wins over the incoming one", specs = TRACE_UNIT }
+mutant{ id = "trace-any-phase", file = "lua/homie/transport/ngx_phase.lua",
+  from = [[  if not REQUEST[current()] then return nil end]], to = [[  if not current() then return nil end]],
+  why = "a timer forwards no trace (it has no incoming request)", specs = TRACE_UNIT }
+mutant{ id = "trace-invalid-forwarded", file = "lua/homie/transport/ngx_phase.lua",
+  from = [[  if not observe.trace_id(traceparent) then return nil end]], to = [[  if not traceparent then return nil end]],
+  why = "only a valid incoming traceparent is forwarded", specs = TRACE_UNIT }
+mutant{ id = "trace-tracestate-unbounded", file = "lua/homie/transport/ngx_phase.lua",
+  from = [[#tracestate > MAX_TRACESTATE or ]], to = "",
+  why = "a tracestate over 512 bytes is dropped", specs = TRACE_UNIT }
+mutant{ id = "metrics-buckets-not-cumulative", file = "examples/openresty/metrics.lua",
+  from = [[      add(name .. "_bucket", with_le)
+    end]], to = [[      add(name .. "_bucket", with_le)
+      break
+    end]],
+  why = "histogram buckets are cumulative (the metrics example)", specs = METRICS, spec_limit = 120 }
+mutant{ id = "metrics-gauge-never-down", file = "examples/openresty/metrics.lua",
+  from = [[  add("homie_active_relays", nil, -1)]], to = "",
+  why = "homie_active_relays goes down when a relay ends", specs = METRICS, spec_limit = 120 }
+mutant{ id = "metrics-status-as-kind", file = "examples/openresty/metrics.lua",
+  from = [[r.status or r.kind or "?"]], to = [[r.kind or r.status or "?"]],
+  why = "homie_requests_total counts by HTTP status", specs = METRICS, spec_limit = 120 }
 
 return M

@@ -4,15 +4,18 @@
 local cjson = require "cjson.safe"
 local homie = require "homie"
 local relay = require "homie.ngx"
+local metrics = require "metrics"
 
 local M = {}
 
 local CHATBOT = "5e9c1a2b-3d4e-4f60-b2f2-9f4b1c2d3e4f"
 
 -- One client per request: cheap, since idle connections live in nginx's
--- per-worker pool (homie.new picks cosockets here by itself).
+-- per-worker pool (homie.new picks cosockets here by itself). Its records
+-- (every API call, and the relays, which use the client's hook) feed /metrics.
 local function client()
-  return homie.new{ api_key = os.getenv("HOMIE_API_KEY"), base_url = os.getenv("HOMIE_BASE_URL") }
+  return homie.new{ api_key = os.getenv("HOMIE_API_KEY"), base_url = os.getenv("HOMIE_BASE_URL"),
+                    observe = metrics.observe }
 end
 
 local function reply(status, value)

@@ -76,7 +76,8 @@ function M.send(session, chat_id, text, opts, b)
     local reads = b:derive(opts.timeout or session.timeout)
     local function page(n, size)
       return M.read_page(session, chat_id, { page = n, size = size, max_retries = opts.max_retries,
-        retry = opts.retry, bounds = reads })
+        retry = opts.retry, bounds = reads, observe = opts.observe, traceparent = opts.traceparent,
+        tracestate = opts.tracestate })
     end
     local answer = reconcile.find_answer(session, page, chat_id, text, started, b, session:policy_for(opts))
     if answer then return message.recovered(answer, err) end

@@ -4,6 +4,7 @@ local util = require "homie.util"
 local message = require "homie.message"
 local api = require "homie.api"
 local stream_mod = require "homie.stream"
+local observe = require "homie.observe"
 
 local M = {}
 
@@ -37,12 +38,14 @@ function M.ask(session, chat, text, opts)
   if opts.final_wait ~= nil then util.check_span("final_wait", opts.final_wait) end
   if opts.idle_timeout ~= nil then util.check_span("idle_timeout", opts.idle_timeout) end
   local b = session:bounds(opts)
-  local stream = stream_mod.new(session, chat.id, { idle_timeout = opts.idle_timeout })
+  local hook = session:hook(opts)
+  local stream = stream_mod.new(session, chat.id, { idle_timeout = opts.idle_timeout,
+    observe = opts.observe, traceparent = opts.traceparent, tracestate = opts.tracestate })
+  local first_chunk, finals = nil, {}  -- ids of the final answers the stream carried
   local open_ok = stream:_open(b:attempt_at())
   local reply, err, sent_at, streamed
   local started = os.time()  -- wall clock: compared with the answer's createdAt
-  local send_opts = { currentUrl = opts.currentUrl, store = opts.store,
-    max_retries = opts.max_retries, timeout = opts.timeout, deadline = opts.deadline, retry = opts.retry }
+  local send_opts = api.call_options(opts, { currentUrl = opts.currentUrl, store = opts.store })
   -- pcall: a raising on_event must not leave the stream open.
   local ok, raised = pcall(session.transport.gather, session.transport, {
     function()
@@ -51,7 +54,7 @@ function M.ask(session, chat, text, opts)
     end,
     function()
       if not open_ok then return end
-      local final_wait, finals = opts.final_wait or 5, {}
+      local final_wait = opts.final_wait or 5
       while true do
         if reply and finals[reply.id] then return end
         if err and (streamed or not err.maybe_stored) then return end
@@ -60,6 +63,7 @@ function M.ask(session, chat, text, opts)
         -- Short slices, so the end of the send is noticed promptly.
         local ev, why = stream:_next(b:within(0.1))
         if ev then
+          if hook and not first_chunk and ev.type == "chunk" then first_chunk = b:now() - b.started_at end
           if on_event then on_event(ev) end
           if ev.type == "message" and message.is_answer(ev.data) then
             finals[ev.data.id] = true
@@ -71,10 +75,15 @@ function M.ask(session, chat, text, opts)
       end
     end,
   })
-  stream:close()
+  stream:_finish((reply and finals[reply.id] or not reply and streamed) and "final" or "closed")
   if not ok then error(raised, 0) end
+  if not reply and err.maybe_stored and streamed then reply = message.recovered(streamed, err) end
+  if hook then
+    session:emit(hook, { type = "ask", first_chunk = first_chunk,
+      final = reply and b:now() - b.started_at or nil, recovered = reply and reply.recovered == true or false,
+      outcome = reply and "ok" or err.kind, trace_id = observe.trace_id((session:trace(opts))) })
+  end
   if reply then return reply end
-  if err.maybe_stored and streamed then return message.recovered(streamed, err) end
   return nil, err
 end
 

@@ -3,7 +3,10 @@
 -- modules that export them; this file installs the methods.
 --
 -- Every call that sends takes the per-call options `max_retries`, `timeout`
--- (seconds per attempt) and `deadline` (seconds for the whole call). A
+-- (seconds per attempt), `deadline` (seconds for the whole call), `retry`
+-- (a policy over the client's), `on_response` (`function(info)`: the raw
+-- response), `observe` (replaces the client's hook for the call) and
+-- `traceparent`/`tracestate` (W3C trace headers sent on every attempt). A
 -- programming error raises at once, naming the argument; a runtime failure
 -- returns `nil, err`, `err` a `homie.errors.Error`.
 -- @module homie.client
@@ -30,6 +33,14 @@ local session_of = setmetatable({}, { __mode = "k" })
 local PUBLIC = { "base_url", "environment", "timeout", "connect_timeout", "deadline",
   "max_retries", "max_body", "user_agent", "transport" }
 
+-- The public face of a session.
+local function facade(session)
+  local self = {}
+  for _, k in ipairs(PUBLIC) do self[k] = session[k] end
+  session_of[setmetatable(self, Client)] = session
+  return self
+end
+
 --- Creates a client.
 -- @tparam[opt] table opts
 --  `api_key` (default: env `HOMIE_API_KEY`; required),
@@ -42,17 +53,16 @@ local PUBLIC = { "base_url", "environment", "timeout", "connect_timeout", "deadl
 --  `logger` (`function(line)`; `HOMIE_LOG=debug` logs to stderr),
 --  `transport` (`"curl"`, `"ngx"` or an object; default by runtime),
 --  `reconcile` (false: see `Client:send_message`),
---  `getenv` (replaces `os.getenv`).
+--  `observe` (`function(record)`: a record per attempt, stream event and
+--  ask; doc/observe.md), `forward_trace` (true: inside an nginx request,
+--  its incoming `traceparent` and `tracestate` go on every call; false
+--  stops it), `getenv` (replaces `os.getenv`).
 -- @treturn Client
 -- @raise on a missing key, an unknown option (naming the nearest known one)
 --  or a value of the wrong type or range
 -- @usage local client = homie.new{ api_key = key, environment = "staging", timeout = 20 }
 function M.new(opts)
-  local session = session_mod.new(opts)
-  local self = {}
-  for _, k in ipairs(PUBLIC) do self[k] = session[k] end
-  session_of[setmetatable(self, Client)] = session
-  return self
+  return facade(session_mod.new(opts))
 end
 
 function Client:__tostring()
@@ -66,6 +76,19 @@ local with_call_options, call_options = api.with_call_options, api.call_options
 -- `deadline`, `max_retries`, `max_body`, `user_agent`, `transport`.
 -- @type Client
 
+
+--- A client with some options changed, sharing this one's transport (its
+-- connection pools), key and base URL; this client is untouched. Closing
+-- either closes the shared transport.
+-- @tparam table opts any of `timeout`, `connect_timeout`, `max_retries`,
+--  `deadline`, `retry`, `reconcile`, `observe`, `forward_trace`, `logger`, and `headers`
+--  (added to this client's)
+-- @treturn Client
+-- @raise on an unknown option (naming the nearest known one) or a wrong value
+-- @usage local patient = client:with{ timeout = 120, max_retries = 5 }
+function Client:with(opts)
+  return facade(session_of[self]:derive(opts))
+end
 
 -- REST calls ---------------------------------------------------------------
 
@@ -190,7 +213,9 @@ end
 --  (60 s of silence before a reconnect), `max_reconnects` (10 in a row),
 --  `max_event_bytes` (1 MiB), `connect_timeout` (the client's `timeout`:
 --  connecting and the response head, each attempt), `on_comment`
---  (`function(text)` per comment line, in order with the events)
+--  (`function(text)` per comment line, in order with the events), `observe`
+--  (this stream's hook instead of the client's), `traceparent` and
+--  `tracestate` (sent on every connection attempt)
 -- @treturn homie.stream.Stream
 -- @raise on a malformed id or a wrong option
 -- @usage for ev, err in client:events(chat_id) do

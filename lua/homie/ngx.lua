@@ -3,6 +3,8 @@
 -- check_token, token_cookie). The API key stays in nginx: the browser talks
 -- only to this relay. doc/openresty.md ("Security") is the spec of all of it.
 local util = require "homie.util"
+local observe = require "homie.observe"
+local ngx_phase = require "homie.transport.ngx_phase"
 
 local ngx = ngx  -- luacheck: ignore (a global only inside nginx)
 local M = {}
@@ -149,14 +151,14 @@ end
 
 local OPTIONS = { token = true, cookie = true, secret = true, authorize = true, public = true,
   max_seconds = true, max_bytes = true, heartbeat = true, filter = true, idle_timeout = true,
-  open_timeout = true }
+  open_timeout = true, observe = true }
 
 local function check(opts)
   opts = util.check_opts("relay_events", opts, OPTIONS, 3)
   if opts.secret ~= nil then opts.secrets = secrets_of(opts.secret, 3) end
   if opts.cookie ~= nil then util.check_type("cookie", opts.cookie, "boolean", 3) end
   if opts.cookie and opts.token ~= nil then util.fail("token and cookie = true exclude each other", 3) end
-  for _, k in ipairs({ "authorize", "filter" }) do
+  for _, k in ipairs({ "authorize", "filter", "observe" }) do
     if opts[k] ~= nil then util.check_type(k, opts[k], "function", 3) end
   end
   for _, k in ipairs({ "max_seconds", "max_bytes", "heartbeat", "idle_timeout", "open_timeout" }) do
@@ -288,6 +290,39 @@ local function not_opened(opened, err, streaming)
   return nil, why
 end
 
+---------------------------------------------------------------------------
+-- Observation: a "relay" record when the relay starts and one when it ends
+-- (doc/openresty.md, "Metrics"). Nothing is built without a hook.
+
+-- Why a relay ended, as the end record says it: one word per outcome, so
+-- a metric label has few values.
+local END_REASONS = { ["client closed"] = "browser_gone", max_seconds = "max_seconds",
+  max_bytes = "max_bytes", ["upstream ended"] = "upstream_ended", ["filter failed"] = "filter_failed" }
+
+local function upstream_error(err)
+  return "upstream_error:" .. (type(err) == "table" and tostring(err.kind) or tostring(err))
+end
+
+local function hook_failed(fmt, ...)
+  ngx.log(ngx.ERR, log_text(fmt:format(...)))
+end
+
+-- The relay's hook: its own `observe` option, else its client's. The
+-- client's session is reached through the stream it made.
+local function hook_of(opts, events)
+  if opts.observe then return opts.observe end
+  local session = type(events) == "table" and rawget(events, "session")
+  return type(session) == "table" and session.observe or nil
+end
+
+-- The end record; `r` holds the relay's running counts.
+local function report_end(hook, start, reason, r, now)
+  observe.emit(hook, { type = "relay", phase = "end", chat_id = start.chat_id, trace_id = start.trace_id,
+    reason = reason, status = ngx.status, events = r.events, bytes = r.bytes,
+    duration = now - r.started_at, first_event = r.first_at and r.first_at - r.started_at,
+    reconnects = r.stream.reconnects }, hook_failed)
+end
+
 -- The content handler for a browser's EventSource on chat_id. Returns why
 -- it ended ("client closed", "max_seconds", "max_bytes", "upstream ended",
 -- "upstream failed", "filter failed"), or nil, why when it refused or
@@ -312,18 +347,32 @@ function M.relay_events(client, chat_id, opts)
   local open_timeout = opts.open_timeout or 10
   local filter = opts.filter
   local events = client:events(chat_id, { last_event_id = last_event_id(), idle_timeout = opts.idle_timeout,
-                                          connect_timeout = open_timeout })
+                                          connect_timeout = open_timeout, observe = opts.observe })
   -- Unfiltered, each upstream read comes as one string of well-formed
   -- events (the parser rewrites them): no table or string per event.
   if not filter then events:_as_wire() end
+  local sent, relayed, first_at = 0, 0, nil  -- bytes and events to the browser, when the first went
+  local hook, start, ended = hook_of(opts, events), nil, false
+  -- Sends the end record, once (the abort handler and the loop may both end it).
+  local function observed_end(reason)
+    if not start or ended then return end
+    ended = true
+    report_end(hook, start, reason, { events = relayed, bytes = sent, first_at = first_at,
+      started_at = started_at, stream = events }, client:now())
+  end
+  if hook then
+    start = { type = "relay", phase = "start", chat_id = chat_id,
+              trace_id = observe.trace_id((ngx_phase.incoming_trace())) }
+    observe.emit(hook, start, hook_failed)
+  end
   -- A browser that leaves is noticed at once when lua_check_client_abort is
   -- on: exiting ends the request, and nginx closes the upstream socket.
   ngx.on_abort(function()
     events:close()
+    observed_end("browser_gone")
     ngx.exit(499)
   end)
 
-  local sent = 0
   local function deliver(s)
     if type(s) == "table" then
       for i = 1, #s do sent = sent + #s[i] end
@@ -343,6 +392,7 @@ function M.relay_events(client, chat_id, opts)
     if not streaming then stream_head() end
     if not deliver(streaming and ": keep-alive\n\n" or ": homie relay\n\n") then
       events:close()
+      observed_end("browser_gone")
       return "client closed"
     end
     streaming = true
@@ -355,7 +405,9 @@ function M.relay_events(client, chat_id, opts)
   end
   if not opened then
     events:close()
-    return not_opened(opened, err, streaming)
+    local r1, r2 = not_opened(opened, err, streaming)
+    observed_end((opened == nil and err == nil) and "upstream_ended" or upstream_error(err))
+    return r1, r2
   end
 
   if not streaming then stream_head() end
@@ -370,26 +422,37 @@ function M.relay_events(client, chat_id, opts)
     end
     local ev, e = events:next_event(wait)
     if ev and ev.wire then
-      if not deliver(ev.wire) then reason = "client closed" end
+      -- One upstream read's events, ev.n of them, in one write.
+      if not deliver(ev.wire) then reason = "client closed"
+      else
+        relayed = relayed + ev.n
+        if hook and not first_at then first_at = client:now() end
+      end
       if opts.max_bytes and sent >= opts.max_bytes then reason = reason or "max_bytes" end
     elseif ev then
-      -- Every event parsed from the same read goes out in one write.
-      local out = {}
+      -- Every event parsed from the same read goes out in one write. Events
+      -- are counted per read: those the filter kept.
+      local out, n = {}, 0
       repeat
-        if filter then
-          local fev, ferr = filtered(filter, ev)
-          if fev == nil then
-            ngx.log(ngx.ERR, "homie: relay's filter raised: ", log_text(ferr))
-            reason = "filter failed"
-            break
-          end
-          if fev then wire(out, fev, fev == ev and rawget(ev, "data") == nil) end
-        else
-          wire(out, ev, true)
+        local fev, ferr = filtered(filter, ev)
+        if fev == nil then
+          ngx.log(ngx.ERR, "homie: relay's filter raised: ", log_text(ferr))
+          reason = "filter failed"
+          break
+        end
+        if fev then
+          wire(out, fev, fev == ev and rawget(ev, "data") == nil)
+          n = n + 1
         end
         ev = events:queued() > 0 and events:next_event(0) or nil
       until not ev
-      if #out > 0 and not deliver(out) then reason = "client closed" end
+      if #out > 0 then
+        if not deliver(out) then reason = "client closed"
+        else
+          relayed = relayed + n
+          if hook and not first_at then first_at = client:now() end
+        end
+      end
       if opts.max_bytes and sent >= opts.max_bytes then reason = reason or "max_bytes" end
     elseif ev == nil and e == "timeout" then
       -- A wait shorter than the heartbeat was the rest of max_seconds.
@@ -400,9 +463,11 @@ function M.relay_events(client, chat_id, opts)
     else
       ngx.log(ngx.WARN, "homie: relay's event stream failed: ", log_text(e))
       reason = "upstream failed"
+      observed_end(upstream_error(e))
     end
   end
   events:close()
+  observed_end(END_REASONS[reason])
   return reason
 end
 

@@ -8,6 +8,8 @@ local errors = require "homie.errors"
 local policy = require "homie.policy"
 local clock = require "homie.clock"
 local transports = require "homie.transport"
+local ngx_phase = require "homie.transport.ngx_phase"
+local observe = require "homie.observe"
 
 local M = {}
 
@@ -27,6 +29,7 @@ M.OPTIONS = {
   connect_timeout = true, headers = true, user_agent = true, max_retries = true,
   deadline = true, ca_file = true, ca_path = true, insecure = true, logger = true,
   max_body = true, getenv = true, transport = true, reconcile = true, retry = true,
+  observe = true, forward_trace = true,
 }
 
 M.REDIRECTS = 5  -- hops a read or a stream follows before a redirect is an error
@@ -61,7 +64,18 @@ function M.keyless(headers)
 end
 
 -- The per-call options every sending call takes.
-M.CALL_OPTIONS = { "max_retries", "timeout", "deadline", "retry", "on_response" }
+M.CALL_OPTIONS = { "max_retries", "timeout", "deadline", "retry", "on_response", "observe",
+  "traceparent", "tracestate" }
+
+-- A traceparent option, checked: a W3C version-00 value (homie.observe).
+function M.check_traceparent(v)
+  util.check_header_value("traceparent", v)
+  if not observe.trace_id(v) then
+    util.fail(("traceparent must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>), got %q")
+      :format(v:sub(1, 80)))
+  end
+  return v
+end
 
 local function optional(name, v, want)
   if v ~= nil then util.check_type(name, v, want) end
@@ -79,7 +93,9 @@ function M.check_call_options(opts)
     local v = opts[k]
     if v ~= nil then
       if k == "retry" then policy.check(v)
-      elseif k == "on_response" then util.check_type(k, v, "function")
+      elseif k == "on_response" or k == "observe" then util.check_type(k, v, "function")
+      elseif k == "traceparent" then M.check_traceparent(v)
+      elseif k == "tracestate" then util.check_header_value(k, v)
       else util.check_span(k, v) end
     end
   end
@@ -152,6 +168,8 @@ function M.new(opts)
     reconcile = optional("reconcile", opts.reconcile, "boolean") or false,
     policy = policy.new(opts.retry ~= nil and policy.check(opts.retry) or nil),
     logger = logger,
+    observe = optional("observe", opts.observe, "function"),
+    forward_trace = optional("forward_trace", opts.forward_trace, "boolean") ~= false,
     events_intro = false,  -- the introduction's stream path answered (stream.lua)
   }, Session)
   local transport = transports.resolve(opts.transport)
@@ -178,6 +196,42 @@ function M.new(opts)
   return self
 end
 
+-- The options a derived session (client:with) may change.
+M.WITH_OPTIONS = { timeout = true, connect_timeout = true, max_retries = true, deadline = true,
+  retry = true, headers = true, observe = true, logger = true, reconcile = true, forward_trace = true }
+
+-- A session sharing this one's transport (so its connection pools), key and
+-- base URL, with `opts` changed; this one is untouched. `headers` are added
+-- to this session's own; the key header always stays the key.
+function Session:derive(opts)
+  opts = util.check_opts("with", opts, M.WITH_OPTIONS)
+  local d = {}
+  for k, v in pairs(self) do d[k] = v end
+  setmetatable(d, Session)
+  for _, k in ipairs({ "timeout", "connect_timeout", "deadline" }) do
+    if opts[k] ~= nil then d[k] = util.check_span(k, opts[k]) end
+  end
+  if opts.max_retries ~= nil then d.max_retries = math.floor(util.check_span("max_retries", opts.max_retries)) end
+  if opts.retry ~= nil then d.policy = policy.new(policy.check(opts.retry), self.policy) end
+  if opts.reconcile ~= nil then d.reconcile = optional("reconcile", opts.reconcile, "boolean") end
+  if opts.observe ~= nil then d.observe = optional("observe", opts.observe, "function") end
+  if opts.forward_trace ~= nil then d.forward_trace = optional("forward_trace", opts.forward_trace, "boolean") end
+  if opts.logger ~= nil then d.logger = optional("logger", opts.logger, "function") end
+  if opts.headers ~= nil then
+    local extra, parent = user_headers(opts.headers), self.headers
+    d.headers = function(more)
+      local h = parent()
+      local auth, bearer = h["x-api-key"], h["Authorization"]
+      for k, v in pairs(extra) do h[k] = v end
+      for k, v in pairs(more or {}) do h[k] = v end
+      if auth then h["x-api-key"] = auth end
+      if bearer then h["Authorization"] = bearer end
+      return h
+    end
+  end
+  return d
+end
+
 function Session:now() return self.transport:now() end
 
 function Session:log(fmt, ...)
@@ -199,15 +253,41 @@ function Session:error_from(status, headers, body)
   return err
 end
 
+-- The trace headers of a call, decided here only: its `traceparent` and
+-- `tracestate` options (checked by check_call_options); else, inside an
+-- nginx request and unless `forward_trace = false`, the incoming request's
+-- (homie.transport.ngx_phase.incoming_trace), forwarded unchanged.
+function Session:trace(o)
+  if o and o.traceparent then return o.traceparent, o.tracestate end
+  if self.forward_trace then return ngx_phase.incoming_trace() end
+end
+
 -- The transport request for `path` (with its query string); see
 -- doc/transport.md. `deadline_at` may be set by the caller afterwards.
-function Session:request(method, path, body, idempotent, more_headers)
+-- `o`: the call's options, for its trace headers.
+function Session:request(method, path, body, idempotent, more_headers, o)
+  local headers = self.headers(more_headers)
+  local traceparent, tracestate = self:trace(o)
+  if traceparent then
+    headers["traceparent"] = traceparent
+    headers["tracestate"] = tracestate
+  end
   return {
     method = method, url = self.base_url .. path, body = body, idempotent = idempotent,
-    headers = self.headers(more_headers), connect_timeout = self.connect_timeout,
+    headers = headers, connect_timeout = self.connect_timeout,
     max_body = self.max_body, ca_file = self.ca_file, ca_path = self.ca_path,
     insecure = self.insecure,
   }
+end
+
+-- The observe hook of a call: its own `observe` option, else the client's.
+function Session:hook(o)
+  return o and o.observe or self.observe
+end
+
+-- Hands a record to `hook` (homie.observe.emit: a failing hook is logged).
+function Session:emit(hook, record)
+  observe.emit(hook, record, function(...) self:log(...) end)
 end
 
 -- A call's bounds (homie.clock) from its per-call options over the
@@ -223,10 +303,20 @@ function Session:policy_for(o)
 end
 
 -- What a call's on_response sees: its last attempt's answer.
-local function report(fn, resp, err, attempts, seconds)
+local function report(fn, resp, err, attempts, seconds, durations)
   fn({ status = resp and resp.status, headers = resp and resp.headers or {},
     request_id = err and err.request_id or (resp and resp.headers["x-request-id"]),
-    attempts = attempts, seconds = seconds })
+    attempts = attempts, seconds = seconds, durations = durations })
+end
+
+-- The record of one attempt (doc/observe.md), built only when a hook is set.
+local function attempt_record(req, path, resp, err, attempt, wait, seconds)
+  return { type = "attempt", method = req.method, route = observe.route(path),
+    status = resp and resp.status, kind = err and err.kind, attempt = attempt, retry_in = wait,
+    duration = seconds,
+    request_id = err and err.request_id or (resp and resp.headers["x-request-id"]),
+    bytes_in = resp and #(resp.body or "") or 0, bytes_out = req.body and #req.body or 0,
+    trace_id = observe.trace_id(req.headers["traceparent"]) }
 end
 
 -- One API call with retries. o: query (string), body (table), idempotent,
@@ -234,12 +324,16 @@ end
 -- empty body is success and returns true), `bounds` (a homie.clock bounds
 -- shared with the caller) or the per-call options; `on_response(info)`, when
 -- given, sees the last attempt's answer: `status`, `headers`, `request_id`,
--- `attempts`, `seconds` (the whole call). Returns the decoded body (or
--- true), the response; or nil, err.
+-- `attempts`, `seconds` (the whole call), `durations` (seconds of each
+-- attempt). With an observe hook (the call's, else the client's), each
+-- attempt is recorded. Returns the decoded body (or true), the response;
+-- or nil, err.
 function Session:call(method, path, o)
   local t = self.transport
   local req = self:request(method, path .. (o.query or ""), o.body and util.encode(o.body),
-    o.idempotent, o.body and { ["Content-Type"] = "application/json" })
+    o.idempotent, o.body and { ["Content-Type"] = "application/json" }, o)
+  local hook = self:hook(o)
+  local durations = o.on_response and {}
   local max_retries = o.max_retries or self.max_retries
   local b = o.bounds or self:bounds(o)
   local pol = self:policy_for(o)
@@ -263,9 +357,14 @@ function Session:call(method, path, o)
         data, why = util.decode(resp.body)
       end
       if data == true or type(data) == "table" then
+        local took = t:now() - started_at
         self:log("homie: %s %s -> %d in %.0f ms [request id %s] attempt %d", method, path,
-          resp.status, (t:now() - started_at) * 1000, tostring(resp.headers["x-request-id"]), attempt)
-        if o.on_response then report(o.on_response, resp, nil, attempt, t:now() - b.started_at) end
+          resp.status, took * 1000, tostring(resp.headers["x-request-id"]), attempt)
+        if hook then self:emit(hook, attempt_record(req, path, resp, nil, attempt, nil, took)) end
+        if durations then
+          durations[attempt] = took
+          report(o.on_response, resp, nil, attempt, t:now() - b.started_at, durations)
+        end
         return data, resp
       end
       err = self:error({ kind = "protocol", status = resp.status,
@@ -283,12 +382,17 @@ function Session:call(method, path, o)
     -- retried, so the server provably did not act on it.
     if o.idempotent == false then err.maybe_stored = policy.maybe_acted(resp, fail) end
     local give_up = not wait or attempt > max_retries or not b:allows(wait)
+    local took = t:now() - started_at
     self:log("homie: %s %s -> %s in %.0f ms [request id %s] attempt %d: %s", method, path,
-      tostring(err.status or err.kind), (t:now() - started_at) * 1000,
+      tostring(err.status or err.kind), took * 1000,
       tostring(err.request_id), attempt,
       give_up and "giving up" or ("retrying in %.2f s"):format(wait))
+    if hook then
+      self:emit(hook, attempt_record(req, path, resp, err, attempt, not give_up and wait or nil, took))
+    end
+    if durations then durations[attempt] = took end
     if give_up then
-      if o.on_response then report(o.on_response, resp, err, attempt, t:now() - b.started_at) end
+      if durations then report(o.on_response, resp, err, attempt, t:now() - b.started_at, durations) end
       return nil, err
     end
     b:sleep(wait)

@@ -7,6 +7,7 @@ local util = require "homie.util"
 local policy = require "homie.policy"
 local clock = require "homie.clock"
 local session_mod = require "homie.session"
+local observe = require "homie.observe"
 
 local M = {}
 
@@ -25,7 +26,7 @@ M.Stream = Stream
 
 local OPTIONS = { last_event_id = true, idle_timeout = true, max_reconnects = true,
   max_event_bytes = true, connect_timeout = true, reconnect_delay = true, headers = true,
-  on_error = true, on_comment = true }
+  on_error = true, on_comment = true, observe = true, traceparent = true, tracestate = true }
 
 local SPEC_PATH, INTRO_PATH = "/v1/chats/%s/messages/events", "/v1/chats/%s/events"
 local REDIRECTS = session_mod.REDIRECTS
@@ -36,6 +37,9 @@ function M.new(session, chat_id, opts, url)
   opts = util.check_opts(url and "stream" or "events", opts, OPTIONS)
   if opts.on_error ~= nil then util.check_type("on_error", opts.on_error, "function") end
   if opts.on_comment ~= nil then util.check_type("on_comment", opts.on_comment, "function") end
+  if opts.observe ~= nil then util.check_type("observe", opts.observe, "function") end
+  if opts.traceparent ~= nil then session_mod.check_traceparent(opts.traceparent) end
+  if opts.tracestate ~= nil then util.check_header_value("tracestate", opts.tracestate) end
   local headers = {}
   for k, v in pairs(util.check_type("headers", opts.headers or {}, "table")) do
     headers[tostring(k)] = util.check_header_value("headers[" .. tostring(k) .. "]", v)
@@ -76,6 +80,12 @@ function M.new(session, chat_id, opts, url)
     reconnect_at = nil,  -- when the next connection attempt may start
     over = false,        -- ended: closed by the caller, a 204, or an error
     reconnects = 0,      -- total, for the curious
+    -- Observation (doc/observe.md): the hook, the trace headers of every
+    -- attempt, when the first attempt began, events handed out.
+    hook = opts.observe or session.observe,
+    call = { traceparent = opts.traceparent, tracestate = opts.tracestate },
+    began_at = nil,
+    delivered = 0,
   }, Stream)
 end
 
@@ -97,9 +107,28 @@ local function event_of(ev, id)
   return setmetatable({ type = ev.type, id = id, raw = ev.data }, LazyEvent)
 end
 
+-- Hands the hook a stream record (only called when there is a hook).
+function Stream:_record(phase, reason, extra)
+  local r = extra or {}
+  r.type, r.phase, r.reason, r.chat_id, r.route = "stream", phase, reason, self.chat_id, self.route
+  r.events, r.reconnects, r.trace_id = self.delivered, self.reconnects, self.trace_id
+  r.duration = self.transport:now() - (self.began_at or self.transport:now())
+  self.session:emit(self.hook, r)
+end
+
+-- Closes the stream; a stream that ever connected records its end once,
+-- with `reason` ("closed", "final", "ended" or "error:<kind>").
+function Stream:_finish(reason)
+  if self.hook and self.began_at and not self.recorded_end then
+    self.recorded_end = true
+    self:_record("end", reason)
+  end
+  self:_shut()
+end
+
 -- Ends the stream with an error the caller sees once.
 function Stream:fail(err)
-  self:close()
+  self:_finish("error:" .. tostring(err.kind))
   return false, err
 end
 
@@ -116,10 +145,14 @@ function Stream:request(path)
   local more = { ["Accept"] = "text/event-stream", ["Cache-Control"] = "no-cache" }
   for k, v in pairs(self.headers) do more[k] = v end
   if self.last_id and self.last_id ~= "" then more["Last-Event-ID"] = self.last_id end
-  local req = session:request("GET", path, nil, true, more)
+  local req = session:request("GET", path, nil, true, more, self.call)
   if self.url then
     req.url = self.url
     if self.cross_origin then req.headers = session_mod.keyless(req.headers) end
+  end
+  if self.hook then
+    self.route = observe.route(path ~= "" and path or (req.url:match("^https?://[^/]+(/[^?#]*)") or "/"))
+    self.trace_id = observe.trace_id(req.headers["traceparent"])
   end
   return req
 end
@@ -137,10 +170,11 @@ function Stream:connect(deadline_at)
     local path = self.chat_id and (intro and INTRO_PATH or SPEC_PATH):format(self.chat_id) or ""
     local head_at = t:now() + self.connect_timeout
     local req = self:request(path)
+    self.began_at = self.began_at or t:now()
     req.deadline_at = clock.earliest(head_at, deadline_at)
     local conn, f = t:open(req)
     if not conn then return self:failed_attempt(f) end
-    p = { conn = conn, head_at = head_at, path = path, intro = intro }
+    p = { conn = conn, head_at = head_at, path = path, intro = intro, sent_at = head_at - self.connect_timeout }
     self.pending = p
   end
   local conn, path = p.conn, p.path
@@ -164,7 +198,9 @@ function Stream:connect(deadline_at)
     if self.trying_intro then session.events_intro = true end  -- remembered once it worked
     self.conn, self.heard_at = conn, t:now()
     self.redirects = 0
-    session:log("homie: GET %s -> 200 stream open [request id %s]", path, tostring(h["x-request-id"]))
+    session:log("homie: GET %s -> 200 stream open in %.0f ms [request id %s]", path,
+      (t:now() - p.sent_at) * 1000, tostring(h["x-request-id"]))
+    if self.hook then self:_record("open", nil, { status = 200, request_id = h["x-request-id"] }) end
     return "open"
   end
   local body = conn:rest(clock.earliest(t:now() + self.connect_timeout, deadline_at))
@@ -180,6 +216,8 @@ function Stream:connect(deadline_at)
     session:log("homie: GET %s -> 404, trying %s", path, INTRO_PATH)
     return "retry", 0, nil
   end
+  session:log("homie: GET %s -> %d in %.0f ms [request id %s]", path, status, (t:now() - p.sent_at) * 1000,
+    tostring(h["x-request-id"]))
   local err = session:error_from(status, h, body)
   err.attempts = self.failures + 1
   if policy.status_retryable(status) then
@@ -257,7 +295,7 @@ function Stream:_open(deadline_at)
     if what == "wait" then return nil, "timeout" end
     if what == "fatal" then return self:fail(a) end
     if what == "end" then
-      self.over = true
+      self:_finish("ended")
       return nil
     end
     -- A redirect or the introduction's path (no error): straight on, not a
@@ -265,6 +303,7 @@ function Stream:_open(deadline_at)
     if b then
       local scheduled, fatal = self:schedule(a, b)
       if not scheduled then return scheduled, fatal end
+      if self.hook then self:_record("reconnect", b.kind, { status = b.status, retry_in = a }) end
     end
     if deadline_at and t:now() >= deadline_at and (self.reconnect_at or 0) > deadline_at then
       return nil, "timeout"
@@ -321,6 +360,8 @@ function Stream:_next(deadline_at)
       if self.qhead > self.qtail then self.qhead, self.qtail = 1, 0 end
       if type(ev) ~= "string" then
         self.failures = 0
+        -- a relay's wire item stands for ev.n events
+        self.delivered = self.delivered + (ev.n or 1)
         return ev
       end
       self.on_comment(ev)  -- a comment (queued only when on_comment is set)
@@ -352,11 +393,13 @@ function Stream:_next(deadline_at)
       self.session:log("homie: event stream %s (%s); reconnecting after id %s", self.chat_id or self.url,
         reason, tostring(self.last_id))
       self:drop()
-      local scheduled, fatal = self:schedule(self:backoff(), self:error({
+      local wait = self:backoff()
+      local scheduled, fatal = self:schedule(wait, self:error({
         kind = why and not why.idle and why.kind or "connection",
         message = "event stream lost after " .. self.max_reconnects .. " reconnects (last: " .. reason .. ")",
         retryable = true }))
       if not scheduled then return scheduled, fatal end
+      if self.hook then self:_record("reconnect", why and why.idle and "idle" or "dropped", { retry_in = wait }) end
     end
   end
 end
@@ -435,16 +478,19 @@ function Stream:__call()
   return self:_next(nil)
 end
 
---- Closes the stream and its connection. Idempotent; also `__close` and `__gc`.
--- @usage stream:close()
-function Stream:close()
+-- Closing without a record (also the finalizer: no user code from __gc).
+function Stream:_shut()
   self.over = true
   self:drop()
   if self.parser then self.parser:close() end
   self.parser = nil
 end
-Stream.__close = Stream.close
-Stream.__gc = Stream.close
+Stream.__gc = Stream._shut
+
+--- Closes the stream and its connection. Idempotent; also `__close` and `__gc`.
+-- @usage stream:close()
+function Stream:close() self:_finish("closed") end
+Stream.__close = function(self) self:_finish("closed") end
 
 function Stream:__tostring() return "homie.Stream(" .. (self.chat_id or self.url) .. ")" end
 

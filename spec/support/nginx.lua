@@ -6,7 +6,8 @@
 --     http = "lua_shared_dict d 1m;",             -- extra http{} lines
 --     server = "location = /y { ... }",           -- extra server{} lines
 --     env = { MOCK_URL = server.url },            -- seen by os.getenv inside nginx
---   }
+--     workers = 2,                                -- worker_processes (default 1); with more than
+--   }                                             -- one, `reuseport` spreads connections over them
 --   app.url, app.port, app:request(method, path, body, headers) -> status, headers, body,
 --   app:json(path) -> decoded body of a 200, app:error_log(), app:stop()
 -- The config goes into a fresh temporary prefix; spec/support/run-nginx
@@ -64,7 +65,7 @@ function M.config(prefix, port, opts)
     "load_module /usr/share/nginx/modules/ndk_http_module.so;",
     "load_module /usr/share/nginx/modules/ngx_http_lua_module.so;",
     sh("id -u") == "0" and "user root;" or "",
-    "worker_processes 1;",
+    "worker_processes " .. (opts.workers or 1) .. ";",
     "pid " .. prefix .. "/nginx.pid;",
     "error_log " .. prefix .. "/error.log " .. (opts.log_level or "warn") .. ";",
     "worker_shutdown_timeout 2s;",
@@ -83,7 +84,7 @@ function M.config(prefix, port, opts)
     " default_type text/plain;",
     opts.http or "",
     " server {",
-    "  listen 127.0.0.1:" .. port .. ";",
+    "  listen 127.0.0.1:" .. port .. ((opts.workers or 1) > 1 and " reuseport;" or ";"),
     opts.server or "",
     table.concat(locations, "\n"),
     " }",

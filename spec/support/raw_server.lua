@@ -83,8 +83,8 @@ end
 -- A JSON answer's head promising 40 bytes of body.
 M.JSON_HEAD = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n"
 
--- The adversaries every transport meets (spec/ngx_transport_spec.lua,
--- spec/socket_transport_spec.lua): name, the server's parts and options,
+-- The adversaries every transport meets (spec/integration/ngx_transport_spec.lua,
+-- spec/integration/socket_transport_spec.lua): name, the server's parts and options,
 -- and the error kind a call bounded by timeout = 2 must end in, well
 -- before the server gives up (20 s).
 M.ADVERSARIES = {

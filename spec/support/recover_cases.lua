@@ -4,7 +4,7 @@
 -- send_message{ reconcile = true } the one in the history, both marked
 -- recovered, and the message is stored once. Shared by both transports in
 -- the shape of spec/support/reliability_cases.lua (env: see there);
--- spec/recover_spec.lua runs them with libcurl and inside nginx.
+-- spec/integration/recover_spec.lua runs them with libcurl and inside nginx.
 -- Runs on Lua 5.4 and LuaJIT.
 local assert = require "luassert"
 local fx = require "spec.support.fixtures"

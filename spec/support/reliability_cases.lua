@@ -1,7 +1,7 @@
 -- Retries, timeouts, limits, logging, redaction, never-twice sends and TLS
 -- against an emulator that misbehaves on command (its /__mock/faults
--- control API). Written once for both transports: spec/reliability_spec.lua
--- runs each case with libcurl in busted, spec/ngx_reliability_spec.lua runs
+-- control API). Written once for both transports: spec/integration/reliability_spec.lua
+-- runs each case with libcurl in busted, spec/integration/ngx_reliability_spec.lua runs
 -- the same function inside a real nginx on cosockets (spec/support/both.lua).
 -- The assertions live in the cases (luassert, which loads in nginx's
 -- LuaJIT too), so both transports are held to exactly the same ones.

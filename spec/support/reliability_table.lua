@@ -1,7 +1,7 @@
 -- The table of spec/README.md ("Reliability on both transports"): every
 -- shared case (spec/support/both.lua's lists) and how each transport holds
 -- it. Made from the case lists themselves, and checked against the spec
--- files that run them, so it cannot drift: spec/reliability_table_spec.lua
+-- files that run them, so it cannot drift: spec/unit/reliability_table_spec.lua
 -- compares it with the README, scripts/reliability-table prints it.
 local mock = require "spec.support.mock"
 
@@ -10,12 +10,13 @@ local M = {}
 -- Each list of shared cases and the spec files that run it on each transport.
 M.SUITES = {
   { module = "spec.support.reliability_cases",
-    curl = "spec/reliability_spec.lua", ngx = "spec/ngx_reliability_spec.lua", socket = "spec/socket_reliability_spec.lua" },
-  { module = "spec.support.recover_cases", curl = "spec/recover_spec.lua", ngx = "spec/recover_spec.lua",
-    socket = "spec/recover_spec.lua" },
+    curl = "spec/integration/reliability_spec.lua", ngx = "spec/integration/ngx_reliability_spec.lua",
+    socket = "spec/integration/socket_reliability_spec.lua" },
+  { module = "spec.support.recover_cases", curl = "spec/integration/recover_spec.lua", ngx = "spec/integration/recover_spec.lua",
+    socket = "spec/integration/recover_spec.lua" },
 }
 
-M.BEGIN = "<!-- reliability-table: made by scripts/reliability-table, checked by spec/reliability_table_spec.lua -->"
+M.BEGIN = "<!-- reliability-table: made by scripts/reliability-table, checked by spec/unit/reliability_table_spec.lua -->"
 M.END = "<!-- /reliability-table -->"
 
 -- Whether `file` runs `module`'s cases on `transport` through both.run.

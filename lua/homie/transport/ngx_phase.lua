@@ -1,6 +1,8 @@
 -- Where cosockets work. nginx's Lua module refuses sockets, ngx.sleep and
 -- ngx.thread in some request phases; homie checks first so the error names
 -- the phase and the way out instead of nginx's "API disabled".
+local observe = require "homie.observe"
+
 local M = {}
 
 -- Phases with cosockets, ngx.sleep and ngx.thread (lua-nginx-module docs).
@@ -14,6 +16,26 @@ local function current()
   if type(ngx) ~= "table" or type(ngx.get_phase) ~= "function" then return nil end
   local ok, phase = pcall(ngx.get_phase)
   return ok and phase or nil
+end
+
+-- Phases handling a request, whose headers ngx.var can read.
+local REQUEST = { rewrite = true, server_rewrite = true, access = true, content = true }
+local MAX_TRACESTATE = 512  -- W3C: what every vendor should pass on at least
+
+-- The W3C trace headers of the nginx request being handled now: its
+-- traceparent when valid (homie.observe.trace_id), and its tracestate
+-- beside it (dropped when over 512 bytes). Nil outside a request (a timer,
+-- plain Lua) or without a valid traceparent.
+function M.incoming_trace()
+  if not REQUEST[current()] then return nil end
+  local var = rawget(_G, "ngx").var
+  local traceparent = var.http_traceparent
+  if not observe.trace_id(traceparent) then return nil end
+  local tracestate = var.http_tracestate
+  if tracestate and (#tracestate > MAX_TRACESTATE or tracestate:find("[%z\1-\31\127]")) then
+    tracestate = nil
+  end
+  return traceparent, tracestate
 end
 
 -- True inside nginx's Lua with cosockets usable in the current phase.

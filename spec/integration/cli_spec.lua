@@ -447,6 +447,22 @@ describe("bin/homie", function()
       assert.are.equal(130, term:exit_status())
     end)
 
+    it("--verbose shows each stream request with its status, time and request id, never the key", function()
+      local chat_id = new_chat_id()
+      server:fault{ path = "/events$", fault = { status = 503, headers = { ["Retry-After"] = "0" } } }
+      local log = os.tmpname()
+      finally(function() os.remove(log) end)
+      os.execute(("env HOMIE_API_KEY=%s HOMIE_BASE_URL=%s timeout 3 %s events %s --last-event-id 0 --verbose >/dev/null 2>%s")
+        :format(shq(KEY), shq(server.url), RUN_HOMIE, chat_id, shq(log)))
+      local f = assert(io.open(log))
+      local err = f:read("a")
+      f:close()
+      local path = ("/v1/chats/%s/messages/events"):format(chat_id):gsub("%-", "%%-")
+      assert.truthy(err:find("homie: GET " .. path .. " %-> 503 in %d+ ms %[request id %x+%]"), err)
+      assert.truthy(err:find("homie: GET " .. path .. " %-> 200 stream open in %d+ ms %[request id %x+%]"), err)
+      assert.is_nil(err:find(KEY, 1, true))
+    end)
+
     it("goes on across a dropped connection without losing an event", function()
       local chat_id = new_chat_id()
       server:fault{ path = "/events$", fault = { cut_after = 3 } }

@@ -1,6 +1,6 @@
 -- Specs of the emulator itself (server/, bin/homie-mock, spec/support/mock.lua),
 -- over real sockets. Run from the repo root:
---   lua5.4 /usr/bin/busted spec/emulator_spec.lua
+--   lua5.4 /usr/bin/busted server/spec/emulator_spec.lua
 local socket = require "socket"
 local cjson = require "cjson"
 local mock = require "spec.support.mock"

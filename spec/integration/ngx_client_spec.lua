@@ -1,7 +1,7 @@
 -- The whole client (homie.new) inside a real nginx: the transport is chosen
 -- by itself, and every endpoint, error kind and gather work on cosockets
 -- against the emulator. Stream resume and idle reconnects, with the other
--- failure cases, are in spec/ngx_reliability_spec.lua.
+-- failure cases, are in spec/integration/ngx_reliability_spec.lua.
 local mock = require "spec.support.mock"
 local nginx = require "spec.support.nginx"
 

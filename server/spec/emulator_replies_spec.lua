@@ -2,7 +2,7 @@
 -- follow-up stays on the product in discussion (per chat), the emulator's
 -- own suggestions lead to sensible answers, German and French questions
 -- find what the catalogue has.
---   lua5.4 /usr/bin/busted spec/emulator_replies_spec.lua
+--   lua5.4 /usr/bin/busted server/spec/emulator_replies_spec.lua
 local cjson = require "cjson"
 local mock = require "spec.support.mock"
 local fx = require "spec.support.fixtures"
