@@ -52,7 +52,7 @@ typedef struct {
   size_t stash_len, stash_cap;
   lua_Alloc alloc; void *alloc_ud;
   int last_count;          /* events in the last feed(): presizes the next array */
-  char *w;                 /* wire()'s output, kept between calls while small */
+  char *w;                 /* wire()'s output while it is being written */
   size_t wlen, wcap;
 } lsse;
 
@@ -318,14 +318,12 @@ static int l_feed(lua_State *L) {
   return 4;
 }
 
-/* Lets go of wire()'s buffer when it grew past a small event or two, so an
- * idle stream does not hold its biggest read. */
-static void w_trim(lsse *u) {
-  if (u->wcap > 4096) {
-    u->alloc(u->alloc_ud, u->w, u->wcap, 0);
-    u->w = NULL; u->wcap = 0;
-  }
-  u->wlen = 0;
+/* Lets go of wire()'s buffer once its string is made: an idle stream (a
+ * relayed shopper) holds none. It lives in the userdata only so that a
+ * memory error in the middle of a call does not leak it. */
+static void w_free(lsse *u) {
+  if (u->w) u->alloc(u->alloc_ud, u->w, u->wcap, 0);
+  u->w = NULL; u->wlen = u->wcap = 0;
 }
 
 /* p:wire(chunk, id) -> bytes, count, saw_id | nil, err, bytes, count, saw_id */
@@ -338,7 +336,7 @@ static int l_wire(lua_State *L) {
   c.fallback = lua_tolstring(L, 3, &c.fallback_len);
   lua_settop(L, 3);
   c.wire = 1;
-  u->wlen = 0;
+  w_free(u);  /* what a memory error left */
   /* Room for the usual rewrite at once (one allocation per call). */
   w_reserve(L, u, lua_rawlen(L, 2) + lua_rawlen(L, 2) / 4 + 256);
   l_run(L, u, 0, &c);
@@ -349,7 +347,7 @@ static int l_wire(lua_State *L) {
     k = 2;
   }
   lua_pushlstring(L, u->w ? u->w : "", u->wlen);
-  w_trim(u);
+  w_free(u);
   lua_pushinteger(L, c.count);
   lua_pushboolean(L, c.saw_id);
   return k + 3;
@@ -409,9 +407,7 @@ static int l_close(lua_State *L) {
     u->open = 0;
     sse_free(&u->p);
     stash_drop(u);
-    w_trim(u);
-    if (u->w) u->alloc(u->alloc_ud, u->w, u->wcap, 0);
-    u->w = NULL; u->wcap = 0;
+    w_free(u);
   }
   return 0;
 }

@@ -250,8 +250,8 @@ mutant{ id = "stream-no-doubling", file = "lua/homie/policy.lua",
   from = [[base * 2 ^ failures]], to = [[base * 1 ^ failures]],
   why = "stream waits double per consecutive failure", specs = { "spec/integration/reconnect_spec.lua", "spec/unit/policy_spec.lua" } }
 mutant{ id = "stream-failures-kept", file = "lua/homie/stream.lua",
-  from = [[      self.failures = 0
-      self.delivered]], to = [[      self.delivered]],
+  from = [[        self.failures = 0
+        -- a relay's wire item]], to = [[        -- a relay's wire item]],
   why = "a delivered event resets the failure count", specs = { "spec/integration/reconnect_spec.lua" } }
 mutant{ id = "stream-retry-after-ignored", file = "lua/homie/stream.lua",
   from = [[return "retry", session.policy:server_wait(h) or self:backoff(), err]], to = [[return "retry", self:backoff(), err]],
@@ -269,7 +269,8 @@ mutant{ id = "stream-close-noop", file = "lua/homie/stream.lua",
   from = [[Stream.__close = function(self) self:_finish("closed") end]], to = [[Stream.__close = function() end]],
   why = "<close> closes a stream", specs = { "spec/integration/contract_spec.lua" } }
 mutant{ id = "stream-max-event-ignored", file = "lua/homie/stream.lua",
-  from = [[parser = sse.parser({ max_event_bytes = opts.max_event_bytes }),]], to = [[parser = sse.parser(),]],
+  from = [[parser = sse.parser({ max_event_bytes = opts.max_event_bytes, comments = opts.on_comment ~= nil }),]],
+  to = [[parser = sse.parser({ comments = opts.on_comment ~= nil }),]],
   why = "max_event_bytes bounds a stream's event (the issue's hang)", specs = { "spec/integration/stream_spec.lua" } }
 mutant{ id = "stream-no-last-event-id", file = "lua/homie/stream.lua",
   from = [==[if self.last_id and self.last_id ~= "" then more["Last-Event-ID"] = self.last_id end]==], to = [[local _ = more]],
@@ -820,12 +821,12 @@ mutant{ id = "relay-204-crash", file = "lua/homie/ngx.lua",
   to = [[  if false then]],
   why = "a 204 upstream is the browser's 204, never a crash", specs = RELAY_OUT }
 mutant{ id = "relay-404-502", file = "lua/homie/ngx.lua",
-  from = [[if type(err) == "table" and err.kind == "not_found" then return refuse(404, "no such chat") end]],
-  to = [[local _ = err]],
+  from = [[elseif type(err) == "table" and err.kind == "not_found" then]],
+  to = [[elseif false then]],
   why = "a chat the API does not know is the shopper's 404", specs = RELAY_OUT }
 mutant{ id = "relay-transient-502", file = "lua/homie/ngx.lua",
-  from = [[  if err == "timeout" or (type(err) == "table" and err.retryable) then]],
-  to = [[  if false then]],
+  from = [[  elseif err == "timeout" or (type(err) == "table" and err.retryable) then]],
+  to = [[  elseif false then]],
   why = "a failure that may pass tells the EventSource to retry", specs = RELAY_OUT }
 mutant{ id = "relay-log-unescaped", file = "lua/homie/ngx.lua",
   from = [[return (s:gsub("[%z\1-\31\127\\]", function(c) return ("\\x%02x"):format(c:byte()) end))]],
@@ -841,8 +842,8 @@ mutant{ id = "relay-filter-unprotected", file = "lua/homie/ngx.lua",
   from = [[  local ok, out = pcall(filter, ev)]], to = [[  local ok, out = true, filter(ev)]],
   why = "a filter that raises ends the relay with a log line", specs = RELAY_WRITE }
 mutant{ id = "relay-eager-decode", file = "lua/homie/ngx.lua",
-  from = [[if fev then wire(out, fev, fev == ev and rawget(ev, "data") == nil) end]],
-  to = [[if fev then wire(out, fev, false) end]],
+  from = [[wire(out, fev, fev == ev and rawget(ev, "data") == nil)]],
+  to = [[wire(out, fev, false)]],
   why = "an event a filter did not read is forwarded as it came", specs = RELAY_WRITE }
 mutant{ id = "relay-token-any-purpose", file = "lua/homie/ngx.lua",
   from = [[if p ~= purpose then return false, "token is for " .. p .. ", not " .. purpose end]],
@@ -1192,16 +1193,19 @@ mutant{ id = "relay-record-no-end", file = "lua/homie/ngx.lua",
   from = [[  observed_end(END_REASONS[reason])]], to = [[  local _ = END_REASONS]],
   why = "every relay start has an end record with its reason", specs = RELAY_OBS, spec_limit = 60 }
 mutant{ id = "relay-record-abort-no-end", file = "lua/homie/ngx.lua",
-  from = [[    observed_end("browser_gone")]], to = "",
+  from = [[    observed_end("browser_gone")
+    ngx.exit(499)]], to = [[    ngx.exit(499)]],
   why = "a browser that leaves ends the relay's record (browser_gone)", specs = RELAY_OBS, spec_limit = 60 }
 mutant{ id = "relay-record-filtered-uncounted", file = "lua/homie/ngx.lua",
-  from = [[          if fev then n = n + 1 end]], to = "",
+  from = [[          n = n + 1
+]], to = "",
   why = "the end record counts the events a filter kept", specs = RELAY_OBS, spec_limit = 60 }
 mutant{ id = "relay-record-one-event-per-read", file = "lua/homie/ngx.lua",
-  from = [[filter and 0 or events:queued() + 1]], to = [[filter and 0 or 1]],
+  from = [[relayed = relayed + ev.n]], to = [[relayed = relayed + 1]],
   why = "the end record counts every event sent, several per upstream read", specs = RELAY_OBS, spec_limit = 60 }
 mutant{ id = "relay-record-no-first-event", file = "lua/homie/ngx.lua",
-  from = [[if hook and not first_at then first_at = client:now() end]], to = [[local _ = first_at]],
+  from = [[        relayed = relayed + ev.n
+        if hook and not first_at then first_at = client:now() end]], to = [[        relayed = relayed + ev.n]],
   why = "the end record has the time to the first event", specs = RELAY_OBS, spec_limit = 60 }
 mutant{ id = "relay-record-no-client-hook", file = "lua/homie/ngx.lua",
   from = [[return type(session) == "table" and session.observe or nil]], to = [[return nil]],
@@ -1243,5 +1247,47 @@ mutant{ id = "metrics-gauge-never-down", file = "examples/openresty/metrics.lua"
 mutant{ id = "metrics-status-as-kind", file = "examples/openresty/metrics.lua",
   from = [[r.status or r.kind or "?"]], to = [[r.kind or r.status or "?"]],
   why = "homie_requests_total counts by HTTP status", specs = METRICS, spec_limit = 120 }
+
+-- == relay-speed ==
+local SSE_UNIT = { "spec/unit/sse_spec.lua" }
+local OUTCOMES = { "spec/integration/ngx_relay_outcomes_spec.lua" }
+mutant{ id = "sse-comments-always", file = "csrc/sse.c",
+  from = [[if (!p->comments) return 0;]], to = [[if (0) return 0;]],
+  why = "comments are ignored unless asked for (the parser's comments option)", specs = SSE_UNIT }
+mutant{ id = "sse-comment-with-colon", file = "csrc/sse.c",
+  from = [[ev->data = s + 1; ev->data_len = n - 1;]], to = [[ev->data = s; ev->data_len = n;]],
+  why = "a comment's text is what follows the ':', as sent", specs = SSE_UNIT }
+mutant{ id = "stream-comments-not-parsed", file = "lua/homie/stream.lua",
+  from = [[comments = opts.on_comment ~= nil]], to = [[comments = false]],
+  why = "on_comment gets each comment in stream order with the events",
+  specs = { "spec/unit/stream_clock_spec.lua" } }
+mutant{ id = "stream-comment-dropped", file = "lua/homie/stream.lua",
+  from = [[      self.on_comment(ev)]], to = "",
+  why = "on_comment gets each comment in stream order with the events",
+  specs = { "spec/unit/stream_clock_spec.lua" } }
+mutant{ id = "wire-data-unsplit", file = "csrc/lsse.c",
+  from = [[while ((nl = (const char *)memchr(d, '\n', (size_t)(end - d))) != NULL) {]],
+  to = [[while ((nl = NULL) != NULL) {]],
+  why = "the relay writes each data line as its own data: line (a writer that cannot be steered)", specs = SSE_UNIT }
+mutant{ id = "wire-type-uncleaned", file = "csrc/lsse.c",
+  from = [[if (!memchr(v, '\0', vn) && !memchr(v, '\r', vn) && !memchr(v, '\n', vn)) {]], to = [[if (1) {]],
+  why = "CR, LF and NUL are removed from a relayed id and type", specs = SSE_UNIT }
+mutant{ id = "wire-reset-id-lost", file = "csrc/lsse.c",
+  from = [[} else if (c->saw_id) {]], to = [[} else if (0) {]],
+  why = "a relayed event carries the stream's last id, reset ones too", specs = SSE_UNIT }
+mutant{ id = "wire-after-oversize", file = "csrc/lsse.c",
+  from = [[if (rc == SSE_EVENT && !c->err)]], to = [[if (rc == SSE_EVENT)]],
+  why = "an event over max_event_bytes ends the relay after the events before it", specs = SSE_UNIT }
+mutant{ id = "relay-no-heartbeat-while-opening", file = "lua/homie/ngx.lua",
+  from = [[local opened, err = events:open(math.min(heartbeat, open_timeout, opts.max_seconds or heartbeat))]],
+  to = [[local opened, err = events:open(math.min(open_timeout, opts.max_seconds or open_timeout))]],
+  why = "the relay keeps heartbeating while its upstream connects", specs = OUTCOMES, spec_limit = 60 }
+mutant{ id = "h1-head-not-resumable", file = "lua/homie/transport/h1.lua",
+  from = [[if f.kind == "timeout" and self.ex.reader.buf == "" then return nil, f end]], to = "",
+  why = "a head not begun by the deadline can still be waited for (the relay's heartbeat slices)",
+  specs = OUTCOMES, spec_limit = 60 }
+mutant{ id = "relay-late-refusal-status", file = "lua/homie/ngx.lua",
+  from = [[if not streaming then return refuse(status, why) end]], to = [[do return refuse(status, why) end]],
+  why = "a refusal after heartbeats began ends the 200 stream with retry and why", specs = OUTCOMES, spec_limit = 60 }
 
 return M
