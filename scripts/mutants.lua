@@ -1289,5 +1289,9 @@ mutant{ id = "h1-head-not-resumable", file = "lua/homie/transport/h1.lua",
 mutant{ id = "relay-late-refusal-status", file = "lua/homie/ngx.lua",
   from = [[if not streaming then return refuse(status, why) end]], to = [[do return refuse(status, why) end]],
   why = "a refusal after heartbeats began ends the 200 stream with retry and why", specs = OUTCOMES, spec_limit = 60 }
+mutant{ id = "ngx-read-one-page", file = "lua/homie/transport/ngx.lua",
+  from = [[  if not data or #data < PAGE then return data, err end]], to = [[  if true then return data, err end]],
+  why = "a read on ngx hands up what is already waiting, up to 16 KiB (the relay's throughput)",
+  specs = { "spec/integration/ngx_transport_spec.lua" }, filter = "already waiting", spec_limit = 60 }
 
 return M

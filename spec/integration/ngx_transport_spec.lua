@@ -118,6 +118,21 @@ local LOCATIONS = {
     T.reply(out)
   ]],
 
+  -- What one read of a stream hands up when much is already waiting.
+  ["/t/burst"] = [[
+    local s = assert(t:open(T.req(t, "GET", "/raw/burst", { base = "http://127.0.0.1:" .. ngx.var.server_port })))
+    local status = s:head(t:now() + 5)
+    local first = s:read(t:now() + 5)
+    local total = #first
+    while total < 12000 do
+      local more = s:read(t:now() + 5)
+      if not more then break end
+      total = total + #more
+    end
+    s:close()
+    T.reply({ status = status, first = #first, total = total })
+  ]],
+
   -- Resume data on a stream, then a live stream left idle.
   ["/t/stream"] = [[
     local id = T.create_chat(t)
@@ -282,6 +297,13 @@ local RAW = {
     local sock = assert(ngx.req.socket(true))
     sock:send("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n")
   ]],
+  -- 12,000 bytes of body in one write, three cosocket pages and more.
+  ["/raw/burst"] = [[
+    local sock = assert(ngx.req.socket(true))
+    sock:send("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 12000\r\n\r\n"
+      .. ("data: xx\n\n"):rep(1200))
+    ngx.sleep(0.2)
+  ]],
   ["/raw/garbage"] = [[
     local sock = assert(ngx.req.socket(true))
     sock:send("SSH-2.0-OpenSSH\r\n\r\n")
@@ -405,6 +427,13 @@ describe("ngx transport in nginx", function()
       if r.pieces[i] ~= "<idle>" then rest[#rest + 1] = r.pieces[i] end
     end
     assert.same({ "lo", "!!!", "<end>" }, rest)
+  end)
+
+  it("hands up what is already waiting in one read, beyond one cosocket page", function()
+    local r = app:json("/t/burst")
+    assert.equal(200, r.status)
+    assert.equal(12000, r.total)
+    assert.is_true(r.first > 4096, "first read: " .. r.first .. " bytes")
   end)
 
   it("reads a stream's resume data, then idles on a live one without losing it", function()
