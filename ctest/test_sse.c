@@ -270,6 +270,30 @@ static void test_nomem(void) {
   CHECK(saw_z);
 }
 
+/* Comments only when asked: the text after ':' as sent, in order, also
+ * when the line is split across chunks; sse_feed still skips them. */
+static void test_comments(void) {
+  static const char s[] = ": one\ndata: a\n:tw";
+  sse_parser p;
+  sse_event ev;
+  int n = 0;
+  sse_init(&p, 0, NULL, NULL);
+  sse_input(&p, s, sizeof s - 1);
+  CHECK(sse_next(&p, &ev) == SSE_NEED_MORE); /* off: nothing but the pending event */
+  sse_reset(&p);
+  sse_comments(&p, 1);
+  sse_input(&p, s, sizeof s - 1);
+  CHECK(sse_next(&p, &ev) == SSE_COMMENT && ev.data_len == 4 && memcmp(ev.data, " one", 4) == 0);
+  CHECK(ev.type == NULL && ev.id == NULL);
+  CHECK(sse_next(&p, &ev) == SSE_NEED_MORE);
+  sse_input(&p, "o\n\n", 3);
+  CHECK(sse_next(&p, &ev) == SSE_COMMENT && ev.data_len == 3 && memcmp(ev.data, "two", 3) == 0);
+  CHECK(sse_next(&p, &ev) == SSE_EVENT && ev.data_len == 1 && ev.data[0] == 'a');
+  CHECK(sse_next(&p, &ev) == SSE_NEED_MORE);
+  CHECK(sse_feed(&p, ":x\ndata: b\n\n", 13, stop_after_one, &n) == 42 && n == 1);
+  sse_free(&p);
+}
+
 int main(void) {
   test_fields();
   test_line_ends();
@@ -282,6 +306,7 @@ int main(void) {
   test_reconnect();
   test_feed();
   test_nomem();
+  test_comments();
   printf("sse: %d passed, %d failed\n", passed, failed);
   return failed != 0;
 }
