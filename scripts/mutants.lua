@@ -1294,4 +1294,10 @@ mutant{ id = "ngx-read-one-page", file = "lua/homie/transport/ngx.lua",
   why = "a read on ngx hands up what is already waiting, up to 16 KiB (the relay's throughput)",
   specs = { "spec/integration/ngx_transport_spec.lua" }, filter = "already waiting", spec_limit = 60 }
 
+-- == coordinator ==
+mutant{ id = "stream-lost-head-waits", file = "lua/homie/stream.lua",
+  from = [[h.kind == "timeout" and not h.lost and deadline_at]], to = [[h.kind == "timeout" and deadline_at]],
+  why = "every wait has its bound: open(t) on a stream whose head was cut waits its slice, never spins",
+  specs = { "spec/integration/socket_transport_spec.lua" }, filter = "cut by the caller", spec_limit = 60 }
+
 return M

@@ -179,7 +179,7 @@ function Stream:connect(deadline_at)
   end
   local conn, path = p.conn, p.path
   local status, h = conn:head(clock.earliest(p.head_at, deadline_at))
-  if not status and h.kind == "timeout" and deadline_at and deadline_at < p.head_at
+  if not status and h.kind == "timeout" and not h.lost and deadline_at and deadline_at < p.head_at
       and t:now() < p.head_at then
     return "wait"
   end

@@ -54,3 +54,35 @@ describe("socket test transport gather", function()
     assert.is_false(finished)
   end)
 end)
+
+-- A stream whose head stalls after its first bytes cannot resume that head
+-- (the bytes are consumed): once the caller's slice ran out, the attempt is
+-- over and counts as a failed one. Each later open(t) then waits its slice
+-- (for the reconnect) instead of returning at once, so a caller polling in
+-- slices (the relay between heartbeats) never spins.
+describe("socket test transport, a stream head cut by the caller's slice", function()
+  it("makes the next open(t) wait its slice, not return at once", function()
+    local srv = raw_server.start{ "HTTP/1.1 200 OK\r\nContent-Ty" }
+    local client = homie.new{ transport = socket_transport.new(), base_url = srv.url, api_key = "homie-test-key",
+      connect_timeout = 5 }
+    local s = client:events("00000000-0000-0000-0000-000000000000")
+    local tooks, calls = {}, 0
+    local started = now()
+    while now() - started < 1 and calls < 1000 do
+      local t0 = now()
+      local ok, why = s:open(0.2)
+      calls = calls + 1
+      assert.is_nil(ok)
+      assert.equal("timeout", why)
+      tooks[#tooks + 1] = now() - t0
+    end
+    s:close()
+    client:close()
+    srv:stop()
+    -- Every slice was waited out (a lower bound: a sleep is never shorter).
+    assert.is_true(calls <= 6, ("open(0.2) called %d times in 1 s"):format(calls))
+    for i, took in ipairs(tooks) do
+      assert.is_true(took >= 0.15, ("call %d returned after %.3f s"):format(i, took))
+    end
+  end)
+end)

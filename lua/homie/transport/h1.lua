@@ -196,6 +196,7 @@ function Stream:head(deadline_at)
     -- it again (a caller waiting in slices, as the relay between its
     -- heartbeats). A head cut anywhere else cannot resume.
     if f.kind == "timeout" and self.ex.reader.buf == "" then return nil, f end
+    f.lost = true  -- this head cannot be waited for again (doc/transport.md)
     self.failed, self.ended = f, true
     self.ex.conn:finish(false)
     return nil, f
