@@ -20,10 +20,10 @@ if who == "homie" then
     one = function() assert(client:create_chat{ chatbotId = common.BOT }) end
   end
 elseif who == "transport" then
-  local client = require("homie").new{ api_key = key, base_url = base }
-  local t = client.transport
-  local req = what == "get" and client:request_for("GET", "/v1/chats/" .. CHAT .. "/messages", nil, true)
-    or client:request_for("POST", "/v1/chats", ('{"chatbotId":"%s"}'):format(common.BOT), false,
+  local session = require("homie.session").new{ api_key = key, base_url = base }
+  local t = session.transport
+  local req = what == "get" and session:request("GET", "/v1/chats/" .. CHAT .. "/messages", nil, true)
+    or session:request("POST", "/v1/chats", ('{"chatbotId":"%s"}'):format(common.BOT), false,
       { ["Content-Type"] = "application/json" })
   one = function()
     local resp = assert(t:request(req))
