@@ -263,8 +263,10 @@ function Session:call(method, path, o)
         data, why = util.decode(resp.body)
       end
       if data == true or type(data) == "table" then
-        self:log("homie: %s %s -> %d in %.0f ms [request id %s] attempt %d", method, path,
-          resp.status, (t:now() - started_at) * 1000, tostring(resp.headers["x-request-id"]), attempt)
+        if self.logger then -- its arguments cost a clock read and a tostring per call
+          self:log("homie: %s %s -> %d in %.0f ms [request id %s] attempt %d", method, path,
+            resp.status, (t:now() - started_at) * 1000, tostring(resp.headers["x-request-id"]), attempt)
+        end
         if o.on_response then report(o.on_response, resp, nil, attempt, t:now() - b.started_at) end
         return data, resp
       end
