@@ -5,13 +5,13 @@
 -- named peer's figure from the same run, the ratio and the target.
 -- Options: --rounds 3 (request-path rounds), --ask-rounds 3, --emu-workers 2
 -- (the asks' emulator), --seconds 1.5
--- (per request-path figure), --idle 10000, --sse-mb 50, --only NAME[,NAME]
+-- (per request-path figure), --idle 10000, --sse-mb 20, --sse-rounds 3, --only NAME[,NAME]
 -- (request, asks, idle, sse, openresty, relay). Rows: bench/row.lua; with
 -- CHECK=1 in the environment it exits 1 when a row missed its target.
 local common = require "bench.common"
 local mock = require "spec.support.mock"
 
-local opts = { rounds = 3, ["ask-rounds"] = 3, ["emu-workers"] = 2, seconds = 1.5, idle = 10000, ["sse-mb"] = 50,
+local opts = { rounds = 3, ["ask-rounds"] = 3, ["emu-workers"] = 2, seconds = 1.5, idle = 10000, ["sse-mb"] = 20, ["sse-rounds"] = 3,
   only = "request,asks,idle,sse,openresty,relay" }
 for i = 1, #arg, 2 do
   local k = arg[i]:match("^%-%-(.+)$")
@@ -117,24 +117,42 @@ local ok, err = pcall(function()
     end
   end
 
+  -- SSE: bench/sse_bench.lua once per round and stream shape (message-heavy:
+  -- 8 KB final messages hold most bytes; chunk-heavy: ~100-byte chunk events
+  -- do); every figure is CPU time, best of 5 within the round.
   if only.sse then
-    io.stderr:write("SSE parser ...\n")
-    local out, all = sh(("%s bench/sse_bench.lua --mb %s --engine bench/build/sse_engine_bench --node-dir bench/node")
-      :format(LUA, opts["sse-mb"]))
-    if not out then
-      add{ name = "SSE parser", failed = "see stderr" }
-      io.stderr:write(all or "", "\n")
-    else
-      local function mbps(name) return tonumber(out:match(name:gsub("%p", "%%%0") .. "%s+([%d.]+)")) end
-      local feed, each = mbps("Lua parser feed()"), mbps("Lua parser each()")
-      local node, pure = mbps("eventsource-parser (Node)"), mbps("pure-Lua baseline")
-      local parse_only = tonumber(out:match("parse%-only speed.-: ([%d.]+) MB/s"))
-      add{ name = "SSE feed()", unit = "MB/s", rounds = { feed }, peer = "eventsource-parser + decode",
-        peer_rounds = { node }, better = "higher", target = 1.0 }
-      add{ name = "SSE each()", unit = "MB/s", rounds = { each }, peer = "eventsource-parser parse-only",
-        peer_rounds = { parse_only }, better = "higher", target = 1.0 }
-      add{ name = "SSE each()", unit = "MB/s", rounds = { each }, peer = "pure-Lua parser", peer_rounds = { pure },
-        better = "higher" }
+    for _, shape in ipairs({ "messages", "chunks" }) do
+      local f = { feed = {}, each = {}, node = {}, parse = {}, pure = {}, each_po = {} }
+      local failed
+      for r = 1, opts["sse-rounds"] do
+        io.stderr:write(("SSE parser, %s shape, round %d ...\n"):format(shape, r))
+        local out, all = sh(("%s bench/sse_bench.lua --mb %s --shape %s --engine bench/build/sse_engine_bench"
+          .. " --node-dir bench/node"):format(LUA, opts["sse-mb"], shape))
+        if not out then
+          failed = true
+          io.stderr:write(all or "", "\n")
+          break
+        end
+        local function mbps(name) return tonumber(out:match(name:gsub("%p", "%%%0") .. "%s+([%d.]+)")) end
+        f.feed[r], f.each[r] = mbps("Lua parser feed()"), mbps("Lua parser each()")
+        f.node[r], f.pure[r] = mbps("eventsource-parser (Node)"), mbps("pure-Lua baseline")
+        f.parse[r] = tonumber(out:match("parse%-only speed.-: ([%d.]+) MB/s"))
+        f.each_po[r] = tonumber(out:match("each%(%) parse%-only.-: ([%d.]+) MB/s"))
+      end
+      local what = ("SSE %s, %s-heavy stream"):format("%s", shape == "messages" and "message" or "chunk")
+      if failed then
+        add{ name = what:format("parser"), failed = "see stderr" }
+      else
+        add{ name = what:format("feed()"), unit = "MB/s", rounds = f.feed, peer = "eventsource-parser + decode",
+          peer_rounds = f.node, better = "higher", target = 1.0 }
+        add{ name = what:format("each()"), unit = "MB/s", rounds = f.each, peer = "eventsource-parser parse-only",
+          peer_rounds = f.parse, better = "higher", target = shape == "messages" and 1.0 or nil }
+        add{ name = "  each(), chunks read beforehand", unit = "MB/s", rounds = f.each_po,
+          peer = "eventsource-parser parse-only", peer_rounds = f.parse, better = "higher",
+          note = "like for like: neither reads the file" }
+        add{ name = what:format("each()"), unit = "MB/s", rounds = f.each, peer = "pure-Lua parser",
+          peer_rounds = f.pure, better = "higher" }
+      end
     end
   end
 
