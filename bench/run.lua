@@ -6,13 +6,13 @@
 -- Options: --rounds 3 (request-path rounds), --ask-rounds 3, --emu-workers 2
 -- (the asks' emulator), --seconds 1.5
 -- (per request-path figure), --idle 10000, --sse-mb 20, --sse-rounds 3, --only NAME[,NAME]
--- (request, asks, idle, sse, openresty, relay). Rows: bench/row.lua; with
+-- (request, ngx-request, asks, idle, sse, openresty, relay). Rows: bench/row.lua; with
 -- CHECK=1 in the environment it exits 1 when a row missed its target.
 local common = require "bench.common"
 local mock = require "spec.support.mock"
 
 local opts = { rounds = 3, ["ask-rounds"] = 3, ["emu-workers"] = 2, seconds = 1.5, idle = 10000, ["sse-mb"] = 20, ["sse-rounds"] = 3,
-  only = "request,asks,idle,sse,openresty,relay" }
+  only = "request,ngx-request,asks,idle,sse,openresty,relay" }
 for i = 1, #arg, 2 do
   local k = arg[i]:match("^%-%-(.+)$")
   assert(k and opts[k] ~= nil and arg[i + 1], "unknown or incomplete argument " .. tostring(arg[i]))
@@ -84,6 +84,15 @@ local ok, err = pcall(function()
         peer_rounds = f["curl " .. m] }
       add{ name = what, unit = "req/s", rounds = h, better = "higher", peer = "LuaSocket socket.http",
         peer_rounds = f["socket " .. m] }
+    end
+  end
+
+  -- The request path inside nginx (bench/ngx_request_bench.lua, its own
+  -- nginx worker against the static one): transport against a raw cosocket loop.
+  if only["ngx-request"] then
+    io.stderr:write("request path in nginx ...\n")
+    if not lua("bench/ngx_request_bench.lua", nginx.url, emu.api_key, opts.rounds, opts.seconds) then
+      add{ name = "ngx transport:request", failed = "see stderr" }
     end
   end
 
