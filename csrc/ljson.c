@@ -69,29 +69,25 @@ static void add_utf8(luaL_Buffer *b, unsigned c) {
   }
 }
 
-/* The rest of a string with escapes, from d->p (at a backslash); the
- * plain prefix [from, d->p) is copied first. */
-static int string_escaped(jd *d, const char *from) {
-  luaL_Buffer b;
-  luaL_buffinit(d->L, &b);
-  luaL_addlstring(&b, from, (size_t)(d->p - from));
+/* The escaped rest of a string into bp, from d->p (at a backslash). */
+static int unescape(jd *d, luaL_Buffer *bp) {
   for (;;) {
     const char *run = d->p;
     while (d->p < d->end && *d->p != '"' && *d->p != '\\') d->p++;
-    luaL_addlstring(&b, run, (size_t)(d->p - run));
+    luaL_addlstring(bp, run, (size_t)(d->p - run));
     if (d->p >= d->end) return fail(d, "unterminated string");
     if (*d->p == '"') break;
     d->p++; /* the backslash */
     if (d->p >= d->end) return fail(d, "unterminated string");
     switch (*d->p++) {
-      case '"': luaL_addchar(&b, '"'); break;
-      case '\\': luaL_addchar(&b, '\\'); break;
-      case '/': luaL_addchar(&b, '/'); break;
-      case 'b': luaL_addchar(&b, '\b'); break;
-      case 'f': luaL_addchar(&b, '\f'); break;
-      case 'n': luaL_addchar(&b, '\n'); break;
-      case 'r': luaL_addchar(&b, '\r'); break;
-      case 't': luaL_addchar(&b, '\t'); break;
+      case '"': luaL_addchar(bp, '"'); break;
+      case '\\': luaL_addchar(bp, '\\'); break;
+      case '/': luaL_addchar(bp, '/'); break;
+      case 'b': luaL_addchar(bp, '\b'); break;
+      case 'f': luaL_addchar(bp, '\f'); break;
+      case 'n': luaL_addchar(bp, '\n'); break;
+      case 'r': luaL_addchar(bp, '\r'); break;
+      case 't': luaL_addchar(bp, '\t'); break;
       case 'u': {
         unsigned c, lo;
         if (!hex4(d, &c)) return 0;
@@ -103,7 +99,7 @@ static int string_escaped(jd *d, const char *from) {
           if (lo < 0xDC00 || lo > 0xDFFF) return fail(d, "invalid surrogate pair in \\u escape");
           c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
         }
-        add_utf8(&b, c);
+        add_utf8(bp, c);
         break;
       }
       default:
@@ -112,8 +108,22 @@ static int string_escaped(jd *d, const char *from) {
     }
   }
   d->p++; /* the closing quote */
-  luaL_pushresult(&b);
   return 1;
+}
+
+/* The rest of a string with escapes, from d->p (at a backslash); the
+ * plain prefix [from, d->p) is copied first. The buffer is always closed
+ * (luaL_pushresult), even on failure: Lua 5.4 keeps a growing buffer in a
+ * to-be-closed slot, and one left open would be closed by the final
+ * lua_settop, which 5.4.4 gets wrong (it may keep a stale stack pointer). */
+static int string_escaped(jd *d, const char *from) {
+  luaL_Buffer b;
+  int ok;
+  luaL_buffinit(d->L, &b);
+  luaL_addlstring(&b, from, (size_t)(d->p - from));
+  ok = unescape(d, &b);
+  luaL_pushresult(&b);
+  return ok;
 }
 
 /* A string from d->p (just past its opening quote), pushed. */

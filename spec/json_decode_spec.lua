@@ -120,6 +120,13 @@ describe("util.decode", function()
       assert(v == nil, "accepted " .. bad)
       assert.matches("^invalid JSON: .+ at byte %d+$", err)
     end
+    -- A bad escape after the unescape buffer grew (its box is closed
+    -- either way: libFuzzer found a crash when it was not).
+    for _ = 1, 50 do
+      local v, e = util.decode('[[{"k":"' .. ("\\n"):rep(3000) .. '\\x"}]]')
+      assert.is_nil(v)
+      assert.matches("invalid escape in string", e)
+    end
     local _, err = util.decode('{"a":[1,2,}')
     assert.are.equal("invalid JSON: unexpected character at byte 11", err)
   end)
