@@ -21,9 +21,21 @@ typedef struct {
   const char *s, *p, *end;
   int depth;
   const char *err; /* set on the first error, with p at its place */
+  int room;        /* stack slots known to exist up to this index */
 } jd;
 
 static void value(jd *d);
+
+/* At least 3 free stack slots (a value, a key, a buffer box), asked of Lua
+ * JSON_RESERVE at a time rather than per value. */
+#define JSON_RESERVE 64
+static void reserve(jd *d) {
+  int top = lua_gettop(d->L);
+  if (top + 3 > d->room) {
+    luaL_checkstack(d->L, JSON_RESERVE, "JSON too large");
+    d->room = top + JSON_RESERVE;
+  }
+}
 
 static int fail(jd *d, const char *why) {
   if (!d->err) d->err = why;
@@ -129,11 +141,22 @@ static int string_escaped(jd *d, const char *from) {
 /* A string from d->p (just past its opening quote), pushed. */
 static int string(jd *d) {
   const char *from = d->p;
-  while (d->p < d->end && *d->p != '"' && *d->p != '\\') d->p++;
-  if (d->p >= d->end) return fail(d, "unterminated string");
-  if (*d->p == '\\') return string_escaped(d, from);
-  lua_pushlstring(d->L, from, (size_t)(d->p - from));
-  d->p++;
+  /* memchr finds the closing quote a word at a time; a backslash before
+   * it means escapes (an escaped quote is found again from there). */
+  const char *q = (const char *)memchr(from, '"', (size_t)(d->end - from));
+  const char *bs;
+  if (!q) {
+    bs = (const char *)memchr(from, '\\', (size_t)(d->end - from));
+    if (!bs) { d->p = d->end; return fail(d, "unterminated string"); }
+  } else {
+    bs = (const char *)memchr(from, '\\', (size_t)(q - from));
+  }
+  if (bs) {
+    d->p = bs;
+    return string_escaped(d, from);
+  }
+  lua_pushlstring(d->L, from, (size_t)(q - from));
+  d->p = q + 1;
   return 1;
 }
 
@@ -268,7 +291,7 @@ static void object(jd *d) {
   for (;;) {
     if (d->p >= d->end || *d->p != '"') { fail(d, "expected a string key in object"); return; }
     d->p++;
-    luaL_checkstack(L, 3, "JSON object too large");
+    reserve(d);
     if (!string(d)) return;
     skip_ws(d);
     if (d->p >= d->end || *d->p != ':') { fail(d, "expected : after object key"); return; }
@@ -291,7 +314,7 @@ static void value(jd *d) {
   lua_State *L = d->L;
   skip_ws(d);
   if (d->p >= d->end) { fail(d, "unexpected end"); return; }
-  luaL_checkstack(L, 3, "JSON too large");
+  reserve(d);
   switch (*d->p) {
     case '{':
     case '[':
@@ -328,6 +351,7 @@ static int json_decode(lua_State *L) {
   d.end = d.s + n;
   d.depth = 0;
   d.err = NULL;
+  d.room = 0;
   lua_settop(L, 1);
   value(&d);
   if (!d.err) {
