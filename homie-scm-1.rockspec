@@ -56,7 +56,7 @@ build = {
     ["homie.cli.wrap"] = "lua/homie/cli/wrap.lua",
     -- The C sources repeat mk/sources.mk (scripts/check-rock compares them).
     ["homie.sse"] = {
-      sources = { "csrc/lsse_module.c", "csrc/lsse.c", "csrc/sse.c", "csrc/lbind.c" },
+      sources = { "csrc/lsse_module.c", "csrc/lsse.c", "csrc/sse.c", "csrc/ljson.c", "csrc/lbind.c" },
       incdirs = { "csrc" },
       defines = { "_POSIX_C_SOURCE=200809L" },
     },

@@ -1,13 +1,16 @@
 -- Concurrent conversations: N chat:ask calls at once through one gather,
 -- against the emulator's paced replies; peer: one conversation alone, in the
--- same process. Run once per N, in its own process, so the peak RSS is this
--- workload's. Prints "alone=S together=S failed=K rss0_kb=R peak_kb=P".
--- usage: lua5.4 bench/asks_bench.lua BASE_URL API_KEY N
+-- same process, in the same round. Run once per N, in its own process, so
+-- the peak RSS is this workload's. Prints its rows (bench/row.lua).
+-- With SERVER_PID (the emulator's nginx master) the note gives the CPU its
+-- workers used per round beside the client's: which side was the limit.
+-- usage: lua5.4 bench/asks_bench.lua BASE_URL API_KEY N [ROUNDS [SERVER_PID]]
 local common = require "bench.common"
+local row = require "bench.row"
 local homie = require "homie"
 local now = require("homie.sse").now
-local base, key, n = arg[1], arg[2], tonumber(arg[3])
-assert(base and key and n, "usage: asks_bench.lua BASE_URL API_KEY N")
+local base, key, n, rounds, server_pid = arg[1], arg[2], tonumber(arg[3]), tonumber(arg[4] or 3), tonumber(arg[5])
+assert(base and key and n and rounds, "usage: asks_bench.lua BASE_URL API_KEY N [ROUNDS]")
 
 local client = homie.new{ api_key = key, base_url = base }
 local chats = {}
@@ -22,26 +25,54 @@ local function converse(chat)
   return events
 end
 
-local alone = {}
-for r = 1, 3 do
+-- CPU seconds (user + system) of a process so far ("self": this one).
+local function cpu(pid)
+  local f = io.open("/proc/" .. pid .. "/stat")
+  if not f then return 0 end
+  local s = f:read("a")
+  f:close()
+  local fields = {}
+  for w in s:match("%) (.*)$"):gmatch("%S+") do fields[#fields + 1] = w end
+  return (tonumber(fields[12]) + tonumber(fields[13])) / 100 -- utime, stime (after the comm field)
+end
+-- The emulator's CPU: its nginx workers (the master's children).
+local function server_cpu()
+  if not server_pid then return 0 end
+  local total = 0
+  local p = assert(io.popen("ps -o pid= --ppid " .. server_pid))
+  for pid in p:read("a"):gmatch("%d+") do total = total + cpu(pid) end
+  p:close()
+  return total
+end
+
+assert(converse(chats[1])) -- warm: modules, connections
+collectgarbage()
+local rss0 = common.rss_kb()
+local alone, together, client_cpu, emu_cpu, failed, why = {}, {}, {}, {}, 0, nil
+local tasks = {}
+for i = 1, n do tasks[i] = function() return converse(chats[i]) end end
+for r = 1, rounds do
   local t0 = now()
   assert(converse(chats[r]))
   alone[r] = now() - t0
-end
-table.sort(alone)
-
-collectgarbage()
-local rss0 = common.rss_kb()
-local tasks = {}
-for i = 1, n do tasks[i] = function() return converse(chats[i]) end end
-local t0 = now()
-local results = client:gather(tasks)
-local together = now() - t0
-local failed, why = 0, nil
-for i = 1, n do
-  if not results[i][1] then failed, why = failed + 1, why or tostring(results[i][2]) end
+  local c0, s0 = cpu("self"), server_cpu()
+  t0 = now()
+  local results = client:gather(tasks)
+  together[r] = now() - t0
+  client_cpu[r], emu_cpu[r] = cpu("self") - c0, server_cpu() - s0
+  for i = 1, n do
+    if not results[i][1] then failed, why = failed + 1, why or tostring(results[i][2]) end
+  end
 end
 if why then io.stderr:write("asks_bench: first failure: ", why, "\n") end
-print(("alone=%.4f together=%.4f failed=%d rss0_kb=%d peak_kb=%d"):format(alone[2], together, failed, rss0,
-  common.peak_rss_kb()))
+local peak = common.peak_rss_kb()
+row{ name = ("%d concurrent asks via gather"):format(n), unit = "s", rounds = together, peer = "one ask alone",
+  peer_rounds = alone, better = "lower", target = 2,
+  note = ("CPU per round: client %.2f s, emulator %s%s"):format(row.median(client_cpu),
+    server_pid and ("%.2f s"):format(row.median(emu_cpu)) or "not measured",
+    failed > 0 and (", %d asks failed"):format(failed) or "") }
+row{ name = ("  peak RSS, %d asks"):format(n), unit = "MB", rounds = { peak / 1024 }, better = "lower", target = 64,
+  note = ("%.1f KB per ask above the start"):format((peak - rss0) / n) }
+print(("alone=%.4f together=%.4f failed=%d rss0_kb=%d peak_kb=%d"):format(row.median(alone), row.median(together),
+  failed, rss0, peak))
 client:close()

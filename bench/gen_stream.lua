@@ -4,9 +4,13 @@
 -- `event: chunk` pieces, typing off, and the final 8 KB `event: message`;
 -- `: ping` heartbeats in between; ids increase. ASCII only, so byte counts
 -- and JavaScript string lengths agree.
--- usage: lua gen_stream.lua PATH [MB]
-local path, mb = arg[1], tonumber(arg[2] or "100")
-assert(path, "usage: lua gen_stream.lua PATH [MB]")
+-- SHAPE "messages" (the default) pads each final message to 8 KB, so most
+-- bytes are in big events; "chunks" leaves it unpadded (~600 bytes), so
+-- most bytes are in the ~100-byte chunk events (80% of the events either way).
+-- usage: lua gen_stream.lua PATH [MB [SHAPE]]
+local path, mb, shape = arg[1], tonumber(arg[2] or "100"), arg[3] or "messages"
+assert(path and (shape == "messages" or shape == "chunks"), "usage: lua gen_stream.lua PATH [MB [messages|chunks]]")
+local PAD_TO = shape == "messages" and 8192 or 0
 
 -- A fixed LCG, not math.random, so every Lua version writes the same bytes.
 local seed = 12345
@@ -63,7 +67,7 @@ while bytes < target do
   local tail = '"}],"createdAt":"2025-07-08T16:32:11Z"}'
   local pad = {}
   local n = #body + #tail
-  while n < 8192 do local w = text(1) .. " "; pad[#pad + 1] = w; n = n + #w end
+  while n < PAD_TO do local w = text(1) .. " "; pad[#pad + 1] = w; n = n + #w end
   emit("message", body .. table.concat(pad) .. tail)
 end
 out:close()

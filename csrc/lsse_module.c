@@ -1,4 +1,5 @@
-/* luaopen_homie_sse: the SSE parser and a monotonic clock, the two pieces
+/* luaopen_homie_sse: the SSE parser, a monotonic clock and the JSON decoder
+ * (ljson.c), the pieces
  * any runtime needs and no transport owns. Links nothing but libc and Lua,
  * so a runtime with its own sockets (OpenResty) needs no libcurl. */
 #include "lbind.h"
@@ -15,5 +16,6 @@ static const luaL_Reg funcs[] = {{"now", sse_now}, {NULL, NULL}};
 int luaopen_homie_sse(lua_State *L) {
   luaL_newlib(L, funcs);
   homie_sse_open(L);
+  homie_json_open(L);
   return 1;
 }

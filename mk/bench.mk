@@ -2,6 +2,7 @@
 # bench/README.md). Included by the Makefile. Node's peer is installed by
 # bench/sse_bench.lua on first run.
 BENCH_ARGS ?=
+CHECK ?=
 
 .PHONY: bench bench-build bench-relay
 
@@ -13,7 +14,7 @@ bench-build: build bench/build/curl_loop bench/build/sse_engine_bench ngx-build
 
 bench: deps-bench
 	$(MAKE) bench-build
-	LUA=$(LUA) bench/run $(BENCH_ARGS)
+	LUA=$(LUA) CHECK=$(CHECK) bench/run $(BENCH_ARGS)
 
 # The relay's two rows alone (bench/relay_bench.lua): relay_events against
 # nginx's proxy_pass in one worker, events/s and memory per open stream.

@@ -743,7 +743,7 @@ mutant{ id = "message-unreadable-refused", file = "lua/homie/message.lua",
 -- lua/homie/transport/http1.lua: the RFC 9112 reader (doc/transport.md "Framing").
 local H1SPEC = { "spec/unit/http1_spec.lua" }
 mutant{ id = "http1-bare-cr", file = "lua/homie/transport/http1.lua",
-  from = [[if line:find("\r", 1, true) then return nil, "bare CR in "]], to = [[if false then return nil, "bare CR in "]],
+  from = [[if find(line, "\r", 1, true) then return nil, "bare CR in "]], to = [[if false then return nil, "bare CR in "]],
   why = "a bare CR in a line is an error", specs = H1SPEC }
 mutant{ id = "http1-any-version", file = "lua/homie/transport/http1.lua",
   from = [[if major ~= "1" or (minor ~= "0" and minor ~= "1") then]], to = [[if false then]],
@@ -770,10 +770,11 @@ mutant{ id = "http1-chunk-crlf", file = "lua/homie/transport/http1.lua",
   from = [[if state == "crlf" and (line and line ~= "" or kind == "protocol") then]], to = [[if false then]],
   why = "the CRLF after chunk data is required", specs = H1SPEC }
 mutant{ id = "http1-obs-fold-joined", file = "lua/homie/transport/http1.lua",
-  from = [[values[#values] = values[#values] .. " " .. line:match]], to = [[values[#values] = values[#values] .. line:match]],
+  from = [[fields[last] = fields[last] .. " " .. more]], to = [[fields[last] = fields[last] .. more]],
   why = "an obs-fold is replaced by one SP", specs = H1SPEC }
 mutant{ id = "http1-ctl-in-value", file = "lua/homie/transport/http1.lua",
-  from = [[if values[#values]:find(CTL) then return malformed(what, line) end]], to = "",
+  from = [[  if find(value, CTL) then return false end
+]], to = "",
   why = "field values carry no control characters", specs = H1SPEC }
 mutant{ id = "http1-cl-differing", file = "lua/homie/transport/http1.lua",
   from = [[(n and tonumber(d) ~= n)]], to = [[false]],
@@ -782,7 +783,7 @@ mutant{ id = "http1-http10-pooled", file = "lua/homie/transport/http1.lua",
   from = [[if head.minor == 0 then return has_token(h.connection, "keep-alive") end]], to = "",
   why = "HTTP/1.0 without keep-alive is not pooled", specs = H1SPEC }
 mutant{ id = "http1-fields-unbounded", file = "lua/homie/transport/http1.lua",
-  from = [[if #names == MAX_FIELDS then]], to = [[if false then]],
+  from = [[if count == MAX_FIELDS then]], to = [[if false then]],
   why = "at most 256 fields in a head", specs = H1SPEC }
 mutant{ id = "http1-te-in-http10", file = "lua/homie/transport/http1.lua",
   from = [[if head.minor == 0 then return nil, "transfer-encoding in an HTTP/1.0 response" end]], to = "",
@@ -1299,5 +1300,37 @@ mutant{ id = "stream-lost-head-waits", file = "lua/homie/stream.lua",
   from = [[h.kind == "timeout" and not h.lost and deadline_at]], to = [[h.kind == "timeout" and deadline_at]],
   why = "every wait has its bound: open(t) on a stream whose head was cut waits its slice, never spins",
   specs = { "spec/integration/socket_transport_spec.lua" }, filter = "cut by the caller", spec_limit = 60 }
+
+-- == speed ==
+local JSON_SPEC = { "spec/unit/json_decode_spec.lua" }
+mutant{ id = "speed-json-trailing-text", file = "csrc/ljson.c",
+  from = [[    if (d.p < d.end) fail(&d, "text after the value");]], to = "",
+  why = "util.decode refuses what is not JSON, saying what and where", specs = JSON_SPEC }
+mutant{ id = "speed-json-depth-unbounded", file = "csrc/ljson.c",
+  from = [[if (++d->depth > JSON_MAX_DEPTH)]], to = [[if (++d->depth > 100000)]],
+  why = "JSON nesting is bounded at 200 levels", specs = JSON_SPEC }
+mutant{ id = "speed-json-first-duplicate-wins", file = "csrc/ljson.c",
+  from = [[  for (i = 0; i < n; i++) {
+    lua_pushvalue(L, base + 1 + 2 * i);]], to = [[  for (i = n - 1; i >= 0; i--) {
+    lua_pushvalue(L, base + 1 + 2 * i);]],
+  why = "util.decode gives what cjson and the null walk gave (a later duplicate wins)", specs = JSON_SPEC }
+mutant{ id = "speed-json-flush-count", file = "csrc/ljson.c",
+  from = [[if (++n == JSON_FLUSH) { flush_array(d, base, n, &next); n = 0; }]],
+  to = [[if (++n == JSON_FLUSH) { flush_array(d, base, n, &next); }]],
+  why = "containers larger than the flush size decode whole", specs = JSON_SPEC }
+mutant{ id = "speed-json-integers-long", file = "csrc/ljson.c",
+  from = [[homie_pushint53(d->L, v);]], to = [[lua_pushnumber(d->L, (lua_Number)v);]],
+  why = "whole numbers below 2^53 are integers, however written", specs = JSON_SPEC }
+mutant{ id = "speed-http1-field-memo-ows", file = "lua/homie/transport/http1.lua",
+  from = [[    if b ~= 32 and b ~= 9 then break end
+    j = j - 1]], to = [[    if true then break end
+    j = j - 1]],
+  why = "field values lose their trailing whitespace", specs = { "spec/unit/http1_spec.lua" } }
+mutant{ id = "speed-bench-row-side", file = "bench/row.lua",
+  from = [[(r.better == "higher" and m >= r.target)]], to = [[(r.better == "higher" and m <= r.target)]],
+  why = "make bench judges each row on its better side", specs = { "spec/unit/bench_row_spec.lua" } }
+mutant{ id = "speed-bench-row-failed-counts", file = "bench/row.lua",
+  from = [[  if r.failed then return "MISSED" end]], to = [[  if r.failed then return "-" end]],
+  why = "make bench CHECK=1 fails on a workload that could not run", specs = { "spec/unit/bench_row_spec.lua" } }
 
 return M

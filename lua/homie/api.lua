@@ -48,12 +48,15 @@ function M.check_page_number(name, v)
   end
 end
 
+local function fmt(v) return v and ("%d"):format(v) end
+
 -- One page of a chat's messages. o: page, size, the per-call options or
 -- `bounds`.
 function M.read_page(session, chat_id, o)
-  local fmt = function(v) return v and ("%d"):format(v) end
+  local query = ""
+  if o.page or o.size then query = util.query({ { "page", fmt(o.page) }, { "size", fmt(o.size) } }) end
   local data, err = session:call("GET", "/v1/chats/" .. chat_id .. "/messages", M.call_options(o, {
-    query = util.query({ { "page", fmt(o.page) }, { "size", fmt(o.size) } }),
+    query = query,
     idempotent = true, bounds = o.bounds }))
   if not data then return nil, err end
   for _, m in ipairs(data.items or {}) do message.normalize(m) end

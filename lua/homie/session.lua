@@ -357,13 +357,15 @@ function Session:call(method, path, o)
         data, why = util.decode(resp.body)
       end
       if data == true or type(data) == "table" then
-        local took = t:now() - started_at
-        self:log("homie: %s %s -> %d in %.0f ms [request id %s] attempt %d", method, path,
-          resp.status, took * 1000, tostring(resp.headers["x-request-id"]), attempt)
-        if hook then self:emit(hook, attempt_record(req, path, resp, nil, attempt, nil, took)) end
-        if durations then
-          durations[attempt] = took
-          report(o.on_response, resp, nil, attempt, t:now() - b.started_at, durations)
+        if hook or durations or self.logger then
+          local took = t:now() - started_at
+          self:log("homie: %s %s -> %d in %.0f ms [request id %s] attempt %d", method, path,
+            resp.status, took * 1000, tostring(resp.headers["x-request-id"]), attempt)
+          if hook then self:emit(hook, attempt_record(req, path, resp, nil, attempt, nil, took)) end
+          if durations then
+            durations[attempt] = took
+            report(o.on_response, resp, nil, attempt, t:now() - b.started_at, durations)
+          end
         end
         return data, resp
       end

@@ -1,6 +1,6 @@
 -- Test helper: starts bin/homie-mock on a free loopback port and talks to
 -- its /__mock/ control API. Lua 5.4 + luasocket (luasec for https).
---   local server = mock.start{ api_keys = {...}, heartbeat = 15, chunk_delay_ms = 0,
+--   local server = mock.start{ api_keys = {...}, heartbeat = 15, chunk_delay_ms = 0, workers = 1 (benchmarks),
 --                              tls_cert = nil, tls_key = nil }
 --   server.url, server.port, server.api_key, server:control(m, path, body),
 --   server:fault(t), server:stats(), server:reset(), server:stop()
@@ -79,7 +79,9 @@ function M.start(opts)
   -- stays our child: closing the handle in stop() reaps it (no zombie).
   -- HOMIE_MOCK_WATCH_PID=$PPID (this Lua process): the launcher stops by
   -- itself if we die without running stop() (e.g. busted killed).
-  local handle = assert(io.popen("echo $$ >" .. shq(tmpdir .. "/pid") .. "; HOMIE_MOCK_WATCH_PID=$PPID TMPDIR=" .. shq(tmpdir)
+  local workers = opts.workers and ("HOMIE_MOCK_WORKERS=" .. math.floor(opts.workers) .. " ") or ""
+  local handle = assert(io.popen("echo $$ >" .. shq(tmpdir .. "/pid") .. "; " .. workers
+    .. "HOMIE_MOCK_WATCH_PID=$PPID TMPDIR=" .. shq(tmpdir)
     .. " exec " .. table.concat(args, " ") .. " >" .. shq(log) .. " 2>&1 </dev/null", "r"))
   local pid
   for _ = 1, 500 do

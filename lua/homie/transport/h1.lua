@@ -131,6 +131,8 @@ function Exchange:all(max_body, deadline_at)
     if max_body and size > max_body then
       return nil, fail("protocol", ("response body larger than max_body (%d bytes)"):format(max_body), true, false)
     end
+    -- A body read in one piece (the usual answer) is not copied again.
+    if size == #data and self.body:done() then return data end
     parts[#parts + 1] = data
   end
 end

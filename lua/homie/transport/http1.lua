@@ -13,11 +13,26 @@ local MAX_INTERIM = 16          -- 1xx heads before the final one
 local MAX_SIZE_LINE = 4096      -- a chunk-size line with its extensions
 local DEFAULT_PORT = { http = 80, https = 443 }
 
--- Returns {scheme, host, port, target, authority}, or nil, why.
--- `host` is what to connect to (brackets dropped from an IPv6 literal),
--- `authority` what the Host header says.
-function M.parse_url(url)
-  if type(url) ~= "string" then return nil, "url must be a string" end
+local byte, find, sub, lower = string.byte, string.find, string.sub, string.lower
+
+-- A memo of what `fn` gives each string, dropped whole when it reaches
+-- MEMO_MAX entries: a client sends to a handful of URLs and reads the same
+-- dozen header names again and again.
+local MEMO_MAX = 256
+local function memo(fn)
+  local cache, n = {}, 0
+  return function(s)
+    local v = cache[s]
+    if v == nil then
+      v = fn(s)
+      if n >= MEMO_MAX then cache, n = {}, 0 end
+      cache[s], n = v, n + 1
+    end
+    return v
+  end
+end
+
+local function parse_url(url)
   local scheme, authority, rest = url:match("^(%a[%w+.-]*)://([^/?#]*)(.*)$")
   scheme = scheme and scheme:lower()
   if not scheme or not DEFAULT_PORT[scheme] then
@@ -34,6 +49,24 @@ function M.parse_url(url)
   if target == "" then target = "/" elseif target:sub(1, 1) == "?" then target = "/" .. target end
   return { scheme = scheme, host = host, port = port, target = target, authority = authority }
 end
+local parse_memo = memo(function(url)
+  local u, why = parse_url(url)
+  return u or { why = why }
+end)
+
+-- Returns {scheme, host, port, target, authority}, or nil, why.
+-- `host` is what to connect to (brackets dropped from an IPv6 literal),
+-- `authority` what the Host header says. The table is shared by every call
+-- with the same URL (memoised: a client asks the same few URLs): read it,
+-- never change it.
+function M.parse_url(url)
+  if type(url) ~= "string" then return nil, "url must be a string" end
+  local u = parse_memo(url)
+  if u.why then return nil, u.why end
+  return u
+end
+
+local lower_name = memo(lower)
 
 -- The bytes of one request. `headers`: lower-case name -> string; Host and
 -- Content-Length are ours. Names are sorted so the text is reproducible.
@@ -42,12 +75,14 @@ function M.request_text(method, u, headers, body)
   local out = { method, " ", u.target, " HTTP/1.1\r\nhost: ", headers.host or u.authority, "\r\n" }
   local names = {}
   for name in pairs(headers) do
-    local lower = name:lower()
-    if lower ~= "host" and lower ~= "content-length" then names[#names + 1] = name end
+    local l = lower_name(name)
+    if l ~= "host" and l ~= "content-length" then names[#names + 1] = name end
   end
   table.sort(names)
+  local n = #out
   for _, name in ipairs(names) do
-    out[#out + 1] = name .. ": " .. headers[name] .. "\r\n"
+    out[n + 1], out[n + 2], out[n + 3], out[n + 4] = name, ": ", headers[name], "\r\n"
+    n = n + 4
   end
   if body or BODY_METHODS[method] then
     out[#out + 1] = "content-length: " .. #(body or "") .. "\r\n"
@@ -71,7 +106,7 @@ end
 function Reader:more()
   local data, err = self.fill()
   if not data then return nil, err end
-  self.buf = self.buf:sub(self.pos) .. data
+  if self.pos > #self.buf then self.buf = data else self.buf = self.buf:sub(self.pos) .. data end
   self.pos = 1
   return true
 end
@@ -90,10 +125,11 @@ function Reader:line(limit)
     local i = self.buf:find("\n", self.pos, true)
     if i and i - self.pos > limit then break end
     if i then
-      local line = self.buf:sub(self.pos, i - 1)
+      local buf, pos = self.buf, self.pos
       self.pos = i + 1
-      if line:sub(-1) == "\r" then line = line:sub(1, -2) end
-      if line:find("\r", 1, true) then return nil, "bare CR in " .. ("%q"):format(line:sub(1, 60)), "protocol" end
+      if i > pos and byte(buf, i - 1) == 13 then i = i - 1 end
+      local line = sub(buf, pos, i - 1)
+      if find(line, "\r", 1, true) then return nil, "bare CR in " .. ("%q"):format(line:sub(1, 60)), "protocol" end
       return line
     end
     if #self.buf - self.pos + 1 > limit then break end
@@ -118,6 +154,40 @@ end
 local TOKEN = "^[!#$%%&'*+%-.^_`|~%w]+$"
 local CTL = "[%z\1-\8\10-\31\127]"  -- control characters but HTAB
 
+-- A field name lower-cased, or false when it is not a token (memoised).
+local field_name = memo(function(name) return find(name, TOKEN) ~= nil and lower(name) end)
+
+-- s[i..j] without leading and trailing SP and HTAB.
+local function trim(s, i, j)
+  while i <= j do
+    local b = byte(s, i)
+    if b ~= 32 and b ~= 9 then break end
+    i = i + 1
+  end
+  while j >= i do
+    local b = byte(s, j)
+    if b ~= 32 and b ~= 9 then break end
+    j = j - 1
+  end
+  return sub(s, i, j)
+end
+
+-- One field line as { lower-case name, value without OWS }, or false when
+-- the name is not a token or the value holds a control character. A
+-- plain find and trim: a pattern per line cost more than the rest of the
+-- line's handling. Field lines repeat from answer to answer (only the
+-- date changes), so short ones are memoised.
+local MEMO_LINE = 256
+local function parse_field(line)
+  local colon = find(line, ":", 1, true)
+  local name = colon and field_name(sub(line, 1, colon - 1))
+  if not name then return false end
+  local value = trim(line, colon + 1, #line)
+  if find(value, CTL) then return false end
+  return { name, value }
+end
+local field_memo = memo(parse_field)
+
 local function malformed(what, line)
   return nil, ("malformed %s line %q"):format(what, line:sub(1, 80)), "protocol"
 end
@@ -128,35 +198,33 @@ end
 -- (a line starting with SP or HTAB) continues the previous value, joined
 -- with one SP as RFC 9112 section 5.2 asks of a user agent.
 local function read_fields(r, what, budget)
-  local names, values = {}, {}
+  local fields, count, last = {}, 0, nil
   while true do
     local line, err, kind = r:line(MAX_LINE)
     if not line then return nil, err, kind end
     if line == "" then break end
     budget.left = budget.left - #line - 2
     if budget.left < 0 then return nil, ("%s section larger than %d bytes"):format(what, MAX_HEAD), "protocol" end
-    local first = line:byte(1)
+    local first = byte(line, 1)
     if first == 32 or first == 9 then
-      if #names == 0 then return malformed(what, line) end
-      values[#values] = values[#values] .. " " .. line:match("^[ \t]*(.-)[ \t]*$")
+      if not last then return malformed(what, line) end
+      local more = trim(line, 1, #line)
+      if find(more, CTL) then return malformed(what, line) end
+      fields[last] = fields[last] .. " " .. more
     else
-      local name, value = line:match("^([^:]*):[ \t]*(.-)[ \t]*$")
-      if not name or not name:match(TOKEN) then return malformed(what, line) end
-      if #names == MAX_FIELDS then return nil, ("more than %d %s lines"):format(MAX_FIELDS, what), "protocol" end
-      names[#names + 1], values[#values + 1] = name:lower(), value
+      local field = #line <= MEMO_LINE and field_memo(line) or parse_field(line)
+      if not field then return malformed(what, line) end
+      if count == MAX_FIELDS then return nil, ("more than %d %s lines"):format(MAX_FIELDS, what), "protocol" end
+      count, last = count + 1, field[1]
+      local old = fields[last]
+      fields[last] = old and (old .. ", " .. field[2]) or field[2]
     end
-    if values[#values]:find(CTL) then return malformed(what, line) end
-  end
-  local fields = {}
-  for i, name in ipairs(names) do
-    local old = fields[name]
-    fields[name] = old and (old .. ", " .. values[i]) or values[i]
   end
   return fields
 end
 
 -- {major, minor, status} from a status line; nil, err otherwise.
-local function status_line(line)
+local function parse_status_line(line)
   local major, minor, rest = line:match("^HTTP/(%d+)%.(%d+)( .*)$")
   if not major then return nil, ("malformed status line %q"):format(line:sub(1, 80)) end
   if major ~= "1" or (minor ~= "0" and minor ~= "1") then
@@ -167,6 +235,20 @@ local function status_line(line)
     return nil, ("malformed status line %q"):format(line:sub(1, 80))
   end
   return { major = 1, minor = tonumber(minor), status = tonumber(status) }
+end
+local status_line_memo = memo(function(line)
+  local head, err = parse_status_line(line)
+  if head then return { head.minor, head.status } end
+  return { false, err }
+end)
+-- The same, memoised for the usual short lines ("HTTP/1.1 200 OK").
+local function status_line(line)
+  if #line <= MEMO_LINE then
+    local v = status_line_memo(line)
+    if v[1] then return { major = 1, minor = v[1], status = v[2] } end
+    return nil, v[2]
+  end
+  return parse_status_line(line)
 end
 
 -- The final response head: {major, minor, status, headers}; up to
@@ -198,12 +280,27 @@ function M.read_head(r)
   return nil, ("more than %d interim (1xx) responses"):format(MAX_INTERIM), "protocol"
 end
 
+-- The lower-cased tokens of a list value, as a set (memoised).
+local token_set = memo(function(value)
+  local set = {}
+  for t in value:gmatch("[^,%s]+") do set[lower(t)] = true end
+  return set
+end)
 local function has_token(value, token)
-  for t in (value or ""):gmatch("[^,%s]+") do
-    if t:lower() == token then return true end
-  end
-  return false
+  return value ~= nil and token_set(value)[token] == true
 end
+
+-- A Content-Length value's one number (a list of equal ones allowed), or
+-- false (memoised: the same sizes come back).
+local content_length = memo(function(cl)
+  local n
+  for v in (cl .. ","):gmatch("([^,]*),") do
+    local d = v:match("^[ \t]*(%d+)[ \t]*$")
+    if not d or #d > 15 or (n and tonumber(d) ~= n) then return false end
+    n = tonumber(d)
+  end
+  return n or false
+end)
 
 -- How the body of this answer ends (RFC 9112 section 6.3): "none",
 -- "chunked", "length" (with its size) or "close", and true as the third
@@ -228,14 +325,8 @@ function M.framing(method, head)
     return "chunked", nil, cl ~= nil
   end
   if cl then
-    local n
-    for v in (cl .. ","):gmatch("([^,]*),") do
-      local d = v:match("^[ \t]*(%d+)[ \t]*$")
-      if not d or #d > 15 or (n and tonumber(d) ~= n) then
-        return nil, ("malformed content-length %q"):format(cl:sub(1, 40))
-      end
-      n = tonumber(d)
-    end
+    local n = content_length(cl)
+    if not n then return nil, ("malformed content-length %q"):format(cl:sub(1, 40)) end
     return "length", n
   end
   return "close"
@@ -351,6 +442,7 @@ function Body:next(max)
     local data, err = self.r:some(math.min(self.left, max))
     if not data then return nil, cut(err) end
     self.left = self.left - #data
+    if self.left == 0 then self.state = "done" end
     return data
   elseif state == "close" then
     local data, err = self.r:some(max)

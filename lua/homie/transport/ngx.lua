@@ -174,17 +174,34 @@ local function handshake(sock, host, verify)
   error(session, 0)
 end
 
+-- The options of sock:connect, made once per URL (h1's parsed URLs are
+-- shared), verify mode and pool size. A fresh connection gets a pool of its
+-- own name, so no pooled connection is handed to it, and no pool_size: it
+-- never enters a pool, and a pool_size makes ngx_lua build (and drop) a
+-- pool object for it on every connect.
+local options_of = setmetatable({}, { __mode = "k" })  -- u -> key -> options
+local function connect_options(self, u, verify, fresh)
+  local by = options_of[u]
+  if not by then by = {}; options_of[u] = by end
+  local key = (verify and "v" or "n") .. (fresh and "f" or self.pool_size)
+  local o = by[key]
+  if not o then
+    local pool = table.concat({ u.scheme, u.host, u.port, u.host, verify and "verify" or "noverify" }, "|")
+    o = fresh and { pool = pool .. "|fresh" } or { pool = pool, pool_size = self.pool_size }
+    by[key] = o
+  end
+  return o
+end
+
 -- h1's rt:connect: a connected (and, for https, verified) connection by
 -- ends_at, or nil, fail. `fresh`: never a pooled one, and never pooled afterwards.
 function Transport:connect(u, req, fresh, ends_at)
   local verify = not req.insecure
-  local pool = table.concat({ u.scheme, u.host, u.port, u.host, verify and "verify" or "noverify" }, "|")
   local conn = setmetatable({ t = self, sock = ngx.socket.tcp(), poolable = not fresh,
                               owner = coroutine.running() }, Conn)
   if not conn:arm(ends_at) then return nil, connect_failure("timeout", u) end
   local sock = conn.sock
-  local ok, err = sock:connect(u.host, u.port, {
-    pool = fresh and (pool .. "|fresh") or pool, pool_size = self.pool_size })
+  local ok, err = sock:connect(u.host, u.port, connect_options(self, u, verify, fresh))
   if not ok then return nil, connect_failure(err, u) end
   conn.reused = sock:getreusedtimes() > 0
   self.live[conn] = true
