@@ -27,7 +27,7 @@ void homie_pushsize(lua_State *L, size_t n);
 
 /* With the module table on top, each adds its constructor to it. */
 void homie_sse_open(lua_State *L);   /* lsse.c: parser */
-void homie_json_open(lua_State *L);  /* ljson.c: json_decode */
+void homie_json_open(lua_State *L);  /* ljson.c: json_normalize */
 void homie_curl_open(lua_State *L);  /* lrequest.c: multi */
 
 #endif

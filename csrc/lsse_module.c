@@ -1,5 +1,5 @@
-/* luaopen_homie_sse: the SSE parser, a monotonic clock and the JSON decoder
- * (ljson.c), the pieces
+/* luaopen_homie_sse: the SSE parser, a monotonic clock and the JSON
+ * normaliser over lua-cjson's output (ljson.c), the pieces
  * any runtime needs and no transport owns. Links nothing but libc and Lua,
  * so a runtime with its own sockets (OpenResty) needs no libcurl. */
 #include "lbind.h"

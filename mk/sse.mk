@@ -29,20 +29,11 @@ fuzz/build/fuzz_sse: fuzz/fuzz_sse.c csrc/sse.c csrc/sse.h
 	@mkdir -p $(@D)
 	$(CLANG) -O1 -g $(SSE_WARN) $(SSE_SAN) -fsanitize=fuzzer -o $@ fuzz/fuzz_sse.c csrc/sse.c
 
-# The JSON decoder (csrc/ljson.c) inside a Lua state.
-fuzz/build/fuzz_json: fuzz/fuzz_json.c csrc/ljson.c csrc/lbind.h csrc/compat.h
-	@mkdir -p $(@D)
-	$(CLANG) -O1 -g $(SSE_WARN) $(SSE_SAN) $(LUA_CFLAGS) -fsanitize=fuzzer -o $@ fuzz/fuzz_json.c csrc/ljson.c \
-	  $(shell pkg-config --libs lua5.4)
-
-# New inputs go to fuzz/build/corpus*; fuzz/corpus* hold the committed seeds.
-# FUZZ_SECONDS each.
-fuzz: fuzz/build/fuzz_sse fuzz/build/fuzz_json
-	@mkdir -p fuzz/build/corpus fuzz/build/corpus_json
+# New inputs go to fuzz/build/corpus; fuzz/corpus holds the committed seeds.
+fuzz: fuzz/build/fuzz_sse
+	@mkdir -p fuzz/build/corpus
 	fuzz/build/fuzz_sse -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
 	  fuzz/build/corpus fuzz/corpus
-	fuzz/build/fuzz_json -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 \
-	  fuzz/build/corpus_json fuzz/corpus_json
 
 bench/build/sse_engine_bench: bench/sse_engine_bench.c csrc/sse.c csrc/sse.h
 	@mkdir -p $(@D)

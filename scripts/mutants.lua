@@ -107,11 +107,11 @@ mutant{ id = "util-header-nul", file = "lua/homie/util.lua",
 mutant{ id = "util-urlencode-space", file = "lua/homie/util.lua",
   from = [[[^%w%-%._~]], to = [[[^%w%-%._~ ]],
   why = "query values are percent-encoded", specs = { "spec/unit/util_spec.lua", "spec/integration/wire_spec.lua" } }
-mutant{ id = "util-null-kept", file = "lua/homie/util.lua",
-  from = [[if x == null then]], to = [[if false then]],
+mutant{ id = "util-null-kept", file = "csrc/ljson.c",
+  from = [[vt == LUA_TLIGHTUSERDATA && lua_rawequal(L, -1, null_idx)]], to = [[0]],
   why = "JSON null reads as nil", specs = { "spec/unit/util_spec.lua" } }
-mutant{ id = "util-no-integers", file = "lua/homie/util.lua",
-  from = [[if i and i > -2 ^ 53 and i < 2 ^ 53 then v[k] = i end]], to = [[local _ = i]],
+mutant{ id = "util-no-integers", file = "csrc/ljson.c",
+  from = [[lua_pushinteger(L, (lua_Integer)n);]], to = [[lua_pushnumber(L, n);]],
   why = "whole numbers are integers", specs = { "spec/unit/util_spec.lua" } }
 
 -- csrc/sse.c: the parser ----------------------------------------------------
@@ -698,10 +698,8 @@ mutant{ id = "util-utc-march-year", file = "lua/homie/util.lua",
 mutant{ id = "util-earliest-later", file = "lua/homie/util.lua",
   from = [[if a and b then return math.min(a, b) end]], to = [[if a and b then return math.max(a, b) end]],
   why = "a deadline bounds a call: the earlier of two wins", specs = { "spec/unit/util_spec.lua" } }
-mutant{ id = "util-null-nested-kept", file = "lua/homie/util.lua",
-  from = [[    elseif type(x) == "table" then
-      normalize(x)]], to = [[    elseif type(x) == "table" then
-      local _ = x]],
+mutant{ id = "util-null-nested-kept", file = "csrc/ljson.c",
+  from = [[walk(L, lua_gettop(L), null_idx, depth + 1);]], to = [[(void)depth;]],
   why = "JSON null reads as nil, at any depth", specs = { "spec/unit/util_spec.lua" } }
 mutant{ id = "util-text-unchecked", file = "lua/homie/util.lua",
   from = [[if not M.is_utf8(v) then M.fail(name .. " must be valid UTF-8", (level or 1) + 1) end]], to = [[local _ = v]],
@@ -1303,24 +1301,13 @@ mutant{ id = "stream-lost-head-waits", file = "lua/homie/stream.lua",
 
 -- == speed ==
 local JSON_SPEC = { "spec/unit/json_decode_spec.lua" }
-mutant{ id = "speed-json-trailing-text", file = "csrc/ljson.c",
-  from = [[    if (d.p < d.end) fail(&d, "text after the value");]], to = "",
-  why = "util.decode refuses what is not JSON, saying what and where", specs = JSON_SPEC }
-mutant{ id = "speed-json-depth-unbounded", file = "csrc/ljson.c",
-  from = [[if (++d->depth > JSON_MAX_DEPTH)]], to = [[if (++d->depth > 100000)]],
-  why = "JSON nesting is bounded at 200 levels", specs = JSON_SPEC }
-mutant{ id = "speed-json-first-duplicate-wins", file = "csrc/ljson.c",
-  from = [[  for (i = 0; i < n; i++) {
-    lua_pushvalue(L, base + 1 + 2 * i);]], to = [[  for (i = n - 1; i >= 0; i--) {
-    lua_pushvalue(L, base + 1 + 2 * i);]],
-  why = "util.decode gives what cjson and the null walk gave (a later duplicate wins)", specs = JSON_SPEC }
-mutant{ id = "speed-json-flush-count", file = "csrc/ljson.c",
-  from = [[if (++n == JSON_FLUSH) { flush_array(d, base, n, &next); n = 0; }]],
-  to = [[if (++n == JSON_FLUSH) { flush_array(d, base, n, &next); }]],
-  why = "containers larger than the flush size decode whole", specs = JSON_SPEC }
-mutant{ id = "speed-json-integers-long", file = "csrc/ljson.c",
-  from = [[homie_pushint53(d->L, v);]], to = [[lua_pushnumber(d->L, (lua_Number)v);]],
-  why = "whole numbers below 2^53 are integers, however written", specs = JSON_SPEC }
+mutant{ id = "json-normalize-unbounded", file = "csrc/ljson.c",
+  from = [[if (depth > MAX_DEPTH) luaL_error]], to = [[if (depth < 0) luaL_error]],
+  why = "bad input gets a clear error: a table that holds itself raises, never overflows the C stack",
+  specs = JSON_SPEC }
+mutant{ id = "json-normalize-past-2-53", file = "csrc/ljson.c",
+  from = [[n > -LIMIT53 && n < LIMIT53 &&]], to = [[n > -1e300 && n < 1e300 &&]],
+  why = "whole numbers below 2^53 are integers, larger ones stay floats", specs = JSON_SPEC }
 mutant{ id = "speed-http1-field-memo-ows", file = "lua/homie/transport/http1.lua",
   from = [[    if b ~= 32 and b ~= 9 then break end
     j = j - 1]], to = [[    if true then break end

@@ -6,6 +6,7 @@ local M = {}
 
 -- Our own cjson instance: settings here never leak into the user's cjson.
 local json = cjson.new()
+json.decode_max_depth(200)
 
 -- The library's own source prefix ("@./lua/homie/", "@/usr/share/lua/5.4/homie/"):
 -- frames from files under it are ours.
@@ -164,15 +165,23 @@ function M.query(pairs_list)
   return #parts > 0 and ("?" .. table.concat(parts, "&")) or ""
 end
 
--- JSON to Lua, in C (csrc/ljson.c): JSON null becomes nil (absent and null
--- read the same way in Lua), and on Lua 5.3+ whole numbers below 2^53 become
--- integers (so a quantity prints as "12", not "12.0"). One pass: lua-cjson
--- plus a Lua walk doing the same took longer than the request it decoded.
--- Returns the value, or nil and why (a top-level null is "JSON null").
-local json_decode = require("homie.sse").json_decode
+-- JSON to Lua: lua-cjson parses; then JSON null becomes nil (absent and
+-- null read the same way in Lua) and on Lua 5.3+ whole numbers below 2^53
+-- become integers (cjson decodes every number as a float, so a quantity
+-- would print as "12.0"). That walk is in C (csrc/ljson.c): in Lua it cost
+-- as much as the request. Returns the value, or nil and why (a top-level
+-- null is "JSON null").
+local normalize = require("homie.sse").json_normalize
+local null = json.null
 function M.decode(s)
-  local v, err = json_decode(s)
-  if v == nil then return nil, err or "JSON null" end
+  local ok, v = pcall(json.decode, s)
+  if not ok then return nil, tostring(v) end
+  if type(v) == "table" then return normalize(v, null) end
+  if v == null then return nil, "JSON null" end
+  if math.tointeger and type(v) == "number" then  -- a bare number: as inside a table
+    local i = math.tointeger(v)
+    if i and i > -2 ^ 53 and i < 2 ^ 53 then return i end
+  end
   return v
 end
 
