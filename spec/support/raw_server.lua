@@ -52,13 +52,10 @@ while socket.gettime() < stop_at do
 end
 ]==]
 
-local Server = { stop = child.stop }
-Server.__index = Server
-
 function M.start(parts, opts)
   opts = opts or {}
   return child.start("raw", CHILD, { parts = parts, drip = opts.drip or false, loop = opts.loop or false,
-    hold = opts.hold or 20, lifetime = opts.lifetime or 60 }, Server)
+    hold = opts.hold or 20, lifetime = opts.lifetime or 60 })
 end
 
 -- A JSON answer's head promising 40 bytes of body.
