@@ -8,6 +8,20 @@
 local M = {}
 local function mutant(t) M[#M + 1] = t end
 
+-- Every file under these roots (Lua patterns on the path from the
+-- repository root) needs at least one mutant: MUTATE_CHECK=1 (make test)
+-- fails on a module nobody mutates, so a new module comes with its mutants.
+M.roots = {
+  "^lua/homie/.+%.lua$",            -- the SDK, its transports and the CLI's modules
+  "^csrc/[^/]+%.c$",                -- the C core
+  "^server/lua/.+%.lua$",           -- the emulator
+  "^bin/[^/]+$",                    -- bin/homie, bin/homie-mock
+}
+-- Files under the roots that need no mutant: pure glue with no behaviour
+-- of its own to break, each with the reason. path = "why".
+M.exempt = {
+}
+
 -- lua/homie/errors.lua ------------------------------------------------------
 mutant{ id = "errors-408-kind", file = "lua/homie/errors.lua",
   from = [[[404] = "not_found", [408] = "timeout",]], to = [[[404] = "not_found", [408] = "invalid_request",]],
@@ -1319,5 +1333,166 @@ mutant{ id = "speed-bench-row-side", file = "bench/row.lua",
 mutant{ id = "speed-bench-row-failed-counts", file = "bench/row.lua",
   from = [[  if r.failed then return "MISSED" end]], to = [[  if r.failed then return "-" end]],
   why = "make bench CHECK=1 fails on a workload that could not run", specs = { "spec/unit/bench_row_spec.lua" } }
+
+-- == mutants: every module ==
+-- The modules the lists above left without a mutant (M.roots below makes
+-- MUTATE_CHECK fail on any such module from now on): the observation
+-- hooks, the emulator's every module and its launcher, bin/homie and the
+-- CLI's entry, help and JSON, and the C module's entry point.
+local OBSERVE = { "spec/unit/observe_spec.lua" }
+local EMU = { "spec/emulator_spec.lua" }
+local LAUNCHER = { "spec/emulator_launcher_spec.lua" }
+mutant{ id = "observe-hook-raises", file = "lua/homie/observe.lua",
+  from = [[local ok, err = pcall(hook, record)]], to = [[local ok, err = true, hook(record)]],
+  why = "an observe hook that raises never breaks the call", specs = OBSERVE }
+mutant{ id = "observe-trace-any-length", file = "lua/homie/observe.lua",
+  from = [[or #trace ~= 32 or #parent ~= 16]], to = [[or #parent ~= 16]],
+  why = "trace_id is 32 hex digits, from a valid traceparent only", specs = OBSERVE }
+mutant{ id = "observe-trace-zero-ids", file = "lua/homie/observe.lua",
+  from = [[if trace:match("^0+$") or parent:match("^0+$") then return nil end]], to = "",
+  why = "an all-zero trace or parent id is no trace (W3C Trace Context)", specs = OBSERVE }
+mutant{ id = "observe-trace-version-ff", file = "lua/homie/observe.lua",
+  from = [[version == "ff" or ]], to = "",
+  why = "traceparent version ff is invalid (W3C Trace Context)", specs = OBSERVE }
+mutant{ id = "observe-trace-upper-case", file = "lua/homie/observe.lua",
+  from = [[traceparent:lower():match(]], to = [[traceparent:match(]],
+  why = "trace_id is lower-case hex whatever the header's case", specs = OBSERVE }
+mutant{ id = "observe-route-query-kept", file = "lua/homie/observe.lua",
+  from = [[  path = path:gsub("%?.*$", "")
+]], to = "",
+  why = "a record's route has no query string (one label per endpoint)", specs = OBSERVE }
+mutant{ id = "observe-route-id-kept", file = "lua/homie/observe.lua",
+  from = [["%1{id}"]], to = [["%0"]],
+  why = "a record's route names the chat as {id}, not by its id", specs = OBSERVE }
+
+-- server/lua/homie_mock: the routes and faults of server/README.md.
+mutant{ id = "mock-uuid-not-v4", file = "server/lua/homie_mock/util.lua",
+  from = [[hex(4) .. "-4" .. hex(3)]], to = [[hex(4) .. "-5" .. hex(3)]],
+  why = "chat and message ids are UUID v4", specs = EMU, filter = "every ChatDto field" }
+mutant{ id = "mock-org-not-from-key", file = "server/lua/homie_mock/util.lua",
+  from = [[local h = ngx.md5(s)]], to = [[local h = ngx.md5(s .. math.random())]],
+  why = "organizationId is a UUID derived from the key", specs = EMU, filter = "organizationId from the key" }
+mutant{ id = "mock-userid-absent", file = "server/lua/homie_mock/chats.lua",
+  from = [[userId = user_id or json.null,]], to = [[userId = user_id,]],
+  why = "userId is null when not given", specs = EMU, filter = "userId as null" }
+mutant{ id = "mock-chatbot-any-string", file = "server/lua/homie_mock/chats.lua",
+  from = [[if not util.is_uuid(body.chatbotId) then]], to = [[if false then]],
+  why = "a chatbotId that is no UUID is a 400 naming it", specs = EMU, filter = "400 naming the field" }
+mutant{ id = "mock-heartbeat-fixed", file = "server/lua/homie_mock/config.lua",
+  from = [[tonumber(os.getenv("HOMIE_MOCK_HEARTBEAT")) or 15]], to = [[15]],
+  why = "--heartbeat sets the seconds of silence before a ping", specs = EMU, filter = "sends heartbeats" }
+mutant{ id = "mock-first-key-only", file = "server/lua/homie_mock/config.lua",
+  from = [[:gmatch("[^\n]+")]], to = [[:gmatch("^[^\n]+")]],
+  why = "--api-key repeated accepts every key given", specs = EMU, filter = "accepts several keys" }
+mutant{ id = "mock-subject-forgotten", file = "server/lua/homie_mock/conversation.lua",
+  from = [[if gtin then dict:set("about:" .. chat_id, gtin) end]], to = "",
+  why = "a follow-up is about the product the chat's last answer showed", specs = { "spec/emulator_replies_spec.lua" },
+  filter = "keeps the subject per chat" }
+mutant{ id = "mock-fault-times-ignored", file = "server/lua/homie_mock/faults.lua",
+  from = [[      e.times = e.times - 1
+]], to = "",
+  why = "a fault applies `times` times, then the next in FIFO order", specs = EMU, filter = "times and FIFO" }
+mutant{ id = "mock-fault-two-kinds", file = "server/lua/homie_mock/faults.lua",
+  from = [[if count_kinds(f) ~= 1 then]], to = [[if count_kinds(f) < 1 then]],
+  why = "a fault has exactly one kind; two is a 400", specs = EMU, filter = "rejects an invalid fault" }
+mutant{ id = "mock-fault-any-scope", file = "server/lua/homie_mock/faults.lua",
+  from = [[(e.scope == "stream") == (is_stream and true or false)]], to = [[true]],
+  why = "stream faults act on streams only, body faults on REST only", specs = EMU, filter = "keeps stream faults" }
+mutant{ id = "mock-colours-one", file = "server/lua/homie_mock/followups.lua",
+  from = [[for i = 1, math.min(#others, 3) do]], to = [[for i = 1, math.min(#others, 1) do]],
+  why = "'What other colours does it come in?' shows the other hoodies", specs = { "spec/emulator_replies_spec.lua" },
+  filter = "follows each suggestion" }
+mutant{ id = "mock-hoodie-price", file = "server/lua/homie_mock/catalog.lua",
+  from = [[price = 59.99, keywords = { "blue", "hoodie"]], to = [[price = 59.90, keywords = { "blue", "hoodie"]],
+  why = "the docs' hoodie question gets the docs' Blue Hoodie (59.99 EUR)", specs = EMU, filter = "docs' hoodie question" }
+mutant{ id = "mock-error-no-reason", file = "server/lua/homie_mock/http.lua",
+  from = [[error = M.REASONS[status] or "Error"]], to = [[error = "Error"]],
+  why = "errors are NestJS bodies: statusCode, message, error (the reason)", specs = EMU, filter = "401 for a missing" }
+mutant{ id = "mock-body-limit-raised", file = "server/lua/homie_mock/http.lua",
+  from = [[M.MAX_BODY = 64 * 1024]], to = [[M.MAX_BODY = 128 * 1024]],
+  why = "a body over 64 KiB is a 413", specs = EMU, filter = "413 over 64 KiB" }
+mutant{ id = "mock-truncate-whole", file = "server/lua/homie_mock/http.lua",
+  from = [[body = body:sub(1, math.floor(#body / 2))]], to = [[body = body]],
+  why = "the truncate fault cuts the JSON, with a correct Content-Length", specs = EMU, filter = "truncates JSON" }
+mutant{ id = "mock-empty-array-object", file = "server/lua/homie_mock/json.lua",
+  from = [[  if getmetatable(t) == M.array_mt then return true end
+]], to = "",
+  why = "no match answers products: [] (an array, never {})", specs = EMU, filter = "answers politely" }
+mutant{ id = "mock-size-unbounded", file = "server/lua/homie_mock/messages.lua",
+  from = [[int_arg("size", 20, 100)]], to = [[int_arg("size", 20)]],
+  why = "the history's size is 1..100", specs = EMU, filter = "rejects bad page and size" }
+mutant{ id = "mock-next-page-past-end", file = "server/lua/homie_mock/messages.lua",
+  from = [[hasNextPage = page < pages,]], to = [[hasNextPage = page <= pages,]],
+  why = "the page object's hasNextPage is false on the last page", specs = EMU, filter = "pages the history" }
+mutant{ id = "mock-one-chunk", file = "server/lua/homie_mock/messages.lua",
+  from = [[if n == 3 then]], to = [[if n == 300 then]],
+  why = "an answer streams as chunks of a few words", specs = EMU, filter = "streams the vocabulary" }
+mutant{ id = "mock-no-bearer", file = "server/lua/homie_mock/router.lua",
+  from = [[auth:match("^[Bb]earer%s+(%S+)%s*$")]], to = [[auth:match("^Token%s+(%S+)%s*$")]],
+  why = "Authorization: Bearer KEY is accepted like x-api-key", specs = EMU, filter = "Authorization: Bearer" }
+mutant{ id = "mock-405-no-allow", file = "server/lua/homie_mock/router.lua",
+  from = [[{ Allow = table.concat(allow, ", ") })]], to = [[nil)]],
+  why = "a wrong method is a 405 with Allow", specs = EMU, filter = "405 for a wrong method" }
+mutant{ id = "mock-chat-id-unchecked", file = "server/lua/homie_mock/router.lua",
+  from = [[if chat_id and not util.is_uuid(chat_id) then]], to = [[if false then]],
+  why = "a chat id that is no UUID is a 400 naming chatId", specs = EMU, filter = "validates the body and the chat" }
+mutant{ id = "mock-count-by-path", file = "server/lua/homie_mock/router.lua",
+  from = [[faults.count_request(method, route and route[2] or "(unmatched)")]], to = [[faults.count_request(method, uri)]],
+  why = "the control API counts requests by route (/v1/chats/:id/messages)", specs = EMU,
+  filter = "counts requests by route" }
+mutant{ id = "mock-chat-of-any-key", file = "server/lua/homie_mock/store.lua",
+  from = [[if dict:get("org:" .. id) ~= org then return nil end]], to = "",
+  why = "another key's chat is a 404 (its existence not revealed)", specs = EMU,
+  filter = "validates the body and the chat" }
+mutant{ id = "mock-no-replay", file = "server/lua/homie_mock/stream.lua",
+  from = [[next_id = math.min(resume + 1, next_id)]], to = [[next_id = next_id + 0]],
+  why = "a stream with Last-Event-ID replays what came after it", specs = EMU, filter = "replays after Last" }
+mutant{ id = "mock-no-heartbeat", file = "server/lua/homie_mock/stream.lua",
+  from = [[ngx.print(": ping\n\n")]], to = [[ngx.print("")]],
+  why = "a silent stream gets a : ping every --heartbeat seconds", specs = EMU, filter = "sends heartbeats" }
+mutant{ id = "mock-cut-ignored", file = "server/lua/homie_mock/stream.lua",
+  from = [[if fault and fault.cut_after and sent >= fault.cut_after then]], to = [[if false then]],
+  why = "cut_after drops a stream after N events", specs = EMU, filter = "cuts a stream" }
+mutant{ id = "launcher-prefix-kept", file = "bin/homie-mock",
+  from = [[  rm -rf "$prefix"
+]], to = "",
+  why = "on SIGINT/SIGTERM the launcher deletes its prefix", specs = EMU, filter = "stops cleanly" }
+mutant{ id = "launcher-second-signal", file = "bin/homie-mock",
+  from = [[  trap '' INT TERM
+]], to = "",
+  why = "a second signal during shutdown is ignored, so the prefix is still removed", specs = LAUNCHER,
+  filter = "second signal", spec_limit = 120 }
+mutant{ id = "launcher-few-connections", file = "bin/homie-mock",
+  from = [[-gt 16384 ] && worker_connections=16384]], to = [[-gt 1024 ] && worker_connections=1024]],
+  why = "worker_connections is the open-file limit minus 100, at most 16384", specs = LAUNCHER,
+  filter = "worker_connections" }
+
+-- bin/homie and its entry, help and JSON (doc/cli.md).
+mutant{ id = "cli-bin-own-modules-missed", file = "bin/homie",
+  from = [[package.cpath = root .. "/?.so;" .. package.cpath]], to = [[package.cpath = package.cpath]],
+  why = "bin/homie runs straight from a checkout (after make), from any directory", specs = CLI,
+  filter = "any directory", spec_limit = 120 }
+mutant{ id = "cli-exit-not-per-kind", file = "lua/homie/cli/main.lua",
+  from = [[return EXIT[err.kind] or EXIT.internal]], to = [[return EXIT.internal]],
+  why = "each error kind has its own exit status", specs = CLI, filter = "status per kind", spec_limit = 120 }
+mutant{ id = "cli-usage-error-internal", file = "lua/homie/cli/main.lua",
+  from = [[elseif args.is_usage_error(result) then]], to = [[elseif false then]],
+  why = "usage mistakes exit 2 and name what was wrong", specs = CLI, filter = "usage mistakes", spec_limit = 120 }
+mutant{ id = "cli-exit-not-found", file = "lua/homie/cli/usage.lua",
+  from = [[not_found = 7]], to = [[not_found = 8]],
+  why = "a chat that does not exist exits 7 (doc/cli.md's table)", specs = CLI, filter = "status per kind",
+  spec_limit = 120 }
+mutant{ id = "cli-help-no-common", file = "lua/homie/cli/usage.lua",
+  from = [[if command and M.TEXT[command] and command ~= "mock" then t = t .. "\n" .. COMMON end]], to = "",
+  why = "every command's --help lists the connection options", specs = CLI, filter = "every command has",
+  spec_limit = 120 }
+mutant{ id = "cli-json-empty-array-object", file = "lua/homie/cli/json.lua",
+  from = [[if n == 0 then return ARRAYS[key] == true end]], to = [[if n == 0 then return false end]],
+  why = "--json writes an empty array as []", specs = CLI, filter = "as text or JSON", spec_limit = 120 }
+
+-- csrc/lsse_module.c: homie.sse's clock.
+mutant{ id = "lsse-module-now-ms", file = "csrc/lsse_module.c",
+  from = [[lua_pushnumber(L, (lua_Number)homie_now());]], to = [[lua_pushnumber(L, (lua_Number)homie_now() * 1000);]],
+  why = "homie.sse.now() counts seconds", specs = { "spec/sse_spec.lua" }, filter = "never goes back" }
 
 return M

@@ -66,7 +66,40 @@ end
 local root = capture("cd " .. sh_quote(arg[0]:match("^(.*)/[^/]*$") or ".") .. "/.. && pwd")
 local mutants = dofile(root .. "/scripts/mutants.lua")
 
--- MUTATE_CHECK=1: only check that every snippet is still in its file once.
+-- The modules (files under mutants.roots, see scripts/mutants.lua) with no
+-- mutant that runs, and exemptions naming a file that is gone. Listed like
+-- the mutation copy: tracked and untracked-but-not-ignored files.
+local function uncovered()
+  local mutated = {}
+  for _, m in ipairs(mutants) do
+    if not m.equivalent then mutated[m.file] = true end
+  end
+  local exempt = mutants.exempt or {}
+  local missing, modules = {}, 0
+  local list = capture("cd " .. sh_quote(root) .. " && { git ls-files -co --exclude-standard 2>/dev/null"
+    .. " || find . -type f | sed 's|^[.]/||'; }")
+  for path in list:gmatch("[^\n]+") do
+    local f = io.open(root .. "/" .. path, "rb")
+    local module = false
+    for _, pattern in ipairs(mutants.roots or {}) do module = module or path:match(pattern) ~= nil end
+    if f and module then
+      modules = modules + 1
+      if not mutated[path] and not exempt[path] then
+        missing[#missing + 1] = "no mutant: " .. path .. " (add one, or exempt it with a reason)"
+      end
+    end
+    if f then f:close() end
+  end
+  for path in pairs(exempt) do
+    local f = io.open(root .. "/" .. path, "rb")
+    if f then f:close() else missing[#missing + 1] = "exempt but gone: " .. path end
+  end
+  table.sort(missing)
+  return missing, modules
+end
+
+-- MUTATE_CHECK=1: only check that every snippet is still in its file once,
+-- and that every module has a mutant.
 if os.getenv("MUTATE_CHECK") == "1" then
   local stale = 0
   for _, m in ipairs(mutants) do
@@ -78,8 +111,11 @@ if os.getenv("MUTATE_CHECK") == "1" then
       print(("stale: %s (%s): snippet found %d times"):format(m.id, m.file, n))
     end
   end
-  print(("mutate: %d mutants, %d stale"):format(#mutants, stale))
-  os.exit(stale == 0 and 0 or 1)
+  local missing, modules = uncovered()
+  for _, line in ipairs(missing) do print(line) end
+  print(("mutate: %d mutants, %d stale; %d modules, %d without a mutant")
+    :format(#mutants, stale, modules, #missing))
+  os.exit((stale == 0 and #missing == 0) and 0 or 1)
 end
 
 -- Which mutants run.
@@ -209,6 +245,13 @@ print()
 print(("mutate: %d killed, %d survived, %d hung, %d equivalent, %d stale, %d no build; %d mutants in %d s")
   :format(tally.killed, tally.survived, tally.hung, tally.equivalent, tally.stale, tally["no build"],
     #chosen, os.time() - t_all))
+if chosen == mutants then
+  -- The whole list: also every module has a mutant (as MUTATE_CHECK=1 checks).
+  local missing, modules = uncovered()
+  for _, line in ipairs(missing) do print(line) end
+  print(("mutate: %d modules, %d without a mutant"):format(modules, #missing))
+  bad = bad + #missing
+end
 if os.getenv("MUTATE_KEEP") == "1" or bad > 0 then
   if os.getenv("MUTATE_KEEP") == "1" then print("mutate: copy kept in " .. tmp)
   else print("mutate: logs of the failures are in " .. tmp .. "/.mutate-logs") end

@@ -336,6 +336,21 @@ describe("bin/homie", function()
       assert.are.equal(12, code)
       assert.truthy(out:find("--mock needs bin/homie-mock", 1, true), out)
     end)
+
+    it("runs from a checkout in any directory, through a symlink, with no LUA_PATH", function()
+      -- doc/cli.md: it runs straight from a checkout (after make). From /,
+      -- neither "./lua" nor "./homie/*.so" is there: bin/homie must find
+      -- the checkout's modules beside itself.
+      local dir = empty_dir()
+      os.execute(("ln -s %s %s/homie"):format(shq(HOMIE), shq(dir)))
+      local p = io.popen(("cd / && env -u LUA_PATH -u LUA_CPATH -u LUA_PATH_5_4 -u LUA_CPATH_5_4 %s %s/homie --version 2>&1")
+        :format(shq(LUA), dir))
+      local out = p:read("a")
+      local _, _, code = p:close()
+      os.execute("rm -rf " .. shq(dir))
+      assert.are.equal(0, code, out)
+      assert.truthy(out:find("^homie %d+%.%d+%.%d+"), out)
+    end)
   end)
 
   describe("chat, from a pipe", function()

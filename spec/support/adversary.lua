@@ -12,20 +12,12 @@
 -- Steps: a string is written at once; { pause = s }; { drip = bytes, every = s }
 -- writes one byte each `every` seconds; { ["repeat"] = bytes, every = s } writes
 -- bytes again and again; { stall = true } keeps the connection open, silent.
-local cjson = require "cjson"
-local mock = require "spec.support.mock"
+local child = require "spec.support.child_server"
 
 local M = {}
 
 local CHILD = [==[
-local socket = require "socket"
-local cjson = require "cjson"
-local cfg = cjson.decode(os.getenv("HOMIE_ADVERSARY"))
-local s = assert(socket.bind("127.0.0.1", 0))
 s:settimeout(0)
-local _, port = s:getsockname()
-io.write(port, "\n") io.flush()
-local stop_at = socket.gettime() + cfg.lifetime
 local conns = {}
 -- A connection: its socket, the request read so far, the step it is at,
 -- the byte within a drip, and when it may act next.
@@ -67,23 +59,8 @@ while socket.gettime() < stop_at do
 end
 ]==]
 
-local Server = {}
-Server.__index = Server
-
 function M.start(steps, opts)
-  local cfg = cjson.encode({ steps = steps, lifetime = (opts and opts.lifetime) or 30 })
-  local proc = assert(io.popen("echo $$; HOMIE_ADVERSARY=" .. mock.shq(cfg) .. " exec lua5.4 -e "
-    .. mock.shq(CHILD) .. " 2>/dev/null"))
-  local pid = assert(tonumber(proc:read("*l")), "adversary did not start")
-  local port = assert(tonumber(proc:read("*l")), "adversary did not report its port")
-  return setmetatable({ pid = pid, proc = proc, port = port, url = "http://127.0.0.1:" .. port }, Server)
-end
-
-function Server:stop()
-  if self.stopped then return end
-  self.stopped = true
-  os.execute("kill " .. self.pid .. " 2>/dev/null")
-  self.proc:close()
+  return child.start("adversary", CHILD, { steps = steps, lifetime = (opts and opts.lifetime) or 30 })
 end
 
 -- The phases, each a script.

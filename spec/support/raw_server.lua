@@ -13,22 +13,11 @@
 -- silent. A connection ends when the client closes it or after `hold`
 -- seconds (default 20); the child exits by itself after `lifetime` seconds
 -- (default 60). It serves one connection at a time.
-local cjson = require "cjson"
-local sh = require("spec.support.mock").sh
+local child = require "spec.support.child_server"
 
 local M = {}
 
 local CHILD = [==[
-local socket = require "socket"
-local cjson = require "cjson"
-local dir = arg[1]
-local f = assert(io.open(dir .. "/script.json", "rb"))
-local cfg = cjson.decode(f:read("a")) f:close()
-local s = assert(socket.bind("127.0.0.1", 0))
-local _, port = s:getsockname()
-io.write(port, "\n") io.flush()
-local stop_at = socket.gettime() + cfg.lifetime
-
 local function play(c, ends)
   repeat
     for _, p in ipairs(cfg.parts) do
@@ -63,21 +52,10 @@ while socket.gettime() < stop_at do
 end
 ]==]
 
-local Server = {}
-Server.__index = Server
-
 function M.start(parts, opts)
   opts = opts or {}
-  local dir = sh("mktemp -d /tmp/homie-raw.XXXXXX")
-  local f = assert(io.open(dir .. "/script.json", "wb"))
-  f:write(cjson.encode({ parts = parts, drip = opts.drip or false, loop = opts.loop or false,
-    hold = opts.hold or 20, lifetime = opts.lifetime or 60 }))
-  f:close()
-  f = assert(io.open(dir .. "/child.lua", "wb")) f:write(CHILD) f:close()
-  local proc = assert(io.popen("echo $$; exec lua5.4 " .. dir .. "/child.lua " .. dir))
-  local pid = assert(tonumber(proc:read("*l")), "raw server did not start")
-  local port = assert(tonumber(proc:read("*l")), "raw server did not report its port")
-  return setmetatable({ dir = dir, pid = pid, proc = proc, port = port, url = "http://127.0.0.1:" .. port }, Server)
+  return child.start("raw", CHILD, { parts = parts, drip = opts.drip or false, loop = opts.loop or false,
+    hold = opts.hold or 20, lifetime = opts.lifetime or 60 })
 end
 
 -- A JSON answer's head promising 40 bytes of body.
@@ -110,14 +88,6 @@ function M.assert_bounded(a, r)
   assert.equal(a[4], r.kind, r.message)
   if a[5] then assert.truthy(r.message:find(a[5], 1, true), r.message) end
   assert.is_true(r.took < 10, tostring(r.took))
-end
-
-function Server:stop()
-  if self.stopped then return end
-  self.stopped = true
-  os.execute("kill " .. self.pid .. " 2>/dev/null")
-  self.proc:close()
-  os.execute("rm -rf " .. self.dir)
 end
 
 return M

@@ -19,21 +19,13 @@
 -- after `lifetime` seconds (default 60), so it never outlives a spec.
 local cjson = require "cjson"
 local socket = require "socket"
+local child = require "spec.support.child_server"
 
 local M = {}
 
 local CHILD = [==[
-local socket = require "socket"
-local cjson = require "cjson"
-local dir = arg[1]
-local f = assert(io.open(dir .. "/script.json", "rb"))
-local cfg = cjson.decode(f:read("a")) f:close()
 local log = assert(io.open(dir .. "/log", "ab"))
 local function note(t) log:write(cjson.encode(t), "\n") log:flush() end
-local s = assert(socket.bind("127.0.0.1", 0))
-local _, port = s:getsockname()
-io.write(port, "\n") io.flush()
-local stop_at = socket.gettime() + cfg.lifetime
 local REASON = { [200] = "OK", [201] = "Created", [204] = "No Content", [401] = "Unauthorized",
   [404] = "Not Found", [429] = "Too Many Requests", [500] = "Internal Server Error", [503] = "Service Unavailable" }
 local n = 0
@@ -86,23 +78,13 @@ while socket.gettime() < stop_at do
 end
 ]==]
 
-local sh = require("spec.support.mock").sh
-
-local Server = {}
+local Server = { stop = child.stop }
 Server.__index = Server
 
 -- script: array of entries (above); opts.lifetime: seconds before the child exits.
 function M.start(script, opts)
   opts = opts or {}
-  local dir = sh("mktemp -d /tmp/homie-script.XXXXXX")
-  local f = assert(io.open(dir .. "/script.json", "wb"))
-  f:write(cjson.encode({ script = script, lifetime = opts.lifetime or 60 })) f:close()
-  f = assert(io.open(dir .. "/child.lua", "wb")) f:write(CHILD) f:close()
-  local proc = assert(io.popen("echo $$; exec lua5.4 " .. dir .. "/child.lua " .. dir))
-  local pid = assert(tonumber(proc:read("*l")), "script server did not start")
-  local port = assert(tonumber(proc:read("*l")), "script server did not report its port")
-  return setmetatable({ dir = dir, pid = pid, proc = proc, port = port,
-    url = "http://127.0.0.1:" .. port }, Server)
+  return child.start("script", CHILD, { script = script, lifetime = opts.lifetime or 60 }, Server)
 end
 
 -- One table per connection so far: n, at (accepted), closed (or nil while
@@ -134,14 +116,6 @@ function Server:wait_for(count, seconds)
     conns = self:connections()
   end
   return conns
-end
-
-function Server:stop()
-  if self.stopped then return end
-  self.stopped = true
-  os.execute("kill " .. self.pid .. " 2>/dev/null")
-  self.proc:close()
-  os.execute("rm -rf " .. self.dir)
 end
 
 return M
