@@ -1340,8 +1340,8 @@ mutant{ id = "speed-bench-row-failed-counts", file = "bench/row.lua",
 -- hooks, the emulator's every module and its launcher, bin/homie and the
 -- CLI's entry, help and JSON, and the C module's entry point.
 local OBSERVE = { "spec/unit/observe_spec.lua" }
-local EMU = { "spec/emulator_spec.lua" }
-local LAUNCHER = { "spec/emulator_launcher_spec.lua" }
+local EMU = { "server/spec/emulator_spec.lua" }
+local LAUNCHER = { "server/spec/emulator_launcher_spec.lua" }
 mutant{ id = "observe-hook-raises", file = "lua/homie/observe.lua",
   from = [[local ok, err = pcall(hook, record)]], to = [[local ok, err = true, hook(record)]],
   why = "an observe hook that raises never breaks the call", specs = OBSERVE }
@@ -1386,7 +1386,7 @@ mutant{ id = "mock-first-key-only", file = "server/lua/homie_mock/config.lua",
   why = "--api-key repeated accepts every key given", specs = EMU, filter = "accepts several keys" }
 mutant{ id = "mock-subject-forgotten", file = "server/lua/homie_mock/conversation.lua",
   from = [[if gtin then dict:set("about:" .. chat_id, gtin) end]], to = "",
-  why = "a follow-up is about the product the chat's last answer showed", specs = { "spec/emulator_replies_spec.lua" },
+  why = "a follow-up is about the product the chat's last answer showed", specs = { "server/spec/emulator_replies_spec.lua" },
   filter = "keeps the subject per chat" }
 mutant{ id = "mock-fault-times-ignored", file = "server/lua/homie_mock/faults.lua",
   from = [[      e.times = e.times - 1
@@ -1400,7 +1400,7 @@ mutant{ id = "mock-fault-any-scope", file = "server/lua/homie_mock/faults.lua",
   why = "stream faults act on streams only, body faults on REST only", specs = EMU, filter = "keeps stream faults" }
 mutant{ id = "mock-colours-one", file = "server/lua/homie_mock/followups.lua",
   from = [[for i = 1, math.min(#others, 3) do]], to = [[for i = 1, math.min(#others, 1) do]],
-  why = "'What other colours does it come in?' shows the other hoodies", specs = { "spec/emulator_replies_spec.lua" },
+  why = "'What other colours does it come in?' shows the other hoodies", specs = { "server/spec/emulator_replies_spec.lua" },
   filter = "follows each suggestion" }
 mutant{ id = "mock-hoodie-price", file = "server/lua/homie_mock/catalog.lua",
   from = [[price = 59.99, keywords = { "blue", "hoodie"]], to = [[price = 59.90, keywords = { "blue", "hoodie"]],
@@ -1493,6 +1493,6 @@ mutant{ id = "cli-json-empty-array-object", file = "lua/homie/cli/json.lua",
 -- csrc/lsse_module.c: homie.sse's clock.
 mutant{ id = "lsse-module-now-ms", file = "csrc/lsse_module.c",
   from = [[lua_pushnumber(L, (lua_Number)homie_now());]], to = [[lua_pushnumber(L, (lua_Number)homie_now() * 1000);]],
-  why = "homie.sse.now() counts seconds", specs = { "spec/sse_spec.lua" }, filter = "never goes back" }
+  why = "homie.sse.now() counts seconds", specs = { "spec/unit/sse_spec.lua" }, filter = "never goes back" }
 
 return M
