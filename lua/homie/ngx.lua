@@ -29,6 +29,7 @@ M.log_text = log_text
 local PURPOSES = { events = true, post = true }
 local MIN_SECRET, MAX_TTL, DEFAULT_TTL = 32, 7 * 24 * 3600, 3600
 local COOKIE = "homie_events"
+local CLOCK_SLACK = 0.005  -- seconds; see the open loop of relay_events
 M.MAX_TTL = MAX_TTL
 
 -- The list of secrets (the first signs, any verifies); raises on a secret
@@ -385,10 +386,13 @@ function M.relay_events(client, chat_id, opts)
   -- sent, so a refusal still gets its own status. Past that the stream
   -- head goes out and heartbeats keep the page's connection alive until
   -- upstream answers or open_timeout (or max_seconds) is over.
+  -- nginx's clocks tick in milliseconds and ngx.sleep truncates to them, so
+  -- a wait that ends at open_until can read a millisecond or two short of
+  -- it: less than CLOCK_SLACK left counts as none (no head, no heartbeat).
   local open_until = started_at + math.min(open_timeout, opts.max_seconds or open_timeout)
   local opened, err = events:open(math.min(heartbeat, open_timeout, opts.max_seconds or heartbeat))
   local streaming = false
-  while opened == nil and err == "timeout" and client:now() < open_until do
+  while opened == nil and err == "timeout" and open_until - client:now() > CLOCK_SLACK do
     if not streaming then stream_head() end
     if not deliver(streaming and ": keep-alive\n\n" or ": homie relay\n\n") then
       events:close()
