@@ -6,13 +6,13 @@
 -- Options: --rounds 3 (request-path rounds), --ask-rounds 3, --emu-workers 2
 -- (the asks' emulator), --seconds 1.5
 -- (per request-path figure), --idle 10000, --sse-mb 20, --sse-rounds 3, --only NAME[,NAME]
--- (request, ngx-request, asks, idle, sse, openresty, relay). Rows: bench/row.lua; with
+-- (request, ngx-request, asks, idle, sse, openresty, relay, tls). Rows: bench/row.lua; with
 -- CHECK=1 in the environment it exits 1 when a row missed its target.
 local common = require "bench.common"
 local mock = require "spec.support.mock"
 
 local opts = { rounds = 3, ["ask-rounds"] = 3, ["emu-workers"] = 2, seconds = 1.5, idle = 10000, ["sse-mb"] = 20, ["sse-rounds"] = 3,
-  only = "request,ngx-request,asks,idle,sse,openresty,relay" }
+  only = "request,ngx-request,asks,idle,sse,openresty,relay,tls" }
 for i = 1, #arg, 2 do
   local k = arg[i]:match("^%-%-(.+)$")
   assert(k and opts[k] ~= nil and arg[i + 1], "unknown or incomplete argument " .. tostring(arg[i]))
@@ -187,6 +187,13 @@ local ok, err = pcall(function()
     local r = lua("bench/relay_bench.lua")
     -- Its rows come with its output (lua() collects them).
     if not r then add{ name = "relay_events vs proxy_pass", failed = "see stderr" } end
+  end
+
+  -- Full TLS handshakes per 100 sends on both transports, counted by a TLS
+  -- nginx of its own (bench/tls_bench.lua prints its rows; a few seconds).
+  if only.tls then
+    io.stderr:write("TLS handshakes per 100 sends ...\n")
+    if not lua("bench/tls_bench.lua") then add{ name = "TLS handshakes per 100 sends", failed = "see stderr" } end
   end
 end)
 emu:stop()

@@ -824,6 +824,17 @@ mutant{ id = "ngx-fresh-pooled", file = "lua/homie/transport/ngx.lua",
   from = [[poolable = not fresh,]], to = [[poolable = true,]],
   why = "a send's fresh connection is never pooled", specs = { "spec/integration/ngx_transport_spec.lua" },
   filter = "reuses idle", spec_limit = 120 }
+local TLS_RESUME = { "spec/integration/tls_resume_spec.lua" }
+mutant{ id = "ngx-tls-no-resume", file = "lua/homie/transport/ngx.lua",
+  from = [[session, herr = handshake(sock, origin and sessions[origin], u.host, verify)]],
+  to = [[session, herr = handshake(sock, nil, u.host, verify)]],
+  why = "a send's fresh connection resumes the origin's TLS session", specs = TLS_RESUME }
+mutant{ id = "ngx-tls13-no-collect", file = "lua/homie/transport/ngx.lua",
+  from = [[if self.origin then collect(self) end]], to = [[if false then collect(self) end]],
+  why = "TLS 1.3 sessions are taken after the ticket arrives, so they resume", specs = TLS_RESUME }
+mutant{ id = "ngx-tls-session-any-location", file = "lua/homie/transport/ngx.lua",
+  from = [[local origin = scope and (scope .. "|" .. u.host]], to = [[local origin = scope and ("|" .. u.host]],
+  why = "a session is never resumed where another CA is trusted", specs = TLS_RESUME }
 
 -- == relay ==
 -- homie.ngx (doc/openresty.md, "Security"), redaction, the emulator's control API.

@@ -9,6 +9,9 @@
 -- closes its open streams and exchanges, and idle pooled connections are
 -- left to nginx, which closes them after `keepalive_timeout`.
 --
+-- TLS sessions are kept per worker and location and offered on new
+-- connections (below, "TLS sessions").
+--
 -- Trust: cosockets verify against `lua_ssl_trusted_certificate` (nginx.conf)
 -- only; a per-request CA file cannot be handed to them. A request carrying
 -- ca_file or ca_path over https therefore fails at once (kind "connection",
@@ -74,6 +77,8 @@ local owned = setmetatable({}, { __mode = "k" })  -- coroutine -> {conn = true}:
 local Conn = {}
 Conn.__index = Conn
 
+local collect  -- (conn): keeps the TLS session a connection ends with; below
+
 -- Sets the cosocket's timeout to what is left until deadline_at; false when
 -- nothing is left. Every socket operation gets this, never a fresh full
 -- timeout, so a server dripping a byte at a time or sending endless
@@ -127,6 +132,7 @@ end
 function Conn:finish(reuse)
   if self.done then return end
   self.done = true
+  if self.origin then collect(self) end
   self.t.live[self] = nil
   local mine = owned[self.owner]
   if mine then mine[self] = nil end
@@ -165,13 +171,92 @@ end
 -- immediate handshake (common on loopback) raises "assertion failed!"
 -- instead of returning the verification error. Nothing else raises there
 -- but programming errors, which are raised again.
-local function handshake(sock, host, verify)
-  local ok, session, err = pcall(sock.sslhandshake, sock, nil, host, verify)
+-- `reused`: a session from an earlier handshake with the same origin,
+-- offered for resumption (nil: none).
+local function handshake(sock, reused, host, verify)
+  local ok, session, err = pcall(sock.sslhandshake, sock, reused, host, verify)
   if ok then return session, err end
   if verify and tostring(session):find("assertion failed", 1, true) then
     return nil, "certificate verify failed (the handshake completed, verification did not)"
   end
   error(session, 0)
+end
+
+-- TLS sessions, per worker: the last one each origin (nginx location,
+-- host, port, verify mode) handed back, offered on its next new
+-- connection, so the fresh connection every send opens costs an
+-- abbreviated handshake rather than a full one, as libcurl's session cache
+-- gives the curl transport (doc/openresty.md, "Session resumption").
+-- Module level, like the cosocket pools, because a client is often made
+-- per request. One session per origin, at most MAX_ORIGINS origins: a new
+-- origin past that evicts an arbitrary one (the next handshake there is
+-- merely full). A handshake that fails drops its origin's session.
+local MAX_ORIGINS = 64
+local sessions, origins = {}, 0
+
+-- Which trust configuration a handshake runs under. nginx sets
+-- lua_ssl_trusted_certificate (and verify depth, CRL, client certificate)
+-- per location, and a resumed handshake verifies nothing: a session made
+-- where a CA is trusted, resumed in a location that trusts none, would
+-- pass unverified. So sessions are kept per location: its configuration
+-- array, the loc_conf field of ngx_http_request_t, which has led the
+-- struct (signature, connection, ctx, main_conf, srv_conf, loc_conf) since
+-- nginx 0.x. Timers run on a request copied from their creator's, so they
+-- share its location's sessions. Without the FFI or a request: nil, and
+-- no session is kept or offered.
+local scope_of
+do
+  local ok, ffi = pcall(require, "ffi")
+  local got, base = pcall(require, "resty.core.base")
+  if ok and got and base.get_request then
+    pcall(ffi.cdef, "typedef struct { uint32_t signature; void *connection; void **ctx; void **main_conf;"
+      .. " void **srv_conf; void **loc_conf; } homie_ngx_request_head_t;")
+    local head = ffi.typeof("homie_ngx_request_head_t *")
+    scope_of = function()
+      local r = base.get_request()
+      if r == nil then return nil end
+      return tostring(tonumber(ffi.cast("uintptr_t", ffi.cast(head, r).loc_conf)))
+    end
+  else
+    scope_of = function() return nil end
+  end
+end
+
+local function remember(origin, session)
+  if sessions[origin] == nil then
+    if origins >= MAX_ORIGINS then
+      sessions[next(sessions)] = nil
+      origins = origins - 1
+    end
+    origins = origins + 1
+  end
+  sessions[origin] = session
+end
+
+local function forget(origin)
+  if sessions[origin] ~= nil then
+    sessions[origin] = nil
+    origins = origins - 1
+  end
+end
+
+local function usable(session)
+  return type(session) == "cdata" and session ~= nil
+end
+
+-- Takes the connection's session again when the connection is left (once
+-- per handshake). Under TLS 1.3 the server sends its session ticket after
+-- the handshake, so the session sslhandshake returned cannot resume (every
+-- send was a full handshake); once the answer has been read, so has the
+-- ticket, and sslhandshake on a connection already handshaked hands back
+-- its current session without talking to the server (ngx_lua 0.10.23). A
+-- closed socket gives an error, and the session kept stays. Under TLS 1.2
+-- it is the same session again.
+collect = function(conn)
+  local origin = conn.origin
+  conn.origin = nil
+  local ok, session = pcall(conn.sock.sslhandshake, conn.sock, nil, conn.host, conn.verify)
+  if ok and usable(session) then remember(origin, session) end
 end
 
 -- The options of sock:connect, made once per URL (h1's parsed URLs are
@@ -208,9 +293,22 @@ function Transport:connect(u, req, fresh, ends_at)
   local mine = owned[conn.owner] or setmetatable({}, { __mode = "k" })
   owned[conn.owner], mine[conn] = mine, true
   if u.scheme == "https" and not conn.reused then
+    local scope = scope_of()
+    local origin = scope and (scope .. "|" .. u.host .. ":" .. u.port .. (verify and ":v" or ":n"))
     local session, herr
-    if conn:arm(ends_at) then session, herr = handshake(sock, u.host, verify) else herr = "timeout" end
+    if conn:arm(ends_at) then
+      session, herr = handshake(sock, origin and sessions[origin], u.host, verify)
+    else
+      herr = "timeout"
+    end
+    -- A session is cdata; a handshake that made none returns a NULL
+    -- pointer (== nil in LuaJIT, yet truthy).
+    if origin and usable(session) then
+      remember(origin, session)
+      conn.origin, conn.host, conn.verify = origin, u.host, verify
+    end
     if not session then
+      if origin then forget(origin) end
       conn:finish(false)
       if herr == "timeout" then
         return nil, fail("timeout", ("TLS handshake with %s:%d timed out"):format(u.host, u.port), false)
