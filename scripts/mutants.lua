@@ -446,6 +446,10 @@ mutant{ id = "lrequest-ca-path-ignored", file = "csrc/lrequest.c",
 mutant{ id = "lrequest-insecure-ignored", file = "csrc/lrequest.c",
   from = [[o->insecure = opt_bool(L, "insecure", 0);]], to = [[o->insecure = 0 * opt_bool(L, "insecure", 0);]],
   why = "insecure = true turns verification off", specs = { "spec/integration/tls_hostname_spec.lua" } }
+mutant{ id = "lrequest-send-connection-kept", file = "csrc/lrequest.c",
+  from = [[curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);]], to = [[(void)0;]],
+  why = "a send's fresh connection is closed after it, not left idle in the cache",
+  specs = { "spec/integration/client_spec.lua" } }
 mutant{ id = "lrequest-timeout-seconds", file = "csrc/lrequest.c",
   from = [[curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);]], to = [[curl_easy_setopt(e, CURLOPT_TIMEOUT, o->timeout_ms);]],
   why = "timeout is in seconds: a server that never answers ends in a timeout then", specs = { "spec/integration/transport_spec.lua" } }

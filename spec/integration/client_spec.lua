@@ -100,6 +100,34 @@ describe("client against the emulator", function()
     assert.are.equal(1, n)
   end)
 
+  -- A send goes on a fresh connection (never replayed) and closes it after:
+  -- kept, every send's connection idled in libcurl's cache (1,000
+  -- concurrent asks left 970 sockets open).
+  it("leaves no connection open behind 20 concurrent sends", function()
+    local port = tonumber(server.url:match(":(%d+)"))
+    -- Established connections to the emulator, as the kernel lists them.
+    local function connected()
+      local n = 0
+      for line in io.lines("/proc/net/tcp") do
+        local rem, st = line:match("^%s*%d+: %x+:%x+ %x+:(%x+) (%x+)")
+        if rem and tonumber(rem, 16) == port and st == "01" then n = n + 1 end
+      end
+      return n
+    end
+    local c = homie.new{ api_key = server.api_key, base_url = server.url }
+    local chat = assert(c:create_chat{ chatbotId = BOT })
+    assert(chat:list_messages())  -- the reads' one keep-alive connection
+    local before = connected()
+    local tasks = {}
+    for i = 1, 20 do
+      tasks[i] = function() return assert(chat:send("size L? " .. i, { currentUrl = "https://s/p" })) end
+    end
+    for i, r in ipairs(c:gather(tasks)) do assert(r[1], "send " .. i .. ": " .. tostring(r[2])) end
+    local after = connected()
+    assert.is_true(after <= before, "connections to the emulator went " .. before .. " -> " .. after)
+    c:close()
+  end)
+
   describe("errors", function()
     it("a wrong key is an authentication error with a request id", function()
       local c = homie.new{ api_key = "wrong-key-123", base_url = server.url }
