@@ -57,7 +57,8 @@ end
 local Server = {}
 Server.__index = Server
 
-local running = {}  -- servers not yet stopped, for the exit-time safety net
+-- Servers not yet stopped, held until stop() or the exit guard runs.
+local running = {}  -- luacheck: ignore 241
 
 function M.start(opts)
   opts = opts or {}
@@ -95,6 +96,11 @@ function M.start(opts)
     url = scheme .. "://127.0.0.1:" .. port, tls = opts.tls_cert ~= nil,
   }, Server)
   running[self] = true
+  -- Stopped when the Lua state closes, if nobody did (an error at a
+  -- script's top level). Made after the popen handle, so it runs first:
+  -- finalizers run in reverse order of creation, and the handle's (pclose)
+  -- would wait for a launcher that only stops once this process is gone.
+  self.guard = setmetatable({}, { __gc = function() pcall(Server.stop, self) end })
   local deadline = socket.gettime() + 10
   while socket.gettime() < deadline do
     local out = read_file(log) or ""
@@ -198,11 +204,5 @@ end
 function Server:fault(t) return self:control("POST", "/__mock/faults", t) end
 function Server:stats() return self:control("GET", "/__mock/stats") end
 function Server:reset() return self:control("POST", "/__mock/reset") end
-
--- Safety net: when the Lua state closes (busted exits with os.exit(c, true)),
--- stop every server a spec forgot to stop.
-M._sentinel = setmetatable({}, { __gc = function()
-  for server in pairs(running) do pcall(server.stop, server) end
-end })
 
 return M

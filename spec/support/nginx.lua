@@ -95,7 +95,8 @@ end
 local App = {}
 App.__index = App
 
-local running = {}
+-- Apps not yet stopped, held until stop() or the exit guard runs.
+local running = {}  -- luacheck: ignore 241
 
 function M.start(opts)
   opts = opts or {}
@@ -112,6 +113,11 @@ function M.start(opts)
   local self = setmetatable({ port = port, prefix = prefix, handle = handle,
                               url = "http://127.0.0.1:" .. port }, App)
   running[self] = true
+  -- Stopped when the Lua state closes, if nobody did (an error at a
+  -- script's top level). Made after the popen handle, so it runs first:
+  -- finalizers run in reverse order of creation, and the handle's (pclose)
+  -- would wait for a launcher that only stops once this process is gone.
+  self.guard = setmetatable({}, { __gc = function() pcall(App.stop, self) end })
   local deadline = socket.gettime() + 10
   while socket.gettime() < deadline do
     self.pid = self.pid or tonumber(read_file(prefix .. "/launcher.pid") or "")
@@ -165,9 +171,5 @@ function App:json(path, method, body)
   if not ok then error(("%s: not JSON: %s"):format(path, data), 2) end
   return value
 end
-
-M._sentinel = setmetatable({}, { __gc = function()
-  for app in pairs(running) do pcall(app.stop, app) end
-end })
 
 return M
