@@ -37,33 +37,13 @@ for r = 1, 3 do alone[r] = conversations() end
 
 collectgarbage(); collectgarbage()
 local rss0 = common.rss_kb()
-local opened, with_idle, rss1 = 0, {}, nil
-local tasks = {}
-for i = 1, n_idle do
-  tasks[i] = function()
-    local s = idle:events(("%08x-0000-4000-8000-%012x"):format(i, i), { idle_timeout = 600, max_reconnects = 0 })
-    assert(s:open(LIMIT), "idle stream did not open")
-    opened = opened + 1
-    local ev = s:next_event(LIMIT) -- silent until released
-    s:close()
-    return ev and ev.type
-  end
-end
-tasks[n_idle + 1] = function()
-  local give_up = now() + LIMIT
-  while opened < n_idle do
-    assert(now() < give_up, ("only %d of %d idle streams opened"):format(opened, n_idle))
-    active.transport:sleep(0.05)
-  end
+local with_idle, rss1 = {}, nil
+local results = idle:gather(common.idle_tasks(idle, idle_url, n_idle, LIMIT, function()
   collectgarbage(); collectgarbage()
   rss1 = common.rss_kb()
   for r = 1, 3 do with_idle[r] = conversations() end
-  -- Release every idle stream: each gets one event and ends.
-  local resp = idle.transport:request(idle:request_for("GET", "/__release?n=" .. n_idle, nil, true))
-  assert(resp and resp.status == 200, "release failed")
-end
-local results = idle:gather(tasks)
-for i = 1, n_idle do assert(results[i][1] == "bye", "idle stream " .. i .. " did not end as released") end
+end))
+common.check_released(results, n_idle)
 print(("alone=%.4f with_idle=%.4f idle=%d per_stream_kb=%.2f"):format(median(alone), median(with_idle), n_idle,
   (rss1 - rss0) / n_idle))
 active:close()

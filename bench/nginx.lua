@@ -9,15 +9,18 @@ local sh, q = common.sh, common.q
 function M.start()
   local prefix = assert(sh("mktemp -d /tmp/homie-bench.XXXXXX")):gsub("%s+$", "")
   os.execute("mkdir -p " .. q(prefix .. "/tmp"))
-  local port = mock.free_port()
+  local port, h2port, h1port = mock.free_port(), mock.free_port(), mock.free_port()
+  local ca = prefix .. "/ca.pem"
+  sh(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=homie-bench "
+    .. "-addext subjectAltName=IP:127.0.0.1 -keyout %s -out %s 2>&1"):format(q(prefix .. "/key.pem"), q(ca)))
   local nofile = tonumber((sh("ulimit -Hn") or "1024"):match("%d+")) or 1024
   local conf = assert(io.open("bench/nginx.conf.in")):read("a")
   local chat_json = assert(io.open("bench/static/chat.json")):read("a"):gsub("%s+$", "")
   local subst = {
     USER = (sh("id -u") or ""):match("^0") and "user root;" or "", PREFIX = prefix, PORT = port,
-    ROOT = mock.root, NOFILE = nofile, CONNS = math.max(1024, nofile - 100), CHAT_JSON = chat_json,
+    H2PORT = h2port, H1PORT = h1port, ROOT = mock.root, NOFILE = nofile, CONNS = math.max(1024, nofile - 100), CHAT_JSON = chat_json,
   }
-  conf = conf:gsub("@(%u+[_%u]*)@", function(k) return tostring(assert(subst[k], k)) end)
+  conf = conf:gsub("@(%u[%u%d_]*)@", function(k) return tostring(assert(subst[k], k)) end)
   local f = assert(io.open(prefix .. "/nginx.conf", "w"))
   f:write(conf)
   f:close()
@@ -25,6 +28,8 @@ function M.start()
   assert(os.execute(base), "bench nginx failed to start; see " .. prefix .. "/error.log")
   return {
     url = "http://127.0.0.1:" .. port,
+    -- The same server over TLS: h2 offered, or HTTP/1.1 only; ca_file trusts both.
+    h2_url = "https://127.0.0.1:" .. h2port, h1_url = "https://127.0.0.1:" .. h1port, ca_file = ca,
     stop = function()
       os.execute(base .. " -s stop 2>/dev/null")
       for _ = 1, 50 do

@@ -5,14 +5,14 @@
 -- named peer's figure from the same run, the ratio and the target.
 -- Options: --rounds 3 (request-path rounds), --ask-rounds 3, --emu-workers 2
 -- (the asks' emulator), --seconds 1.5
--- (per request-path figure), --idle 10000, --sse-mb 20, --sse-rounds 3, --only NAME[,NAME]
--- (request, ngx-request, asks, idle, sse, openresty, relay, tls). Rows: bench/row.lua; with
+-- (per request-path figure), --idle 10000, --tls-idle 10000, --sse-mb 20, --sse-rounds 3, --only NAME[,NAME]
+-- (request, ngx-request, asks, idle, tls-idle, sse, openresty, relay, tls). Rows: bench/row.lua; with
 -- CHECK=1 in the environment it exits 1 when a row missed its target.
 local common = require "bench.common"
 local mock = require "spec.support.mock"
 
-local opts = { rounds = 3, ["ask-rounds"] = 3, ["emu-workers"] = 2, seconds = 1.5, idle = 10000, ["sse-mb"] = 20, ["sse-rounds"] = 3,
-  only = "request,ngx-request,asks,idle,sse,openresty,relay,tls" }
+local opts = { rounds = 3, ["ask-rounds"] = 3, ["emu-workers"] = 2, seconds = 1.5, idle = 10000, ["tls-idle"] = 10000,
+  ["sse-mb"] = 20, ["sse-rounds"] = 3, only = "request,ngx-request,asks,idle,tls-idle,sse,openresty,relay,tls" }
 for i = 1, #arg, 2 do
   local k = arg[i]:match("^%-%-(.+)$")
   assert(k and opts[k] ~= nil and arg[i + 1], "unknown or incomplete argument " .. tostring(arg[i]))
@@ -123,6 +123,25 @@ local ok, err = pcall(function()
         better = "lower", target = 1.2, note = "medians of 3 inside one round" }
       add{ name = "  memory per idle stream", unit = "KB", rounds = { a.per_stream_kb }, better = "lower",
         target = 16 }
+    end
+  end
+
+  -- Idle streams over TLS (bench/tls_idle_bench.lua), 1,000 and --tls-idle
+  -- of them, each count against the bench nginx's port offering h2 and its
+  -- HTTP/1.1-only port: RSS per stream, and the sockets they took.
+  if only["tls-idle"] then
+    for _, n in ipairs(opts["tls-idle"] > 1000 and { 1000, opts["tls-idle"] } or { opts["tls-idle"] }) do
+      for _, v in ipairs({ { "h2", nginx.h2_url, 16 }, { "HTTP/1.1", nginx.h1_url } }) do
+        io.stderr:write(("%d idle streams over TLS, %s ...\n"):format(n, v[1]))
+        local what = ("  memory per idle stream, %d over TLS, %s"):format(n, v[1])
+        local r = lua("bench/tls_idle_bench.lua", v[2], nginx.ca_file, n)
+        if not r then
+          add{ name = what, failed = "see stderr" }
+        else
+          add{ name = what, unit = "KB", rounds = { r.per_stream_kb }, better = "lower", target = v[3],
+            note = ("%d connections, all open in %.1f s"):format(r.sockets, r.open_s) }
+        end
+      end
     end
   end
 

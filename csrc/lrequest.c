@@ -94,7 +94,7 @@ static int multi_wait_any(lua_State *L) {
 
 static const char *const OPTIONS[] = {
   "method", "url", "headers", "body", "stream", "max_body", "timeout", "connect_timeout",
-  "user_agent", "accept_encoding", "ca_file", "ca_path", "insecure", "fresh_connect", NULL};
+  "user_agent", "accept_encoding", "ca_file", "ca_path", "insecure", "fresh_connect", "multiplex", "http1", NULL};
 
 /* Everything multi:request reads, checked before any handle exists. The
  * strings stay alive: the options table (argument 2) holds them. */
@@ -102,7 +102,7 @@ typedef struct {
   const char *url, *method, *body, *user_agent, *ca_file, *ca_path;
   size_t body_len, max_body;
   long timeout_ms, connect_timeout_ms; /* 0: none */
-  int nheaders, stream, accept_encoding, insecure, fresh_connect;
+  int nheaders, stream, accept_encoding, insecure, fresh_connect, multiplex, http1;
 } reqopts;
 
 /* Option readers: raw access to the table at index 2; a wrong type or
@@ -189,6 +189,8 @@ static void read_options(lua_State *L, reqopts *o) {
   o->ca_path = opt_string(L, "ca_path", NULL);
   o->insecure = opt_bool(L, "insecure", 0);
   o->fresh_connect = opt_bool(L, "fresh_connect", 0);
+  o->multiplex = opt_bool(L, "multiplex", 0);
+  o->http1 = opt_bool(L, "http1", 0);
 }
 
 /* The checked headers into the request's list (freed by close). */
@@ -239,9 +241,18 @@ static void set_options(lua_State *L, hreq *r, const reqopts *o) {
   if (o->fresh_connect) {
     curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
     /* ... and closed after it: kept, it would idle in the multi's cache
-     * (1,000 concurrent sends left 970 open sockets and ~40 KB each). */
+     * (1,000 concurrent sends left 970 open sockets), and an HTTP/1.1
+     * connection in the pool is what the next transfer would reuse instead
+     * of waiting for h2. */
     curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
   }
+  /* HTTP/1.1 only: a connection serves one transfer at a time, so nothing
+   * else can share (and reuse) it while this one runs. Otherwise h2 when
+   * TLS negotiates it (libcurl's default for https), and with multiplex a
+   * new transfer waits for a connection being set up to say whether it
+   * speaks h2, and shares it then, instead of opening its own. */
+  if (o->http1) curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+  else if (o->multiplex) hreq_multiplex(r);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -388,15 +399,23 @@ static int req_error(lua_State *L) {
 }
 
 /* Facts about the transfer: how many bytes of request went out (0 means it
- * provably never reached the server) and how many new connections it made. */
+ * provably never reached the server), how many new connections it made,
+ * and the HTTP version it spoke. */
 static int req_info(lua_State *L) {
   hreq *r = check_req(L);
-  long sent = 0, conns = 0;
+  long sent = 0, conns = 0, version = 0;
   curl_easy_getinfo(r->easy, CURLINFO_REQUEST_SIZE, &sent);
   curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &conns);
-  lua_createtable(L, 0, 2);
+  curl_easy_getinfo(r->easy, CURLINFO_HTTP_VERSION, &version);
+  lua_createtable(L, 0, 3);
   lua_pushinteger(L, sent); lua_setfield(L, -2, "request_bytes");
   lua_pushinteger(L, conns); lua_setfield(L, -2, "new_connections");
+  /* "1.1", "2" (nil before a response): the version the transfer spoke. */
+  if (version == CURL_HTTP_VERSION_1_0) lua_pushliteral(L, "1.0");
+  else if (version == CURL_HTTP_VERSION_1_1) lua_pushliteral(L, "1.1");
+  else if (version == CURL_HTTP_VERSION_2_0) lua_pushliteral(L, "2");
+  else lua_pushnil(L);
+  lua_setfield(L, -2, "http_version");
   return 1;
 }
 

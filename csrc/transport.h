@@ -26,6 +26,10 @@ typedef struct hreq {
   size_t max_body;             /* non-stream: abort past this; stream: pause past this */
   long status;
   int stream, paused, headers_done, done, too_large, oom;
+  /* mux: may share an h2 connection; held: attached, but kept from libcurl
+   * while another transfer opens a connection (see hmulti.probe). */
+  int mux, held, opened;       /* opened: it opened a connection of its own */
+  struct hreq *qprev, *qnext;  /* the multi's queue of held transfers */
   unsigned long id;            /* the multi's number for it: what step reports */
   unsigned long mark;          /* the multi's epoch when last put on its ready list */
   CURLcode result;
@@ -53,6 +57,16 @@ typedef struct hmulti {
   int epfd;
   double timer_at;
   int running;
+  /* Multiplexing (mux transfers): libcurl makes one transfer wait for a
+   * first connection to say whether it speaks h2 (CURLOPT_PIPEWAIT), but
+   * once a connection is full (the server's concurrent-stream limit), every
+   * further transfer started before the next connection is up opens one of
+   * its own. So mux transfers go to libcurl one at a time while one of them
+   * (the probe) is opening a connection, and wait in a queue until its TLS
+   * handshake is done. no_mux: a mux transfer got an HTTP/1.x answer (no
+   * h2 here): nothing is held any more. */
+  hreq *probe, *held_head, *held_tail;
+  int no_mux;
   CURL *spare[HMULTI_SPARE];   /* easy handles of closed transfers, reset, for reuse */
   int nspare;
 } hmulti;
@@ -71,6 +85,7 @@ void hmulti_wait_any(hmulti **ms, int n, double wait);
 CURL *hmulti_easy(hmulti *m);            /* a fresh or reset easy handle, NULL on ENOMEM */
 int hreq_attach(hmulti *m, hreq *r);     /* 0 or -1 */
 void hreq_close(hreq *r, hmulti *owner); /* idempotent; the easy handle goes back to owner */
+void hreq_multiplex(hreq *r);           /* make it a mux transfer (h2 over TLS, shared) */
 void hreq_resume(hreq *r);               /* unpause a stream once its buffer is drained */
 
 #endif

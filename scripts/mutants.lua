@@ -221,7 +221,7 @@ mutant{ id = "client-max-body-ignored", file = "lua/homie/session.lua",
   from = [[local max_body = span("max_body", opts.max_body, 8 * 1024 * 1024)]], to = [[local max_body = 8 * 1024 * 1024]],
   why = "max_body bounds an answer", specs = { "spec/integration/reliability_spec.lua" } }
 mutant{ id = "curl-send-reused-connection", file = "lua/homie/transport/curl.lua",
-  from = [[fresh_connect = req.idempotent == false,]], to = [[fresh_connect = false,]],
+  from = [[fresh_connect = send, http1 = send,]], to = [[fresh_connect = false, http1 = send,]],
   why = "a send or chat creation takes a fresh connection, so libcurl never re-sends it",
   specs = { "spec/integration/reliability_spec.lua", "spec/integration/contract_spec.lua" } }
 mutant{ id = "client-no-attempts", file = "lua/homie/session.lua",
@@ -314,6 +314,10 @@ mutant{ id = "ask-no-events", file = "lua/homie/ask.lua",
   from = [[if on_event then on_event(ev) end]], to = [[local _ = on_event]],
   why = "ask calls on_event per event", specs = { "spec/integration/stream_spec.lua" } }
 -- lua/homie/transport/curl.lua
+mutant{ id = "curl-no-multiplex", file = "lua/homie/transport/curl.lua",
+  from = [[multiplex = not send and req.url:sub(1, 8):lower() == "https://",]], to = [[multiplex = false,]],
+  why = "over https, streams and reads share one h2 connection", specs = { "spec/integration/curl_h2_spec.lua" },
+  filter = "one h2 connection" }
 mutant{ id = "curl-always-sent", file = "lua/homie/transport/curl.lua",
   from = [[    sent = r:info().request_bytes > 0,
     retryable]], to = [[    sent = true,
@@ -432,7 +436,21 @@ mutant{ id = "transport-wake-early", file = "csrc/transport.c",
   why = "waits end at their deadline",
   equivalent = "waking up to 1 ms early costs one more round: every wait re-checks its own deadline before it returns" }
 
+mutant{ id = "transport-mux-no-probe", file = "csrc/transport.c",
+  from = [[if (!r->opened || r->done || r->headers_done) return 1;]], to = [[return 1;]],
+  why = "beyond the server's concurrent-stream limit, streams open one more h2 connection, not one each",
+  specs = { "spec/integration/curl_h2_spec.lua" }, filter = "beyond the limit" }
+mutant{ id = "transport-mux-handle-reused", file = "csrc/transport.c",
+  from = [[owner->nspare < HMULTI_SPARE && !r->mux) {]], to = [[owner->nspare < HMULTI_SPARE) {]],
+  why = "an easy handle that served an h2 stream is not reused (libcurl 7.88.1 overruns its buffer)",
+  specs = { "spec/integration/curl_h2_spec.lua" }, filter = "round after round" }
+
 -- csrc/lrequest.c
+mutant{ id = "lrequest-send-over-h2", file = "csrc/lrequest.c",
+  from = [[if (o->http1) curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);]],
+  to = [[if (0) curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);]],
+  why = "a send never goes over h2, so it never shares a connection", specs = { "spec/integration/curl_h2_spec.lua" },
+  filter = "sends each on a fresh" }
 mutant{ id = "lrequest-verifypeer-off", file = "csrc/lrequest.c",
   from = [[curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);]],
   to = [[curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);]],
@@ -460,7 +478,8 @@ mutant{ id = "lrequest-negative-span", file = "csrc/lrequest.c",
   from = [[if (!(v >= 0 && v - v == 0)) /* false for NaN and +-inf */]], to = [[if (!(v - v == 0))]],
   why = "a bad option raises naming it (negative seconds)", specs = { "spec/integration/transport_spec.lua" } }
 mutant{ id = "lrequest-fresh-connect-ignored", file = "csrc/lrequest.c",
-  from = [[if (o->fresh_connect) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);]], to = [[(void)o->fresh_connect;]],
+  from = [[    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+]], to = "",
   why = "a message send goes out on a new connection", specs = { "spec/integration/transport_spec.lua" } }
 mutant{ id = "lrequest-user-agent-dropped", file = "csrc/lrequest.c",
   from = [[if (o->user_agent) curl_easy_setopt(e, CURLOPT_USERAGENT, o->user_agent);]], to = [[(void)o->user_agent;]],
@@ -1477,6 +1496,12 @@ mutant{ id = "launcher-second-signal", file = "bin/homie-mock",
 ]], to = "",
   why = "a second signal during shutdown is ignored, so the prefix is still removed", specs = LAUNCHER,
   filter = "second signal", spec_limit = 120 }
+mutant{ id = "launcher-tls-without-h2", file = "bin/homie-mock",
+  from = [[[ $tls_self = 1 ] && [ $http2 = 1 ] && listen="$listen http2"]], to = [[:]],
+  why = "--tls offers h2", specs = { "server/spec/emulator_tls_spec.lua" }, filter = "over h2" }
+mutant{ id = "launcher-tls-cert-unprinted", file = "bin/homie-mock",
+  from = [=[[ $tls_self = 1 ] && echo "homie-mock CA file: $tls_cert"]=], to = [[:]],
+  why = "--tls prints its certificate's path", specs = { "server/spec/emulator_tls_spec.lua" } }
 mutant{ id = "launcher-few-connections", file = "bin/homie-mock",
   from = [[-gt 16384 ] && worker_connections=16384]], to = [[-gt 1024 ] && worker_connections=1024]],
   why = "worker_connections is the open-file limit minus 100, at most 16384", specs = LAUNCHER,

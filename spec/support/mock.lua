@@ -1,7 +1,9 @@
 -- Test helper: starts bin/homie-mock on a free loopback port and talks to
 -- its /__mock/ control API. Lua 5.4 + luasocket (luasec for https).
 --   local server = mock.start{ api_keys = {...}, heartbeat = 15, chunk_delay_ms = 0, workers = 1 (benchmarks),
---                              tls_cert = nil, tls_key = nil }
+--                              tls_cert = nil, tls_key = nil,
+--                              tls = true (--tls: its own certificate, h2), no_http2 = true, h2_max_streams = N }
+--   server.ca_file (with tls = true): the certificate to trust
 --   server.url, server.port, server.api_key, server:control(m, path, body),
 --   server:fault(t), server:stats(), server:reset(), server:stop()
 local socket = require "socket"
@@ -73,6 +75,9 @@ function M.start(opts)
   if opts.tls_cert then
     args[#args + 1] = "--tls-cert " .. shq(opts.tls_cert) .. " --tls-key " .. shq(opts.tls_key)
   end
+  if opts.tls then args[#args + 1] = "--tls" end
+  if opts.no_http2 then args[#args + 1] = "--no-http2" end
+  if opts.h2_max_streams then args[#args + 1] = "--h2-max-streams " .. opts.h2_max_streams end
   local log = tmpdir .. "/launcher.log"
   -- TMPDIR puts the launcher's nginx prefix under our tmpdir, so stop() can
   -- prove it was removed (rmdir of tmpdir fails otherwise).
@@ -90,10 +95,10 @@ function M.start(opts)
     if pid then break end
     socket.sleep(0.01)
   end
-  local scheme = opts.tls_cert and "https" or "http"
+  local tls = opts.tls_cert ~= nil or opts.tls == true
   local self = setmetatable({
     port = port, api_key = keys[1], api_keys = keys, pid = pid, tmpdir = tmpdir, log = log, handle = handle,
-    url = scheme .. "://127.0.0.1:" .. port, tls = opts.tls_cert ~= nil,
+    url = (tls and "https" or "http") .. "://127.0.0.1:" .. port, tls = tls,
   }, Server)
   running[self] = true
   -- Stopped when the Lua state closes, if nobody did (an error at a
@@ -104,7 +109,10 @@ function M.start(opts)
   local deadline = socket.gettime() + 10
   while socket.gettime() < deadline do
     local out = read_file(log) or ""
-    if out:find("homie-mock listening on", 1, true) then return self end
+    if out:find("homie-mock listening on", 1, true) and (not opts.tls or out:find("CA file: .-\n")) then
+      self.ca_file = out:match("homie%-mock CA file: ([^\n]+)")
+      return self
+    end
     if not alive(pid) then break end
     socket.sleep(0.02)
   end

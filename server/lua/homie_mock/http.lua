@@ -102,9 +102,16 @@ function M.read_json()
 end
 
 -- error_page target for bodies nginx itself refuses (over client_max_body_size).
-function M.too_large()
+-- The headers every response carries: its id, and the connection and the
+-- protocol (HTTP/1.1, HTTP/2.0) that carried it.
+function M.stamp()
   ngx.header["x-request-id"] = ngx.var.request_id
   ngx.header["x-homie-mock-connection"] = ngx.var.connection
+  ngx.header["x-homie-mock-protocol"] = ngx.var.server_protocol
+end
+
+function M.too_large()
+  M.stamp()
   return M.error(413, "request entity too large: the limit is 65536 bytes")
 end
 

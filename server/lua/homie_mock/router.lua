@@ -67,8 +67,7 @@ local function apply_pre_fault(f)
 end
 
 local function handle()
-  ngx.header["x-request-id"] = ngx.var.request_id
-  ngx.header["x-homie-mock-connection"] = ngx.var.connection
+  http.stamp()
   local uri, method = ngx.var.uri, ngx.req.get_method()
   if uri:sub(1, 8) == "/__mock/" then return control.handle(uri, method) end
 
