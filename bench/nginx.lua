@@ -10,9 +10,7 @@ function M.start()
   local prefix = assert(sh("mktemp -d /tmp/homie-bench.XXXXXX")):gsub("%s+$", "")
   os.execute("mkdir -p " .. q(prefix .. "/tmp"))
   local port, h2port, h1port = mock.free_port(), mock.free_port(), mock.free_port()
-  local ca = prefix .. "/ca.pem"
-  sh(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=homie-bench "
-    .. "-addext subjectAltName=IP:127.0.0.1 -keyout %s -out %s 2>&1"):format(q(prefix .. "/key.pem"), q(ca)))
+  local ca = mock.self_signed(prefix .. "/ca.pem", prefix .. "/key.pem")
   local nofile = tonumber((sh("ulimit -Hn") or "1024"):match("%d+")) or 1024
   local conf = assert(io.open("bench/nginx.conf.in")):read("a")
   local chat_json = assert(io.open("bench/static/chat.json")):read("a"):gsub("%s+$", "")

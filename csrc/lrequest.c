@@ -94,7 +94,7 @@ static int multi_wait_any(lua_State *L) {
 
 static const char *const OPTIONS[] = {
   "method", "url", "headers", "body", "stream", "max_body", "timeout", "connect_timeout",
-  "user_agent", "accept_encoding", "ca_file", "ca_path", "insecure", "fresh_connect", "multiplex", "http1", NULL};
+  "user_agent", "accept_encoding", "ca_file", "ca_path", "insecure", "fresh_connect", NULL};
 
 /* Everything multi:request reads, checked before any handle exists. The
  * strings stay alive: the options table (argument 2) holds them. */
@@ -102,7 +102,7 @@ typedef struct {
   const char *url, *method, *body, *user_agent, *ca_file, *ca_path;
   size_t body_len, max_body;
   long timeout_ms, connect_timeout_ms; /* 0: none */
-  int nheaders, stream, accept_encoding, insecure, fresh_connect, multiplex, http1;
+  int nheaders, stream, accept_encoding, insecure, fresh_connect;
 } reqopts;
 
 /* Option readers: raw access to the table at index 2; a wrong type or
@@ -189,8 +189,6 @@ static void read_options(lua_State *L, reqopts *o) {
   o->ca_path = opt_string(L, "ca_path", NULL);
   o->insecure = opt_bool(L, "insecure", 0);
   o->fresh_connect = opt_bool(L, "fresh_connect", 0);
-  o->multiplex = opt_bool(L, "multiplex", 0);
-  o->http1 = opt_bool(L, "http1", 0);
 }
 
 /* The checked headers into the request's list (freed by close). */
@@ -206,6 +204,15 @@ static void set_headers(lua_State *L, hreq *r, int n) {
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
+}
+
+/* The URL's scheme is https (any case, as URLs allow). */
+static int is_https(const char *url) {
+  const char *want = "https://";
+  for (; *want; url++, want++) {
+    if (tolower((unsigned char)*url) != *want) return 0;
+  }
+  return 1;
 }
 
 static void set_options(lua_State *L, hreq *r, const reqopts *o) {
@@ -245,14 +252,15 @@ static void set_options(lua_State *L, hreq *r, const reqopts *o) {
      * connection in the pool is what the next transfer would reuse instead
      * of waiting for h2. */
     curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+    /* HTTP/1.1 only: a connection serves one transfer at a time, so nothing
+     * else can share (and reuse) it while this one runs. */
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+  } else if (is_https(o->url)) {
+    /* h2 when TLS negotiates it (libcurl's default for https), and a new
+     * transfer waits for a connection being set up to say whether it
+     * speaks h2, and shares it then, instead of opening its own. */
+    hreq_multiplex(r);
   }
-  /* HTTP/1.1 only: a connection serves one transfer at a time, so nothing
-   * else can share (and reuse) it while this one runs. Otherwise h2 when
-   * TLS negotiates it (libcurl's default for https), and with multiplex a
-   * new transfer waits for a connection being set up to say whether it
-   * speaks h2, and shares it then, instead of opening its own. */
-  if (o->http1) curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-  else if (o->multiplex) hreq_multiplex(r);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 #if LIBCURL_VERSION_NUM >= 0x075500

@@ -221,7 +221,7 @@ mutant{ id = "client-max-body-ignored", file = "lua/homie/session.lua",
   from = [[local max_body = span("max_body", opts.max_body, 8 * 1024 * 1024)]], to = [[local max_body = 8 * 1024 * 1024]],
   why = "max_body bounds an answer", specs = { "spec/integration/reliability_spec.lua" } }
 mutant{ id = "curl-send-reused-connection", file = "lua/homie/transport/curl.lua",
-  from = [[fresh_connect = send, http1 = send,]], to = [[fresh_connect = false, http1 = send,]],
+  from = [[fresh_connect = req.idempotent == false,]], to = [[fresh_connect = false,]],
   why = "a send or chat creation takes a fresh connection, so libcurl never re-sends it",
   specs = { "spec/integration/reliability_spec.lua", "spec/integration/contract_spec.lua" } }
 mutant{ id = "client-no-attempts", file = "lua/homie/session.lua",
@@ -314,8 +314,8 @@ mutant{ id = "ask-no-events", file = "lua/homie/ask.lua",
   from = [[if on_event then on_event(ev) end]], to = [[local _ = on_event]],
   why = "ask calls on_event per event", specs = { "spec/integration/stream_spec.lua" } }
 -- lua/homie/transport/curl.lua
-mutant{ id = "curl-no-multiplex", file = "lua/homie/transport/curl.lua",
-  from = [[multiplex = not send and req.url:sub(1, 8):lower() == "https://",]], to = [[multiplex = false,]],
+mutant{ id = "curl-no-multiplex", file = "csrc/lrequest.c",
+  from = [[} else if (is_https(o->url)) {]], to = [[} else if (is_https(o->url) && 0) {]],
   why = "over https, streams and reads share one h2 connection", specs = { "spec/integration/curl_h2_spec.lua" },
   filter = "one h2 connection" }
 mutant{ id = "curl-always-sent", file = "lua/homie/transport/curl.lua",
@@ -447,8 +447,7 @@ mutant{ id = "transport-mux-handle-reused", file = "csrc/transport.c",
 
 -- csrc/lrequest.c
 mutant{ id = "lrequest-send-over-h2", file = "csrc/lrequest.c",
-  from = [[if (o->http1) curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);]],
-  to = [[if (0) curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);]],
+  from = [[curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);]], to = [[(void)0;]],
   why = "a send never goes over h2, so it never shares a connection", specs = { "spec/integration/curl_h2_spec.lua" },
   filter = "sends each on a fresh" }
 mutant{ id = "lrequest-verifypeer-off", file = "csrc/lrequest.c",

@@ -20,17 +20,12 @@ local function run_dying(body)
 end
 
 describe("a script that dies with test servers running", function()
-  it("stops the emulator and exits with the error", function()
-    local pid, rc = run_dying('local s = require("spec.support.mock").start{}')
-    assert.equal("1", rc)
-    assert.is_number(pid)
-    assert.is_false(mock.alive(pid))
-  end)
-
-  it("stops nginx and exits with the error", function()
-    local pid, rc = run_dying('local s = require("spec.support.nginx").start{}')
-    assert.equal("1", rc)
-    assert.is_number(pid)
-    assert.is_false(mock.alive(pid))
-  end)
+  for _, server in ipairs({ "mock", "nginx" }) do
+    it("stops its " .. server .. " and exits with the error", function()
+      local pid, rc = run_dying('local s = require("spec.support.' .. server .. '").start{}')
+      assert.equal("1", rc)
+      assert.is_number(pid)
+      assert.is_false(mock.alive(pid))
+    end)
+  end
 end)

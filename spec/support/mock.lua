@@ -49,6 +49,16 @@ local function alive(pid)
 end
 M.alive = alive
 
+-- A self-signed certificate for IP 127.0.0.1 (P-256, valid one day) made
+-- by openssl at `cert` with its key at `key`: what every spec and bench
+-- serving TLS on loopback trusts by name. Returns cert, key.
+function M.self_signed(cert, key)
+  run(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=127.0.0.1 "
+    .. "-addext subjectAltName=IP:127.0.0.1 -keyout %s -out %s 2>&1"):format(shq(key), shq(cert)))
+  assert(read_file(cert), "openssl made no certificate at " .. cert)
+  return cert, key
+end
+
 function M.free_port()
   local s = assert(socket.bind("127.0.0.1", 0))
   local _, port = s:getsockname()

@@ -59,11 +59,7 @@ function M.start(opts)
   opts = opts or {}
   local dir = sh("mktemp -d /tmp/homie-tls-hs.XXXXXX")
   assert(dir ~= "", "mktemp failed")
-  local cert, key = dir .. "/cert.pem", dir .. "/key.pem"
-  sh(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
-    .. "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout %s -out %s 2>&1")
-    :format(shq(key), shq(cert)))
-  assert(mock.read_file(cert), "openssl made no certificate")
+  local cert, key = mock.self_signed(dir .. "/cert.pem", dir .. "/key.pem")
   local log = dir .. "/handshakes.log"
   local v12, v13 = mock.free_port(), mock.free_port()
   local app = nginx.start{

@@ -38,7 +38,6 @@ local function options(req, stream)
   for name, value in pairs(req.headers) do h[#h + 1] = name .. ": " .. value end
   local timeout = 0
   if req.deadline_at and not stream then timeout = math.max(0.001, req.deadline_at - now()) end
-  local send = req.idempotent == false
   return {
     method = req.method, url = req.url, headers = h, body = req.body, stream = stream,
     max_body = stream and 262144 or req.max_body,  -- streams: buffered before back-pressure
@@ -48,10 +47,9 @@ local function options(req, stream)
     -- On a reused connection libcurl itself re-sends a request once when
     -- the server closes early: a call that must not run twice goes fresh,
     -- over HTTP/1.1, where no other transfer can share (reuse) its
-    -- connection while it runs (doc/transport.md, "HTTP/2").
-    fresh_connect = send, http1 = send,
-    -- Over https the rest share one h2 connection when the server offers it.
-    multiplex = not send and req.url:sub(1, 8):lower() == "https://",
+    -- connection while it runs; over https the rest share one h2
+    -- connection when the server offers it (doc/transport.md, "HTTP/2").
+    fresh_connect = req.idempotent == false,
   }
 end
 
