@@ -225,14 +225,34 @@ static int kick(hmulti *m) {
 #endif
 }
 
+/* How long held transfers wait, past the probe's TLS handshake, for the
+ * probe's answer. The server's SETTINGS (its concurrent-stream limit)
+ * come after its handshake and before any answer; transfers let onto the
+ * connection before libcurl has read them can exceed the limit, and the
+ * server refuses each extra stream (libcurl then retries it on a
+ * connection of its own). An answer that is slower than this (a stream
+ * head the server holds back) releases them anyway. */
+#define HMUX_SETTINGS_WAIT 0.5
+
 /* A probe is settled once it shares a connection (or waits for one being
- * set up, which libcurl's PIPEWAIT handles), or its own new connection has
- * finished its TLS handshake (then h2, if spoken, is up), or it ended. */
+ * set up, which libcurl's PIPEWAIT handles), or has an answer on its own
+ * new connection (so the server's SETTINGS were read first), or ended, or
+ * HMUX_SETTINGS_WAIT passed since its TLS handshake. */
 static int settled(hreq *r) {
   curl_off_t tls = 0;
   if (!r->opened || r->done || r->headers_done) return 1;
-  curl_easy_getinfo(r->easy, CURLINFO_APPCONNECT_TIME_T, &tls);
-  return tls > 0;
+  if (r->tls_at == 0) {
+    curl_easy_getinfo(r->easy, CURLINFO_APPCONNECT_TIME_T, &tls);
+    if (tls <= 0) return 0;
+    r->tls_at = hmono();
+  }
+  return hmono() - r->tls_at >= HMUX_SETTINGS_WAIT;
+}
+
+/* When a wait must end to release held transfers (-1: no such time). */
+static double release_at(hmulti *m) {
+  if (!m->held_head || !m->probe || m->no_mux || settled(m->probe) || m->probe->tls_at == 0) return -1;
+  return m->probe->tls_at + HMUX_SETTINGS_WAIT;
 }
 
 static int add(hmulti *m, hreq *r) {
@@ -274,6 +294,8 @@ int hmulti_step(hmulti *m, double wait) {
   struct epoll_event ev[64];
   if (run_timer(m) != 0) return -1;
   collect(m);
+  double due = release_at(m);
+  if (due >= 0 && due - hmono() < wait) wait = due - hmono();
   int n = epoll_wait(m->epfd, ev, 64, m->nready ? 0 : ms_until(m->timer_at, wait));
   if (n < 0 && errno != EINTR) return -1;
   for (int i = 0; i < n; i++) {
@@ -290,6 +312,8 @@ int hmulti_step(hmulti *m, double wait) {
   collect(m);
   /* Something happened that a waiter may be waiting for: let it look
    * before sleeping in poll (which would not wake for bytes already read). */
+  double due = release_at(m);
+  if (due >= 0 && due - hmono() < wait) wait = due - hmono();
   if (wait > 0 && m->progress == before) {
     int ms = wait > 3600 ? 3600000 : (int)(wait * 1000 + 0.5);
     if (curl_multi_poll(m->multi, NULL, 0, ms, NULL) != CURLM_OK) return -1;
@@ -315,6 +339,8 @@ void hmulti_wait_any(hmulti **ms, int n, double wait) {
     if (!ms[i]->multi) continue;
     if (ms[i]->nready) return;
     if (ms[i]->timer_at >= 0 && (at < 0 || ms[i]->timer_at < at)) at = ms[i]->timer_at;
+    double due = release_at(ms[i]);
+    if (due >= 0 && (at < 0 || due < at)) at = due;
     fds[k].fd = ms[i]->epfd;
     fds[k].events = POLLIN;
     fds[k++].revents = 0;

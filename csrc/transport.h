@@ -29,6 +29,7 @@ typedef struct hreq {
   /* mux: may share an h2 connection; held: attached, but kept from libcurl
    * while another transfer opens a connection (see hmulti.probe). */
   int mux, held, opened;       /* opened: it opened a connection of its own */
+  double tls_at;               /* when a probe was first seen past its TLS handshake (0: not yet) */
   struct hreq *qprev, *qnext;  /* the multi's queue of held transfers */
   unsigned long id;            /* the multi's number for it: what step reports */
   unsigned long mark;          /* the multi's epoch when last put on its ready list */
@@ -62,9 +63,10 @@ typedef struct hmulti {
    * once a connection is full (the server's concurrent-stream limit), every
    * further transfer started before the next connection is up opens one of
    * its own. So mux transfers go to libcurl one at a time while one of them
-   * (the probe) is opening a connection, and wait in a queue until its TLS
-   * handshake is done. no_mux: a mux transfer got an HTTP/1.x answer (no
-   * h2 here): nothing is held any more. */
+   * (the probe) is opening a connection, and wait in a queue until it has
+   * an answer (the server's SETTINGS, with its limit, come before it) or
+   * HMUX_SETTINGS_WAIT after its TLS handshake. no_mux: a mux transfer got
+   * an HTTP/1.x answer (no h2 here): nothing is held any more. */
   hreq *probe, *held_head, *held_tail;
   int no_mux;
   CURL *spare[HMULTI_SPARE];   /* easy handles of closed transfers, reset, for reuse */

@@ -263,6 +263,11 @@ mutant{ id = "stream-retry-ignored", file = "lua/homie/policy.lua",
 mutant{ id = "stream-no-doubling", file = "lua/homie/policy.lua",
   from = [[base * 2 ^ failures]], to = [[base * 1 ^ failures]],
   why = "stream waits double per consecutive failure", specs = { "spec/integration/reconnect_spec.lua", "spec/unit/policy_spec.lua" } }
+mutant{ id = "stream-idle-by-clock", file = "lua/homie/stream.lua",
+  from = [[elseif why and why.idle and deadline_at and deadline_at < idle_at then]],
+  to = [[elseif why and why.idle and deadline_at and t:now() < idle_at then]],
+  why = "a read bounded by idle_timeout that ends a millisecond early (nginx's clock) still reconnects",
+  specs = { "spec/unit/stream_clock_spec.lua" }, filter = "millisecond early" }
 mutant{ id = "stream-failures-kept", file = "lua/homie/stream.lua",
   from = [[        self.failures = 0
         -- a relay's wire item]], to = [[        -- a relay's wire item]],
@@ -440,6 +445,10 @@ mutant{ id = "transport-mux-no-probe", file = "csrc/transport.c",
   from = [[if (!r->opened || r->done || r->headers_done) return 1;]], to = [[return 1;]],
   why = "beyond the server's concurrent-stream limit, streams open one more h2 connection, not one each",
   specs = { "spec/integration/curl_h2_spec.lua" }, filter = "beyond the limit" }
+mutant{ id = "transport-mux-settled-at-handshake", file = "csrc/transport.c",
+  from = [[  return hmono() - r->tls_at >= HMUX_SETTINGS_WAIT;]], to = [[  return 1;]],
+  why = "held streams wait for the new connection's SETTINGS (its limit), not just its TLS handshake",
+  specs = { "spec/integration/curl_h2_spec.lua" }, filter = "once the server has spoken" }
 mutant{ id = "transport-mux-handle-reused", file = "csrc/transport.c",
   from = [[owner->nspare < HMULTI_SPARE && !r->mux) {]], to = [[owner->nspare < HMULTI_SPARE) {]],
   why = "an easy handle that served an h2 stream is not reused (libcurl 7.88.1 overruns its buffer)",

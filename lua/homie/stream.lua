@@ -385,7 +385,11 @@ function Stream:_next(deadline_at)
     if chunk then
       self.heard_at = t:now()
       self:feed(chunk)
-    elseif why and why.idle and deadline_at and t:now() < idle_at then
+    elseif why and why.idle and deadline_at and deadline_at < idle_at then
+      -- The caller's deadline bounded that read. Which bound it was is
+      -- decided from the bounds, not the clock: on nginx's millisecond clock
+      -- a read ends a hair before its bound, and idleness read as the
+      -- caller's timeout would never reconnect.
       return nil, "timeout"
     else
       -- Idle past idle_timeout, a clean end, or a broken connection: resume.

@@ -6,6 +6,7 @@
 local curl_transport = require "homie.transport.curl"
 local mock = require "spec.support.mock"
 local limit = require "spec.support.limit"
+local delay_proxy = require "spec.support.delay_proxy"
 local BOT = require("spec.support.fixtures").BOT
 local now = require("homie.sse").now
 
@@ -50,6 +51,19 @@ local function connections(heads)
 end
 
 local function close_all(streams) for _, s in ipairs(streams) do s:close() end end
+
+-- Against a server allowing 4 concurrent streams a connection: 10 streams
+-- take 3 connections, none holding more than 4.
+local function ten_streams_on_three(server)
+  local t = curl_transport.new()
+  local chat = new_chat(t, server)
+  local streams, heads = open_streams(t, server, chat, 10)
+  local on, count = connections(heads)
+  assert.are.equal(3, count)
+  for c, n in pairs(on) do assert.is_true(n <= 4, "connection " .. c .. " holds " .. n .. " streams") end
+  close_all(streams)
+  t:close()
+end
 
 describe("curl transport over TLS with h2 offered", function()
   local server, t
@@ -125,14 +139,26 @@ describe("curl transport against a server limiting concurrent h2 streams", funct
   teardown(function() if server then server:stop() end end)
 
   it("opens another connection beyond the limit, one per limit's worth of streams", function()
-    local t = curl_transport.new()
-    local chat = new_chat(t, server)
-    local streams, heads = open_streams(t, server, chat, 10)
-    local on, count = connections(heads)
-    assert.are.equal(3, count)
-    for c, n in pairs(on) do assert.is_true(n <= 4, "connection " .. c .. " holds " .. n .. " streams") end
-    close_all(streams)
-    t:close()
+    ten_streams_on_three(server)
+  end)
+end)
+
+describe("curl transport against a limiting server slow to send its SETTINGS", function()
+  local server, proxy
+  setup(function()
+    server = mock.start{ tls = true, heartbeat = 30, h2_max_streams = 4 }
+    proxy = delay_proxy.start{ port = server.port, delay = 0.3 }
+  end)
+  teardown(function()
+    if proxy then proxy:stop() end
+    if server then server:stop() end
+  end)
+
+  -- Let onto a connection before its SETTINGS are read, streams past the
+  -- limit are refused by the server and each retried on a connection of
+  -- its own (7 connections here).
+  it("lets held streams onto a new connection only once the server has spoken", function()
+    ten_streams_on_three(setmetatable({ url = "https://127.0.0.1:" .. proxy.port }, { __index = server }))
   end)
 end)
 

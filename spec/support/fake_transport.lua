@@ -17,6 +17,8 @@
 -- a string, or { wait = s, data = string } / { wait = s, fail = {...} };
 -- after the last item the body ends cleanly, unless the last is { stall = true }).
 -- fake.log holds every request as { method, path, headers, body, at }.
+-- fake.early = s: a read that times out returns s seconds before its
+-- deadline, as a cosocket's does on nginx's millisecond clock.
 local cjson = require "cjson"
 
 local M = {}
@@ -170,7 +172,7 @@ function Stream:read(deadline_at)
   local fake = self.fake
   assert(not self.closed, "read on a closed fake stream")
   if deadline_at and self.ready_at > deadline_at then
-    fake:wait_until(deadline_at)
+    fake:wait_until(deadline_at - (fake.early or 0))
     return nil, { kind = "timeout", message = "no bytes in time", sent = true, retryable = true, idle = true }
   end
   assert(self.ready_at < math.huge, "fake stream: read with no deadline on a stalled stream")

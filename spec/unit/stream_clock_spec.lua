@@ -146,6 +146,22 @@ describe("stream (fake transport)", function()
     s:close()
   end)
 
+  -- nginx's clock ticks in milliseconds: a read bounded by idle_timeout can
+  -- time out a hair before it. That is still idleness, not the caller's
+  -- deadline (the relay took it for the end of max_seconds and ended).
+  it("reconnects at idle_timeout even when the read times out a millisecond early", function()
+    local client, fake = h.client()
+    fake.early = 0.001
+    fake:on("GET", h.EVENTS, { { status = 200, stream = { block(1, "first"), { stall = true } } },
+      { status = 200, stream = { block(2, "after idle"), { stall = true } } } })
+    local s = client:events(h.CHAT, { idle_timeout = 0.5 })
+    assert.are.equal("first", assert(s:next_event(5)).data)
+    local ev, why = s:next_event(5)
+    assert.are.equal("after idle", ev and ev.data, "not an early timeout: " .. tostring(why))
+    assert.are.equal(2, #opens(fake))
+    s:close()
+  end)
+
   it("ends at an oversize event: the events before it, then the error, nothing after", function()
     local client, fake = h.client()
     fake:on("GET", h.EVENTS, { status = 200, stream = {
