@@ -2,15 +2,17 @@
 -- keep-alive) or create_chat (POST, a fresh connection each, as homie sends
 -- every non-idempotent call), by homie's client, its transport alone, or
 -- LuaSocket's socket.http (its peer in Lua; a connection per request
--- whatever the method). Several WHO (comma-separated) take turns in slices
+-- whatever the method), or `decode`: the transport followed by lua-cjson's
+-- decode of the body and nothing else, the floor for list_messages with the
+-- JSON library we stand on. Several WHO (comma-separated) take turns in slices
 -- of SLICE seconds (default 0.05) for SECONDS in all, so each sees the same
 -- machine: on shared cores, figures from separate runs differ by 2x.
 -- Prints "WHO=rps ..." per WHO.
--- usage: lua5.4 bench/request_bench.lua homie,transport,socket get|post BASE_URL SECONDS API_KEY [SLICE]
+-- usage: lua5.4 bench/request_bench.lua homie,transport,decode,socket get|post BASE_URL SECONDS API_KEY [SLICE]
 local common = require "bench.common"
 local whos, what, base, seconds, key, slice = arg[1], arg[2], arg[3], tonumber(arg[4]), arg[5], tonumber(arg[6] or 0.05)
 assert(whos and (what == "get" or what == "post") and base and seconds and key,
-  "usage: request_bench.lua homie,transport,socket get|post BASE_URL SECONDS API_KEY [SLICE]")
+  "usage: request_bench.lua homie,transport,decode,socket get|post BASE_URL SECONDS API_KEY [SLICE]")
 local now = require("homie.sse").now
 local CHAT = "a6c7f84b-1dab-4914-92d7-920f7266133d"
 
@@ -23,7 +25,8 @@ local function make(who)
     else
       one = function() assert(client:create_chat{ chatbotId = common.BOT }) end
     end
-  elseif who == "transport" then
+  elseif who == "transport" or who == "decode" then
+    local cjson = require "cjson"
     local session = require("homie.session").new{ api_key = key, base_url = base }
     local t = session.transport
     local req = what == "get" and session:request("GET", "/v1/chats/" .. CHAT .. "/messages", nil, true)
@@ -32,6 +35,7 @@ local function make(who)
     one = function()
       local resp = assert(t:request(req))
       assert(resp.status == 200 or resp.status == 201)
+      if who == "decode" then assert(type(cjson.decode(resp.body)) == "table") end
     end
   elseif who == "socket" then
     local http, ltn12, cjson = require "socket.http", require "ltn12", require "cjson"

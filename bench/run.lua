@@ -56,10 +56,11 @@ local ok, err = pcall(function()
     local SLICES = 4
     for _ = 1, opts.rounds do
       for _, m in ipairs({ "get", "post" }) do
-        local r = lua("bench/request_bench.lua", "homie,transport,socket", m, nginx.url, opts.seconds, emu.api_key)
+        local r = lua("bench/request_bench.lua", m == "get" and "homie,transport,decode,socket" or "homie,transport,socket", m, nginx.url, opts.seconds, emu.api_key)
         put("homie " .. m, r.homie)
         put("transport " .. m, r.transport)
         put("socket " .. m, r.socket)
+        put("decode " .. m, r.decode)
         local tc, cc = 0, 0
         for _ = 1, SLICES do
           local c = kv(sh(("bench/build/curl_loop %s %s %s %s"):format(m,
@@ -78,6 +79,13 @@ local ok, err = pcall(function()
       local h, t = f["homie " .. m], f["transport " .. m]
       add{ name = what, unit = "req/s", rounds = h, better = "higher", peer = "its transport:request alone",
         peer_rounds = t, target = 0.8 }
+      if m == "get" then
+        -- The floor under the row above: the transport, then lua-cjson and
+        -- nothing else (no client layer, no normalising).
+        add{ name = "  transport:request + cjson.decode", unit = "req/s", rounds = f["decode " .. m],
+          better = "higher", peer = "its transport:request alone", peer_rounds = t,
+          note = "the floor for list_messages with lua-cjson" }
+      end
       add{ name = "  its transport:request alone", unit = "req/s", rounds = f["transport/curl " .. m],
         better = "higher", peer = "raw libcurl C loop", peer_rounds = f["curl " .. m], target = 0.9 }
       add{ name = what, unit = "req/s", rounds = h, better = "higher", peer = "raw libcurl C loop",
