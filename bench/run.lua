@@ -56,7 +56,8 @@ local ok, err = pcall(function()
     local SLICES = 4
     for _ = 1, opts.rounds do
       for _, m in ipairs({ "get", "post" }) do
-        local r = lua("bench/request_bench.lua", m == "get" and "homie,transport,decode,socket" or "homie,transport,socket", m, nginx.url, opts.seconds, emu.api_key)
+        local whos = m == "get" and "homie,transport,decode,socket" or "homie,transport,socket"
+        local r = lua("bench/request_bench.lua", whos, m, nginx.url, opts.seconds, emu.api_key)
         put("homie " .. m, r.homie)
         put("transport " .. m, r.transport)
         put("socket " .. m, r.socket)
