@@ -80,7 +80,8 @@ compat: matrix
 # The portable poll() path of transport.c (what macOS and the BSDs build),
 # built here with -DHOMIE_NO_EPOLL and put through the curl transport's specs.
 PORTABLE_SPECS ?= spec/integration/transport_spec.lua spec/integration/curl_sched_spec.lua spec/integration/curl_transport_spec.lua \
-  spec/integration/client_spec.lua spec/integration/stream_spec.lua spec/integration/reliability_spec.lua spec/integration/connect_timeout_spec.lua
+  spec/integration/client_spec.lua spec/integration/stream_spec.lua spec/integration/reliability_spec.lua spec/integration/connect_timeout_spec.lua \
+  spec/integration/curl_h2_spec.lua
 build/portable/homie/sse.so: $(SSE_SRCS) $(HDRS)
 	$(call module,$(LUA_CFLAGS),$(SSE_SRCS))
 build/portable/homie/curl.so: $(CURL_SRCS) $(HDRS)

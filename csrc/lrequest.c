@@ -255,6 +255,8 @@ static void set_options(lua_State *L, hreq *r, const reqopts *o) {
     /* HTTP/1.1 only: a connection serves one transfer at a time, so nothing
      * else can share (and reuse) it while this one runs. */
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    /* ... and in the multi handle of such transfers alone (transport.h). */
+    r->fresh = 1;
   } else if (is_https(o->url)) {
     /* h2 when TLS negotiates it (libcurl's default for https), and a new
      * transfer waits for a connection being set up to say whether it
@@ -415,8 +417,11 @@ static int req_info(lua_State *L) {
   curl_easy_getinfo(r->easy, CURLINFO_REQUEST_SIZE, &sent);
   curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &conns);
   curl_easy_getinfo(r->easy, CURLINFO_HTTP_VERSION, &version);
-  lua_createtable(L, 0, 3);
+  lua_createtable(L, 0, 4);
   lua_pushinteger(L, sent); lua_setfield(L, -2, "request_bytes");
+  /* true: run by the multi's handle for transfers on a connection of their
+   * own (transport.h), whose connections no other transfer can be put on. */
+  lua_pushboolean(L, r->fresh); lua_setfield(L, -2, "own_connection");
   lua_pushinteger(L, conns); lua_setfield(L, -2, "new_connections");
   /* "1.1", "2" (nil before a response): the version the transfer spoke. */
   if (version == CURL_HTTP_VERSION_1_0) lua_pushliteral(L, "1.0");

@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <poll.h>
 #include <time.h>
+#include <stdint.h>
 #include <sys/socket.h>
+#include <sys/select.h>
 #ifdef HOMIE_EPOLL
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -59,32 +61,53 @@ static void mark(hreq *r) {
   m->ready[m->nready++] = r->id;
 }
 
+/* The multi handle a transfer runs in. */
+static CURLM *multi_of(hmulti *m, hreq *r) { return r->fresh ? m->fresh : m->multi; }
+
 #ifdef HOMIE_EPOLL
-static int on_socket(CURL *e, curl_socket_t s, int what, void *ud, void *known) {
-  hmulti *m = ud;
+/* Both multis' sockets share one epoll set; an event's data is the socket
+ * and, above bit 32, which multi it belongs to (1: `fresh`). */
+static int on_socket_of(hmulti *m, int fresh, curl_socket_t s, int what, void *known) {
+  CURLM *cm = fresh ? m->fresh : m->multi;
   struct epoll_event ev;
-  (void)e;
   if (what == CURL_POLL_REMOVE) {
     /* The socket may be closed already (then the kernel dropped it). */
     epoll_ctl(m->epfd, EPOLL_CTL_DEL, s, NULL);
-    curl_multi_assign(m->multi, s, NULL);
+    curl_multi_assign(cm, s, NULL);
     return 0;
   }
   memset(&ev, 0, sizeof ev);
-  ev.data.fd = s;
+  ev.data.u64 = (uint64_t)(uint32_t)s | ((uint64_t)fresh << 32);
   ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
   if (epoll_ctl(m->epfd, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) != 0) {
     /* A descriptor number reused after a close: try the other operation. */
     if (epoll_ctl(m->epfd, known ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, s, &ev) != 0) return -1;
   }
-  if (!known) curl_multi_assign(m->multi, s, m);
+  if (!known) curl_multi_assign(cm, s, m);
   return 0;
 }
 
+static int on_socket(CURL *e, curl_socket_t s, int what, void *ud, void *known) {
+  (void)e;
+  return on_socket_of(ud, 0, s, what, known);
+}
+
+static int on_fresh_socket(CURL *e, curl_socket_t s, int what, void *ud, void *known) {
+  (void)e;
+  return on_socket_of(ud, 1, s, what, known);
+}
+
+static double timer_at(long ms) { return ms < 0 ? -1 : hmono() + (double)ms / 1000; }
+
 static int on_timer(CURLM *multi, long ms, void *ud) {
-  hmulti *m = ud;
   (void)multi;
-  m->timer_at = ms < 0 ? -1 : hmono() + (double)ms / 1000;
+  ((hmulti *)ud)->timer_at = timer_at(ms);
+  return 0;
+}
+
+static int on_fresh_timer(CURLM *multi, long ms, void *ud) {
+  (void)multi;
+  ((hmulti *)ud)->fresh_timer_at = timer_at(ms);
   return 0;
 }
 #endif
@@ -92,11 +115,12 @@ static int on_timer(CURLM *multi, long ms, void *ud) {
 int hmulti_init(hmulti *m) {
   memset(m, 0, sizeof *m);
   m->epfd = -1;
-  m->timer_at = -1;
+  m->timer_at = m->fresh_timer_at = -1;
   m->epoch = 1;
   m->multi = curl_multi_init();
+  m->fresh = curl_multi_init();
   m->share = curl_share_init();
-  if (!m->multi || !m->share) { hmulti_close(m); return -1; }
+  if (!m->multi || !m->fresh || !m->share) { hmulti_close(m); return -1; }
 #ifdef HOMIE_EPOLL
   m->epfd = epoll_create1(EPOLL_CLOEXEC);
   if (m->epfd < 0) { hmulti_close(m); return -1; }
@@ -104,6 +128,10 @@ int hmulti_init(hmulti *m) {
   curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
   curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, on_timer);
   curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
+  curl_multi_setopt(m->fresh, CURLMOPT_SOCKETFUNCTION, on_fresh_socket);
+  curl_multi_setopt(m->fresh, CURLMOPT_SOCKETDATA, m);
+  curl_multi_setopt(m->fresh, CURLMOPT_TIMERFUNCTION, on_fresh_timer);
+  curl_multi_setopt(m->fresh, CURLMOPT_TIMERDATA, m);
 #endif
   /* h2: as many streams on one connection as the server allows (its
    * SETTINGS limit), not libcurl's own default of 100. */
@@ -127,7 +155,7 @@ static void detach(hreq *r) {
   if (!m) return;
   if (m->probe == r) m->probe = NULL;
   if (r->held) unqueue(m, r);
-  else curl_multi_remove_handle(m->multi, r->easy);
+  else curl_multi_remove_handle(multi_of(m, r), r->easy);
   /* Release the share too: curl_share_cleanup refuses (and the share
    * leaks) while any easy handle still points at it. */
   curl_easy_setopt(r->easy, CURLOPT_SHARE, NULL);
@@ -149,6 +177,7 @@ void hmulti_close(hmulti *m) {
   }
   while (m->nspare > 0) curl_easy_cleanup(m->spare[--m->nspare]);
   if (m->multi) { curl_multi_cleanup(m->multi); m->multi = NULL; }
+  if (m->fresh) { curl_multi_cleanup(m->fresh); m->fresh = NULL; }
   if (m->share) { curl_share_cleanup(m->share); m->share = NULL; }
 #ifdef HOMIE_EPOLL
   if (m->epfd >= 0) { close(m->epfd); m->epfd = -1; }
@@ -160,10 +189,10 @@ void hmulti_close(hmulti *m) {
 
 /* Moves finished transfers out of the multi so their connections go back to
  * the pool at once. */
-static void collect(hmulti *m) {
+static void collect_from(CURLM *cm) {
   CURLMsg *msg;
   int left;
-  while ((msg = curl_multi_info_read(m->multi, &left))) {
+  while ((msg = curl_multi_info_read(cm, &left))) {
     if (msg->msg != CURLMSG_DONE) continue;
     hreq *r = NULL;
     curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
@@ -176,18 +205,30 @@ static void collect(hmulti *m) {
   }
 }
 
-#ifdef HOMIE_EPOLL
-static int due(hmulti *m) { return m->timer_at >= 0 && hmono() >= m->timer_at; }
+static void collect(hmulti *m) {
+  collect_from(m->multi);
+  collect_from(m->fresh);
+}
 
-/* libcurl's timer, when due (a new transfer asks for it at once; a few
+#ifdef HOMIE_EPOLL
+static int due(double at) { return at >= 0 && hmono() >= at; }
+
+/* libcurl's timers, when due (a new transfer asks for it at once; a few
  * rounds cover the timers that action sets again for 0 ms). */
 static int run_timer(hmulti *m) {
-  for (int i = 0; i < 4 && due(m); i++) {
+  for (int i = 0; i < 4 && due(m->timer_at); i++) {
     m->timer_at = -1;
     if (curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &m->running) != CURLM_OK) return -1;
   }
+  for (int i = 0; i < 4 && due(m->fresh_timer_at); i++) {
+    m->fresh_timer_at = -1;
+    if (curl_multi_socket_action(m->fresh, CURL_SOCKET_TIMEOUT, 0, &m->fresh_running) != CURLM_OK) return -1;
+  }
   return 0;
 }
+
+/* The earlier of two times (< 0: none). */
+static double earlier(double a, double b) { return a < 0 || (b >= 0 && b < a) ? b : a; }
 
 static int ms_until(double at, double wait) {
   double t = wait;
@@ -256,7 +297,7 @@ static double release_at(hmulti *m) {
 }
 
 static int add(hmulti *m, hreq *r) {
-  if (curl_multi_add_handle(m->multi, r->easy) != CURLM_OK) return -1;
+  if (curl_multi_add_handle(multi_of(m, r), r->easy) != CURLM_OK) return -1;
   if (r->mux && !m->no_mux) {
     m->probe = r;
     if (kick(m) != 0) {
@@ -287,6 +328,43 @@ static int release(hmulti *m) {
   return 0;
 }
 
+#ifndef HOMIE_EPOLL
+static int perform(hmulti *m) {
+  if (curl_multi_perform(m->multi, &m->running) != CURLM_OK) return -1;
+  if (curl_multi_perform(m->fresh, &m->fresh_running) != CURLM_OK) return -1;
+  collect(m);
+  return 0;
+}
+
+/* Waits up to ms on the shared multi's sockets and on the fresh multi's
+ * (at most HFRESH_FDS of them, from curl_multi_fdset; past that, and for
+ * its timer, the wait is cut to when the fresh multi wants a call). */
+#define HFRESH_FDS 64
+static int poll_both(hmulti *m, int ms) {
+  struct curl_waitfd extra[HFRESH_FDS];
+  unsigned n = 0;
+  long fresh_ms = -1;
+  if (m->fresh_running > 0) {
+    fd_set r, w, x;
+    int maxfd = -1;
+    FD_ZERO(&r); FD_ZERO(&w); FD_ZERO(&x);
+    if (curl_multi_fdset(m->fresh, &r, &w, &x, &maxfd) != CURLM_OK) return -1;
+    for (int fd = 0; fd <= maxfd && n < HFRESH_FDS; fd++) {
+      short ev = (short)((FD_ISSET(fd, &r) ? CURL_WAIT_POLLIN : 0) | (FD_ISSET(fd, &w) ? CURL_WAIT_POLLOUT : 0) |
+                         (FD_ISSET(fd, &x) ? CURL_WAIT_POLLPRI : 0));
+      if (!ev) continue;
+      extra[n].fd = fd;
+      extra[n].events = ev;
+      extra[n++].revents = 0;
+    }
+    if (curl_multi_timeout(m->fresh, &fresh_ms) != CURLM_OK) return -1;
+    if (n == HFRESH_FDS || maxfd < 0) fresh_ms = fresh_ms < 0 || fresh_ms > 5 ? 5 : fresh_ms;
+  }
+  if (fresh_ms >= 0 && fresh_ms < ms) ms = (int)fresh_ms;
+  return curl_multi_poll(m->multi, extra, n, ms, NULL) == CURLM_OK ? 0 : -1;
+}
+#endif
+
 int hmulti_step(hmulti *m, double wait) {
   if (!m->multi) return -1;
   if (release(m) != 0) return -1;
@@ -296,33 +374,34 @@ int hmulti_step(hmulti *m, double wait) {
   collect(m);
   double due = release_at(m);
   if (due >= 0 && due - hmono() < wait) wait = due - hmono();
-  int n = epoll_wait(m->epfd, ev, 64, m->nready ? 0 : ms_until(m->timer_at, wait));
+  int n = epoll_wait(m->epfd, ev, 64, m->nready ? 0 : ms_until(earlier(m->timer_at, m->fresh_timer_at), wait));
   if (n < 0 && errno != EINTR) return -1;
   for (int i = 0; i < n; i++) {
     int what = ((ev[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) | ((ev[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
                ((ev[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
-    if (curl_multi_socket_action(m->multi, ev[i].data.fd, what, &m->running) != CURLM_OK) return -1;
+    curl_socket_t fd = (curl_socket_t)(uint32_t)ev[i].data.u64;
+    int fresh = (int)(ev[i].data.u64 >> 32);
+    if (curl_multi_socket_action(fresh ? m->fresh : m->multi, fd, what, fresh ? &m->fresh_running : &m->running) !=
+        CURLM_OK)
+      return -1;
   }
   if (run_timer(m) != 0) return -1;
   collect(m);
   if (release(m) != 0) return -1;
 #else
   unsigned long before = m->progress;
-  if (curl_multi_perform(m->multi, &m->running) != CURLM_OK) return -1;
-  collect(m);
+  if (perform(m) != 0) return -1;
   /* Something happened that a waiter may be waiting for: let it look
    * before sleeping in poll (which would not wake for bytes already read). */
   double due = release_at(m);
   if (due >= 0 && due - hmono() < wait) wait = due - hmono();
   if (wait > 0 && m->progress == before) {
     int ms = wait > 3600 ? 3600000 : (int)(wait * 1000 + 0.5);
-    if (curl_multi_poll(m->multi, NULL, 0, ms, NULL) != CURLM_OK) return -1;
-    if (curl_multi_perform(m->multi, &m->running) != CURLM_OK) return -1;
-    collect(m);
+    if (poll_both(m, ms) != 0 || perform(m) != 0) return -1;
   }
   if (release(m) != 0) return -1;
 #endif
-  return m->running;
+  return m->running + m->fresh_running;
 }
 
 void hmulti_drain(hmulti *m) {
@@ -338,7 +417,7 @@ void hmulti_wait_any(hmulti **ms, int n, double wait) {
   for (int i = 0; i < n && k < 64; i++) {
     if (!ms[i]->multi) continue;
     if (ms[i]->nready) return;
-    if (ms[i]->timer_at >= 0 && (at < 0 || ms[i]->timer_at < at)) at = ms[i]->timer_at;
+    at = earlier(at, earlier(ms[i]->timer_at, ms[i]->fresh_timer_at));
     double due = release_at(ms[i]);
     if (due >= 0 && (at < 0 || due < at)) at = due;
     fds[k].fd = ms[i]->epfd;

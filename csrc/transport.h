@@ -29,6 +29,7 @@ typedef struct hreq {
   /* mux: may share an h2 connection; held: attached, but kept from libcurl
    * while another transfer opens a connection (see hmulti.probe). */
   int mux, held, opened;       /* opened: it opened a connection of its own */
+  int fresh;                   /* a connection of its own, in the multi's `fresh` handle */
   double tls_at;               /* when a probe was first seen past its TLS handshake (0: not yet) */
   struct hreq *qprev, *qnext;  /* the multi's queue of held transfers */
   unsigned long id;            /* the multi's number for it: what step reports */
@@ -41,6 +42,14 @@ typedef struct hreq {
 
 typedef struct hmulti {
   CURLM *multi;
+  /* Transfers on a connection of their own (sends) run in a second multi
+   * handle, so their connections are in a cache no other transfer looks
+   * in. In one cache, libcurl 7.88.1 put a multiplexing transfer (a stream
+   * or read looking past an h2 connection that was full or had sent a
+   * GOAWAY) onto a send's HTTP/1.1 connection while the send was on it:
+   * the send then timed out or was stored twice, or glibc aborted on a
+   * double free (spec/integration/curl_h2_spec.lua, the GOAWAY case). */
+  CURLM *fresh;
   CURLSH *share;
   hreq *reqs;                  /* attached transfers */
   unsigned long progress;      /* bumped whenever any transfer gets bytes or ends */
@@ -56,8 +65,8 @@ typedef struct hmulti {
    * activity are looked at, never every transfer. -1: no epoll (not
    * Linux): curl_multi_poll instead. */
   int epfd;
-  double timer_at;
-  int running;
+  double timer_at, fresh_timer_at;
+  int running, fresh_running;
   /* Multiplexing (mux transfers): libcurl makes one transfer wait for a
    * first connection to say whether it speaks h2 (CURLOPT_PIPEWAIT), but
    * once a connection is full (the server's concurrent-stream limit), every

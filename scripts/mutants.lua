@@ -454,7 +454,21 @@ mutant{ id = "transport-mux-handle-reused", file = "csrc/transport.c",
   why = "an easy handle that served an h2 stream is not reused (libcurl 7.88.1 overruns its buffer)",
   specs = { "spec/integration/curl_h2_spec.lua" }, filter = "round after round" }
 
+mutant{ id = "transport-fresh-events-to-shared", file = "csrc/transport.c",
+  from = [[int fresh = (int)(ev[i].data.u64 >> 32);]], to = [[int fresh = 0;]],
+  why = "the sockets of transfers on their own connection are driven by their own multi handle",
+  specs = { "spec/integration/transport_spec.lua" }, filter = "gets a slow answer on a connection of its own" }
+mutant{ id = "transport-fresh-timer-skipped", file = "csrc/transport.c",
+  from = [[  for (int i = 0; i < 4 && due(m->fresh_timer_at); i++) {]], to = [[  for (int i = 0; i < 0; i++) {]],
+  why = "the fresh multi's timer runs: a send added to it starts",
+  specs = { "spec/integration/transport_spec.lua" }, filter = "fresh_connect asks" }
+
 -- csrc/lrequest.c
+mutant{ id = "lrequest-send-in-shared-multi", file = "csrc/lrequest.c",
+  from = [[    r->fresh = 1;]], to = [[    (void)0;]],
+  why = "a send runs in the multi of transfers on their own connection: libcurl 7.88.1 put streams onto a "
+    .. "send's connection after a GOAWAY (curl_h2_spec's GOAWAY case catches that about half the time)",
+  specs = { "spec/integration/transport_spec.lua" }, filter = "fresh_connect asks" }
 mutant{ id = "lrequest-send-over-h2", file = "csrc/lrequest.c",
   from = [[curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);]], to = [[(void)0;]],
   why = "a send never goes over h2, so it never shares a connection", specs = { "spec/integration/curl_h2_spec.lua" },

@@ -162,6 +162,65 @@ describe("curl transport against a limiting server slow to send its SETTINGS", f
   end)
 end)
 
+-- nginx ends a connection after --max-requests requests: on h2 with a
+-- GOAWAY whose last stream id is that request's. What lies above it was
+-- provably not processed, and libcurl sends it again on a new connection;
+-- a send never shares an h2 connection, so the GOAWAY never covers one.
+-- With sends' connections in the same libcurl cache as the h2 ones (before
+-- csrc/transport.h's `fresh` multi), a stream or read looking past a
+-- connection that had sent its GOAWAY was put onto a send's HTTP/1.1
+-- connection while the send was on it: in 6 of 12 runs of these rounds a
+-- send was stored twice, reads timed out, or glibc aborted (heap corrupted).
+describe("curl transport against a server ending each connection after 3 requests", function()
+  local server
+  setup(function() server = mock.start{ tls = true, heartbeat = 30, max_requests = 3 } end)
+  teardown(function() if server then server:stop() end end)
+
+  it("answers every read and stream, and stores every send once", function()
+    local t = curl_transport.new()
+    local chat = new_chat(t, server)
+    local path = "/v1/chats/" .. chat
+    local streams, conns, sent = {}, {}, {}
+    for r = 1, 6 do
+      local tasks = {}
+      for i = 1, 12 do
+        tasks[i] = function()
+          local kind, status, headers = i % 3
+          if kind == 0 then
+            local text = ("send %d.%d"):format(r, i)
+            local resp = assert(t:request(req(server, "POST", path .. "/messages",
+              '{"message":"' .. text .. '","currentUrl":"https://shop.example/p/1"}')))
+            status, headers = resp.status, resp.headers
+            sent[#sent + 1] = text
+            assert.are.equal("HTTP/1.1", headers["x-homie-mock-protocol"], "a send never goes over h2")
+          elseif kind == 1 then
+            local resp = assert(t:request(req(server, "GET", path .. "/messages")))
+            status, headers = resp.status, resp.headers
+          else
+            local s = t:open(req(server, "GET", path .. "/events"))
+            streams[#streams + 1] = s
+            status, headers = s:head(now() + 10)
+          end
+          assert.is_true(status >= 200 and status <= 299, "HTTP " .. tostring(status))
+          if headers["x-homie-mock-protocol"] == "HTTP/2.0" then conns[headers["x-homie-mock-connection"]] = true end
+        end
+      end
+      limit.within(20, function() t:gather(tasks) end, "round " .. r)
+    end
+    close_all(streams)
+    local n = 0
+    for _ in pairs(conns) do n = n + 1 end
+    assert.is_true(n >= 16, "48 reads and streams at 3 a connection took only " .. n .. " connections")
+    local page = assert(t:request(req(server, "GET", path .. "/messages?size=100")))
+    assert.are.equal(24, #sent)
+    for _, text in ipairs(sent) do
+      local _, times = page.body:gsub('"' .. text:gsub("%.", "%%.") .. '"', "")
+      assert.are.equal(1, times, text .. " stored " .. times .. " times: " .. page.body)
+    end
+    t:close()
+  end)
+end)
+
 describe("curl transport over TLS on a server without h2", function()
   local server
   setup(function() server = mock.start{ tls = true, no_http2 = true, heartbeat = 30 } end)

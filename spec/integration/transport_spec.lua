@@ -227,6 +227,17 @@ describe("homie.curl transport", function()
     m:close()
   end)
 
+  it("gets a slow answer on a connection of its own (its socket's events reach its multi handle)", function()
+    local m = curl.multi()
+    server:fault{ method = "GET", path = "/messages$", fault = { delay_ms = 300 } }
+    local r = m:request{ url = server.url .. "/v1/chats/" .. chat_id .. "/messages", headers = { auth },
+      fresh_connect = true }
+    drive(m, function() return r:done() end, 5)
+    assert.is_nil(r:error())
+    assert.are.equal(200, r:status())
+    m:close()
+  end)
+
   it("reuses a pooled connection, unless fresh_connect asks for a new one", function()
     local m = curl.multi()
     local function connects(fresh)
@@ -236,6 +247,8 @@ describe("homie.curl transport", function()
       assert.is_nil(r:error())
       local n = r:connects()
       assert.are.equal(n, r:info().new_connections)
+      -- and runs apart, where no other transfer can join its connection
+      assert.are.equal(fresh, r:info().own_connection)
       r:close()
       return n
     end

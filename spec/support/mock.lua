@@ -2,7 +2,8 @@
 -- its /__mock/ control API. Lua 5.4 + luasocket (luasec for https).
 --   local server = mock.start{ api_keys = {...}, heartbeat = 15, chunk_delay_ms = 0, workers = 1 (benchmarks),
 --                              tls_cert = nil, tls_key = nil,
---                              tls = true (--tls: its own certificate, h2), no_http2 = true, h2_max_streams = N }
+--                              tls = true (--tls: its own certificate, h2), no_http2 = true, h2_max_streams = N,
+--                              max_requests = N }
 --   server.ca_file (with tls = true): the certificate to trust
 --   server.url, server.port, server.api_key, server:control(m, path, body),
 --   server:fault(t), server:stats(), server:reset(), server:stop()
@@ -88,6 +89,7 @@ function M.start(opts)
   if opts.tls then args[#args + 1] = "--tls" end
   if opts.no_http2 then args[#args + 1] = "--no-http2" end
   if opts.h2_max_streams then args[#args + 1] = "--h2-max-streams " .. opts.h2_max_streams end
+  if opts.max_requests then args[#args + 1] = "--max-requests " .. opts.max_requests end
   local log = tmpdir .. "/launcher.log"
   -- TMPDIR puts the launcher's nginx prefix under our tmpdir, so stop() can
   -- prove it was removed (rmdir of tmpdir fails otherwise).
