@@ -831,6 +831,17 @@ mutant{ id = "http1-fields-unbounded", file = "lua/homie/transport/http1.lua",
 mutant{ id = "http1-te-in-http10", file = "lua/homie/transport/http1.lua",
   from = [[if head.minor == 0 then return nil, "transfer-encoding in an HTTP/1.0 response" end]], to = "",
   why = "Transfer-Encoding in HTTP/1.0 is faulty framing", specs = H1SPEC }
+mutant{ id = "http1-line-fast-unbounded", file = "lua/homie/transport/http1.lua",
+  from = [[if i and i - self.pos <= limit then return take(self, i) end]], to = [[if i then return take(self, i) end]],
+  why = "a line longer than its bound is refused, even when all of it is buffered", specs = H1SPEC }
+mutant{ id = "http1-headers-unsorted", file = "lua/homie/transport/http1.lua",
+  from = [[while j > 1 and names[j - 1] > name do]], to = [[while false do]],
+  why = "header names go out sorted, so the text is reproducible", specs = H1SPEC }
+mutant{ id = "http1-scratch-kept", file = "lua/homie/transport/http1.lua",
+  from = [[
+  clear(out)
+]], to = "\n",
+  why = "the request text's scratch table lets go of the body (and key) it held", specs = H1SPEC }
 -- lua/homie/transport/h1.lua: the exchange.
 mutant{ id = "h1-pool-leftover", file = "lua/homie/transport/h1.lua",
   from = [[local reuse = self.keepalive and self.body:done() and self.reader:pending() == 0]],

@@ -76,6 +76,32 @@ describe("http1.request_text", function()
     assert.equal("GET /p?q=1 HTTP/1.1\r\nhost: h:81\r\n\r\n", http1.request_text("GET", u, {}))
     assert.equal("POST /p?q=1 HTTP/1.1\r\nhost: h:81\r\ncontent-length: 0\r\n\r\n", http1.request_text("POST", u, {}))
   end)
+
+  -- The text is built in scratch tables shared by every call.
+  it("sorts many names, and a shorter request keeps nothing of a longer one", function()
+    local u = assert(http1.parse_url("http://h/"))
+    local headers, want = {}, { "GET / HTTP/1.1\r\nhost: h\r\n" }
+    for i = 1, 12 do
+      headers[("x-%02d"):format(13 - i)] = tostring(i)
+      want[i + 1] = ("x-%02d: %d\r\n"):format(i, 13 - i)
+    end
+    headers.Host, headers["Content-Length"] = "other", "3"  -- ours, in any case
+    want[#want + 1] = "\r\n"
+    assert.equal(table.concat(want), http1.request_text("GET", u, headers))
+    assert.equal("GET / HTTP/1.1\r\nhost: h\r\nb: 1\r\n\r\n", http1.request_text("GET", u, { b = "1" }))
+  end)
+
+  it("keeps no hold on a body once its text is made", function()
+    local u = assert(http1.parse_url("http://h/"))
+    local function send() return #http1.request_text("POST", u, {}, string.rep("x", 8 * 1024 * 1024)) end
+    collectgarbage()
+    collectgarbage()
+    local before = collectgarbage("count")
+    assert.is_true(send() > 8 * 1024 * 1024)
+    collectgarbage()
+    collectgarbage()
+    assert.is_true(collectgarbage("count") - before < 1024, "KB kept: " .. (collectgarbage("count") - before))
+  end)
 end)
 
 describe("http1 responses", function()
