@@ -854,8 +854,14 @@ mutant{ id = "h1-send-twice-pooled", file = "lua/homie/transport/h1.lua",
   from = [[rt:connect(u, req, req.idempotent == false, connect_by)]], to = [[rt:connect(u, req, false, connect_by)]],
   why = "a request that must not go twice gets a fresh connection", specs = H1SPEC }
 mutant{ id = "h1-read-unbounded", file = "lua/homie/transport/h1.lua",
-  from = [[return conn:receive(ex.until_at)]], to = [[return conn:receive(nil)]],
+  from = [[return ex.conn:receive(ex.until_at)]], to = [[return ex.conn:receive(nil)]],
   why = "every receive ends by the caller's deadline", specs = { "spec/unit/http1_spec.lua", "spec/integration/socket_transport_spec.lua" } }
+mutant{ id = "h1-method-unchecked", file = "lua/homie/transport/h1.lua",
+  from = [[if type(m) ~= "string" or not m:match("^%u+$") then return false end]], to = "",
+  why = "a request's method must be an upper-case word", specs = H1SPEC }
+mutant{ id = "h1-body-first-piece", file = "lua/homie/transport/h1.lua",
+  from = [[if self.body:done() then return data end]], to = [[do return data end]],
+  why = "a body arriving in pieces is read whole", specs = H1SPEC }
 -- lua/homie/transport/ngx.lua: cosockets by the caller's clock.
 mutant{ id = "ngx-full-timeout-per-op", file = "lua/homie/transport/ngx.lua",
   from = [[local left = deadline_at and (deadline_at - ngx.now()) or FOREVER]],

@@ -364,12 +364,27 @@ describe("h1 exchange", function()
   end)
 
   it("connects by the earlier of connect_timeout and the deadline, then reads by the deadline", function()
-    local rt = request({ "HTTP/1.1 200 OK\r\n", "Content-Length: 2\r\n\r\n", "o", "k" })
+    local rt, resp = request({ "HTTP/1.1 200 OK\r\n", "Content-Length: 2\r\n\r\n", "o", "k" })
+    assert.equal("ok", resp.body)  -- a body in pieces is read whole
     assert.equal(102, rt.connected.ends_at)
     assert.equal(105, rt.sent[1].deadline_at)
     assert.same({ 105, 105, 105, 105 }, rt.deadlines)
     rt = request({ "HTTP/1.1 204 No Content\r\n\r\n" }, { deadline_at = 101 })
     assert.equal(101, rt.connected.ends_at)
+  end)
+
+  it("raises for a method that is not an upper-case word, before or after a good one", function()
+    for _, m in ipairs({ "GET", "get", "GET ", 5, "POST", false }) do
+      local r = req()
+      r.method = m or nil
+      local ok, err = pcall(h1.prepare, r)
+      if m == "GET" or m == "POST" then
+        assert.is_true(ok, err)
+      else
+        assert.is_false(ok, tostring(m))
+        assert.truthy(tostring(err):find("homie: transport request needs an upper-case method", 1, true), err)
+      end
+    end
   end)
 
   it("sends a request that must not go twice on a fresh connection", function()
