@@ -872,6 +872,14 @@ mutant{ id = "ngx-fresh-pooled", file = "lua/homie/transport/ngx.lua",
   from = [[poolable = not fresh,]], to = [[poolable = true,]],
   why = "a send's fresh connection is never pooled", specs = { "spec/integration/ngx_transport_spec.lua" },
   filter = "reuses idle", spec_limit = 120 }
+mutant{ id = "ngx-follow-up-dropped", file = "lua/homie/transport/ngx.lua",
+  from = [[then return data .. more end]], to = [[then return data end]],
+  why = "bytes taken by a follow-up read are handed up with the first page", specs = { "spec/integration/ngx_transport_spec.lua" },
+  filter = "beyond one cosocket page", spec_limit = 120 }
+mutant{ id = "ngx-fresh-options-pooled", file = "lua/homie/transport/ngx.lua",
+  from = [[local slot = (verify and 1 or 3) + (fresh and 1 or 0)]], to = [[local slot = verify and 1 or 3]],
+  why = "a send's fresh connection is never taken from a pool", specs = { "spec/integration/ngx_transport_spec.lua" },
+  filter = "reuses idle", spec_limit = 120 }
 local TLS_RESUME = { "spec/integration/tls_resume_spec.lua" }
 mutant{ id = "ngx-tls-no-resume", file = "lua/homie/transport/ngx.lua",
   from = [[session, herr = handshake(sock, origin and sessions[origin], u.host, verify)]],

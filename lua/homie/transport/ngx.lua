@@ -116,16 +116,20 @@ function Conn:receive(deadline_at)
   local sock = self.sock
   local data, err = sock:receiveany(READ_SIZE)
   if not data or #data < PAGE then return data, err end
-  local parts, n = { data }, #data
+  -- The follow-ups; a second read that ends them (an answer of a few
+  -- pages, the usual one) is joined without a table of parts.
+  local parts, n = nil, #data
   repeat
     if deadline_at and deadline_at - ngx.now() < 0.001 then break end
     if self.ms ~= 1 then sock:settimeout(1); self.ms = 1 end
     local more = sock:receiveany(READ_SIZE - n)
     if not more then break end
-    parts[#parts + 1] = more
     n = n + #more
+    if not parts and (#more < PAGE or n >= READ_SIZE) then return data .. more end
+    parts = parts or { data }
+    parts[#parts + 1] = more
   until #more < PAGE or n >= READ_SIZE
-  return parts[2] and table.concat(parts) or data
+  return parts and table.concat(parts) or data
 end
 
 -- Leaves the connection: into the pool when allowed, closed otherwise.
@@ -264,16 +268,20 @@ end
 -- own name, so no pooled connection is handed to it, and no pool_size: it
 -- never enters a pool, and a pool_size makes ngx_lua build (and drop) a
 -- pool object for it on every connect.
-local options_of = setmetatable({}, { __mode = "k" })  -- u -> key -> options
+-- Found by table look-ups alone (u, pool size, then one of four slots),
+-- with no key string built per request.
+local options_of = setmetatable({}, { __mode = "k" })  -- u -> pool_size -> slot -> options
 local function connect_options(self, u, verify, fresh)
   local by = options_of[u]
   if not by then by = {}; options_of[u] = by end
-  local key = (verify and "v" or "n") .. (fresh and "f" or self.pool_size)
-  local o = by[key]
+  local slots = by[self.pool_size]
+  if not slots then slots = {}; by[self.pool_size] = slots end
+  local slot = (verify and 1 or 3) + (fresh and 1 or 0)
+  local o = slots[slot]
   if not o then
     local pool = table.concat({ u.scheme, u.host, u.port, u.host, verify and "verify" or "noverify" }, "|")
     o = fresh and { pool = pool .. "|fresh" } or { pool = pool, pool_size = self.pool_size }
-    by[key] = o
+    slots[slot] = o
   end
   return o
 end
