@@ -832,10 +832,17 @@ mutant{ id = "http1-te-in-http10", file = "lua/homie/transport/http1.lua",
   from = [[if head.minor == 0 then return nil, "transfer-encoding in an HTTP/1.0 response" end]], to = "",
   why = "Transfer-Encoding in HTTP/1.0 is faulty framing", specs = H1SPEC }
 mutant{ id = "http1-line-fast-unbounded", file = "lua/homie/transport/http1.lua",
-  from = [[if i and i - self.pos <= limit then return take(self, i) end]], to = [[if i then return take(self, i) end]],
+  from = [[local i = find(self.buf, "\n", self.pos, true)
+  if i and i - self.pos <= limit then return take(self, i) end]], to = [[local i = find(self.buf, "\n", self.pos, true)
+  if i then return take(self, i) end]],
   why = "a line longer than its bound is refused, even when all of it is buffered", specs = H1SPEC }
+mutant{ id = "http1-line-one-fill-unbounded", file = "lua/homie/transport/http1.lua",
+  from = [[    i = find(self.buf, "\n", self.pos, true)
+    if i and i - self.pos <= limit then return take(self, i) end]], to = [[    i = find(self.buf, "\n", self.pos, true)
+    if i then return take(self, i) end]],
+  why = "a line longer than its bound is refused, even when one read brings all of it", specs = H1SPEC }
 mutant{ id = "http1-headers-unsorted", file = "lua/homie/transport/http1.lua",
-  from = [[while j > 1 and names[j - 1] > name do]], to = [[while false do]],
+  from = [[if name > names[m] then break end]], to = [[do break end]],
   why = "header names go out sorted, so the text is reproducible", specs = H1SPEC }
 mutant{ id = "http1-scratch-kept", file = "lua/homie/transport/http1.lua",
   from = [[
@@ -859,6 +866,12 @@ mutant{ id = "h1-read-unbounded", file = "lua/homie/transport/h1.lua",
 mutant{ id = "h1-method-unchecked", file = "lua/homie/transport/h1.lua",
   from = [[if type(m) ~= "string" or not m:match("^%u+$") then return false end]], to = "",
   why = "a request's method must be an upper-case word", specs = H1SPEC }
+mutant{ id = "h1-max-body-first-piece", file = "lua/homie/transport/h1.lua",
+  from = [[if max_body and #data > max_body then return nil, too_large(max_body) end]], to = "",
+  why = "a body's first piece counts against max_body too", specs = H1SPEC }
+mutant{ id = "h1-max-body-later-pieces", file = "lua/homie/transport/h1.lua",
+  from = [[if max_body and size > max_body then return nil, too_large(max_body) end]], to = "",
+  why = "every piece of a body counts against max_body", specs = H1SPEC }
 mutant{ id = "h1-body-first-piece", file = "lua/homie/transport/h1.lua",
   from = [[if self.body:done() then return data end]], to = [[do return data end]],
   why = "a body arriving in pieces is read whole", specs = H1SPEC }

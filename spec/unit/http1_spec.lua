@@ -407,6 +407,12 @@ describe("h1 exchange", function()
     _, _, f = request({ "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n" }, { max_body = 4 })
     assert.same({ "protocol", false }, { f.kind, f.retryable })
     assert.truthy(f.message:find("max_body", 1, true))
+    -- No length to refuse up front: the first piece read is already too much.
+    for _, chunks in ipairs({ "9\r\n123456789\r\n0\r\n\r\n", "2\r\n12\r\n7\r\n3456789\r\n0\r\n\r\n" }) do
+      _, _, f = request({ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" .. chunks }, { max_body = 4 })
+      assert.same({ "protocol", false }, { f.kind, f.retryable })
+      assert.truthy(f.message:find("larger than max_body (4 bytes)", 1, true), f.message)
+    end
   end)
 
   it("streams: a read past its deadline is idle and loses nothing", function()

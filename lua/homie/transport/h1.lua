@@ -135,6 +135,10 @@ function Exchange:some(deadline_at)
   return self.body:next(READ_SIZE)
 end
 
+local function too_large(max_body)
+  return fail("protocol", ("response body larger than max_body (%d bytes)"):format(max_body), true, false)
+end
+
 -- The body to its end by deadline_at, at most max_body bytes; string or nil, fail.
 function Exchange:all(max_body, deadline_at)
   if max_body and self.body.mode == "length" and self.body.left > max_body then
@@ -142,23 +146,25 @@ function Exchange:all(max_body, deadline_at)
       :format(max_body, self.body.left), true, false)
   end
   self.until_at = deadline_at
-  local parts, size = nil, 0
+  -- The first piece outside the loop: a body read in one piece (the usual
+  -- answer) is not copied again, nor given a table of parts, and takes no
+  -- `while`, which LuaJIT counts hot on every entry (http1's Reader:line).
+  local data, err, kind = self.body:next(READ_SIZE)
+  if not data then
+    if err then return nil, io_failure(err, kind, "reading the response body") end
+    return ""
+  end
+  if max_body and #data > max_body then return nil, too_large(max_body) end
+  if self.body:done() then return data end
+  local parts, size = { data }, #data
   while true do
-    local data, err, kind = self.body:next(READ_SIZE)
+    data, err, kind = self.body:next(READ_SIZE)
     if not data then
       if err then return nil, io_failure(err, kind, "reading the response body") end
-      return parts and table.concat(parts) or ""
+      return table.concat(parts)
     end
     size = size + #data
-    if max_body and size > max_body then
-      return nil, fail("protocol", ("response body larger than max_body (%d bytes)"):format(max_body), true, false)
-    end
-    -- A body read in one piece (the usual answer) is not copied again, nor
-    -- given a table of parts.
-    if not parts then
-      if self.body:done() then return data end
-      parts = {}
-    end
+    if max_body and size > max_body then return nil, too_large(max_body) end
     parts[#parts + 1] = data
   end
 end

@@ -81,7 +81,9 @@ local lower_name = memo(lower)
 -- Built in two scratch tables shared by every call (nothing in here can
 -- yield, so no two calls overlap), emptied afterwards so they hold neither
 -- the key nor a body; the sort is an insertion sort, as a request has a
--- handful of headers and LuaJIT compiles neither table.sort nor its calls.
+-- handful of headers and LuaJIT compiles neither table.sort nor its calls
+-- (a numeric `for`: LuaJIT counts a `while` hot on every entry, a `for`
+-- only when it turns, and a hot inner loop aborts the traces around it).
 local BODY_METHODS = { POST = true, PUT = true, PATCH = true }
 local out, names = {}, {}
 function M.request_text(method, u, headers, body)
@@ -91,9 +93,10 @@ function M.request_text(method, u, headers, body)
     if l ~= "host" and l ~= "content-length" then
       k = k + 1
       local j = k
-      while j > 1 and names[j - 1] > name do
-        names[j] = names[j - 1]
-        j = j - 1
+      for m = k - 1, 1, -1 do
+        if name > names[m] then break end
+        names[m + 1] = names[m]
+        j = m
       end
       names[j] = name
     end
@@ -163,11 +166,24 @@ end
 
 -- One line without its CRLF; nil, err, "protocol" when longer than limit or
 -- when it holds a CR that does not end it. A bare LF ends a line too
--- (RFC 9112 section 2.2 lets a recipient accept it). The usual case, a
--- whole line already buffered, takes no loop (LuaJIT compiles it straight).
+-- (RFC 9112 section 2.2 lets a recipient accept it).
+--
+-- The usual cases take no loop: a whole line already buffered, or one
+-- that a single fill completes (an answer's status line, read from an
+-- empty buffer). LuaJIT counts a `while` or `repeat` hot each time it is
+-- entered, so one entered on every answer becomes a trace of its own, and
+-- every trace through its callers then aborts on it: in nginx the whole
+-- head path ran interpreted. The first steps below are the loop's first
+-- turn written out; the loop goes on from there, unchanged.
 function Reader:line(limit)
   local i = find(self.buf, "\n", self.pos, true)
   if i and i - self.pos <= limit then return take(self, i) end
+  if not i and #self.buf - self.pos + 1 <= limit then
+    local ok, err = self:more()
+    if not ok then return nil, err end
+    i = find(self.buf, "\n", self.pos, true)
+    if i and i - self.pos <= limit then return take(self, i) end
+  end
   while true do
     i = find(self.buf, "\n", self.pos, true)
     if i and i - self.pos > limit then break end
@@ -297,23 +313,30 @@ end
 -- MAX_INTERIM 1xx answers before it are read and dropped. nil, err, kind on
 -- failure ("protocol" for bytes that are not HTTP, or that we refuse: a
 -- 101, another version than 1.0 or 1.1; otherwise err is the source's).
+-- Empty lines before a status line are skipped (llhttp does too), but
+-- count against the bound like any other. A `for` with a break, not a
+-- `repeat`, for LuaJIT (Reader:line says why).
+local function status_line_of(r, left)
+  for _ = 0, MAX_HEAD do
+    local line, err, kind = r:line(MAX_LINE)
+    if not line then return nil, err, kind end
+    left = left - #line - 2
+    if left < 0 then return nil, ("response head larger than %d bytes"):format(MAX_HEAD), "protocol" end
+    if line ~= "" then return line, left end
+  end
+  -- Not reached: each empty line takes 2 of the MAX_HEAD bytes.
+  return nil, ("response head larger than %d bytes"):format(MAX_HEAD), "protocol"
+end
+
 function M.read_head(r)
   local left = MAX_HEAD
   for _ = 0, MAX_INTERIM do
-    -- Empty lines before a status line are skipped (llhttp does too), but
-    -- count against the bound like any other.
-    local line, err, kind
-    repeat
-      line, err, kind = r:line(MAX_LINE)
-      if not line then return nil, err, kind end
-      left = left - #line - 2
-      if left < 0 then return nil, ("response head larger than %d bytes"):format(MAX_HEAD), "protocol" end
-    until line ~= ""
-    local head
-    head, err = status_line(line)
+    local line, rest, kind = status_line_of(r, left)
+    if not line then return nil, rest, kind end
+    local head, err = status_line(line)
     if not head then return nil, err, "protocol" end
-    local fields, rest
-    fields, rest, kind = read_fields(r, "header", left)
+    local fields
+    fields, rest, kind = read_fields(r, "header", rest)
     if not fields then return nil, rest, kind end
     head.headers, left = fields, rest
     if head.status == 101 then

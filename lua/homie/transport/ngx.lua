@@ -111,25 +111,35 @@ end
 -- timeout or error is left for the next receive to meet.
 local PAGE = 4096
 
+-- The bytes already waiting after n were read, or nil (none within 1 ms,
+-- the deadline too close, or an error left for the next receive).
+local function follow_up(self, sock, deadline_at, n)
+  if deadline_at and deadline_at - ngx.now() < 0.001 then return nil end
+  if self.ms ~= 1 then sock:settimeout(1); self.ms = 1 end
+  return (sock:receiveany(READ_SIZE - n))
+end
+
+-- The first follow-up is written out before the loop: an answer of a few
+-- pages (the usual JSON page) then takes no `repeat`, which LuaJIT counts
+-- hot each time it is entered (homie.transport.http1's Reader:line says
+-- why that costs), and is joined to the first page without a table.
 function Conn:receive(deadline_at)
   if not self:arm(deadline_at) then return nil, "timeout" end
   local sock = self.sock
   local data, err = sock:receiveany(READ_SIZE)
   if not data or #data < PAGE then return data, err end
-  -- The follow-ups; a second read that ends them (an answer of a few
-  -- pages, the usual one) is joined without a table of parts.
-  local parts, n = nil, #data
+  local more = follow_up(self, sock, deadline_at, #data)
+  if not more then return data end
+  local n = #data + #more
+  if #more < PAGE or n >= READ_SIZE then return data .. more end
+  local parts = { data, more }
   repeat
-    if deadline_at and deadline_at - ngx.now() < 0.001 then break end
-    if self.ms ~= 1 then sock:settimeout(1); self.ms = 1 end
-    local more = sock:receiveany(READ_SIZE - n)
+    more = follow_up(self, sock, deadline_at, n)
     if not more then break end
-    n = n + #more
-    if not parts and (#more < PAGE or n >= READ_SIZE) then return data .. more end
-    parts = parts or { data }
     parts[#parts + 1] = more
+    n = n + #more
   until #more < PAGE or n >= READ_SIZE
-  return parts and table.concat(parts) or data
+  return table.concat(parts)
 end
 
 -- Leaves the connection: into the pool when allowed, closed otherwise.
