@@ -845,6 +845,24 @@ mutant{ id = "http1-fields-unbounded", file = "lua/homie/transport/http1.lua",
 mutant{ id = "http1-te-in-http10", file = "lua/homie/transport/http1.lua",
   from = [[if head.minor == 0 then return nil, "transfer-encoding in an HTTP/1.0 response" end]], to = "",
   why = "Transfer-Encoding in HTTP/1.0 is faulty framing", specs = H1SPEC }
+mutant{ id = "http1-line-fast-unbounded", file = "lua/homie/transport/http1.lua",
+  from = [[local i = find(self.buf, "\n", self.pos, true)
+  if i and i - self.pos <= limit then return take(self, i) end]], to = [[local i = find(self.buf, "\n", self.pos, true)
+  if i then return take(self, i) end]],
+  why = "a line longer than its bound is refused, even when all of it is buffered", specs = H1SPEC }
+mutant{ id = "http1-line-one-fill-unbounded", file = "lua/homie/transport/http1.lua",
+  from = [[    i = find(self.buf, "\n", self.pos, true)
+    if i and i - self.pos <= limit then return take(self, i) end]], to = [[    i = find(self.buf, "\n", self.pos, true)
+    if i then return take(self, i) end]],
+  why = "a line longer than its bound is refused, even when one read brings all of it", specs = H1SPEC }
+mutant{ id = "http1-headers-unsorted", file = "lua/homie/transport/http1.lua",
+  from = [[if name > names[m] then break end]], to = [[do break end]],
+  why = "header names go out sorted, so the text is reproducible", specs = H1SPEC }
+mutant{ id = "http1-scratch-kept", file = "lua/homie/transport/http1.lua",
+  from = [[
+  clear(out)
+]], to = "\n",
+  why = "the request text's scratch table lets go of the body (and key) it held", specs = H1SPEC }
 -- lua/homie/transport/h1.lua: the exchange.
 mutant{ id = "h1-pool-leftover", file = "lua/homie/transport/h1.lua",
   from = [[local reuse = self.keepalive and self.body:done() and self.reader:pending() == 0]],
@@ -857,8 +875,20 @@ mutant{ id = "h1-send-twice-pooled", file = "lua/homie/transport/h1.lua",
   from = [[rt:connect(u, req, req.idempotent == false, connect_by)]], to = [[rt:connect(u, req, false, connect_by)]],
   why = "a request that must not go twice gets a fresh connection", specs = H1SPEC }
 mutant{ id = "h1-read-unbounded", file = "lua/homie/transport/h1.lua",
-  from = [[return conn:receive(ex.until_at)]], to = [[return conn:receive(nil)]],
+  from = [[return ex.conn:receive(ex.until_at)]], to = [[return ex.conn:receive(nil)]],
   why = "every receive ends by the caller's deadline", specs = { "spec/unit/http1_spec.lua", "spec/integration/socket_transport_spec.lua" } }
+mutant{ id = "h1-method-unchecked", file = "lua/homie/transport/h1.lua",
+  from = [[if type(m) ~= "string" or not m:match("^%u+$") then return false end]], to = "",
+  why = "a request's method must be an upper-case word", specs = H1SPEC }
+mutant{ id = "h1-max-body-first-piece", file = "lua/homie/transport/h1.lua",
+  from = [[if max_body and #data > max_body then return nil, too_large(max_body) end]], to = "",
+  why = "a body's first piece counts against max_body too", specs = H1SPEC }
+mutant{ id = "h1-max-body-later-pieces", file = "lua/homie/transport/h1.lua",
+  from = [[if max_body and size > max_body then return nil, too_large(max_body) end]], to = "",
+  why = "every piece of a body counts against max_body", specs = H1SPEC }
+mutant{ id = "h1-body-first-piece", file = "lua/homie/transport/h1.lua",
+  from = [[if self.body:done() then return data end]], to = [[do return data end]],
+  why = "a body arriving in pieces is read whole", specs = H1SPEC }
 -- lua/homie/transport/ngx.lua: cosockets by the caller's clock.
 mutant{ id = "ngx-full-timeout-per-op", file = "lua/homie/transport/ngx.lua",
   from = [[local left = deadline_at and (deadline_at - ngx.now()) or FOREVER]],
@@ -868,6 +898,14 @@ mutant{ id = "ngx-full-timeout-per-op", file = "lua/homie/transport/ngx.lua",
 mutant{ id = "ngx-fresh-pooled", file = "lua/homie/transport/ngx.lua",
   from = [[poolable = not fresh,]], to = [[poolable = true,]],
   why = "a send's fresh connection is never pooled", specs = { "spec/integration/ngx_transport_spec.lua" },
+  filter = "reuses idle", spec_limit = 120 }
+mutant{ id = "ngx-follow-up-dropped", file = "lua/homie/transport/ngx.lua",
+  from = [[then return data .. more end]], to = [[then return data end]],
+  why = "bytes taken by a follow-up read are handed up with the first page", specs = { "spec/integration/ngx_transport_spec.lua" },
+  filter = "beyond one cosocket page", spec_limit = 120 }
+mutant{ id = "ngx-fresh-options-pooled", file = "lua/homie/transport/ngx.lua",
+  from = [[local slot = (verify and 1 or 3) + (fresh and 1 or 0)]], to = [[local slot = verify and 1 or 3]],
+  why = "a send's fresh connection is never taken from a pool", specs = { "spec/integration/ngx_transport_spec.lua" },
   filter = "reuses idle", spec_limit = 120 }
 local TLS_RESUME = { "spec/integration/tls_resume_spec.lua" }
 mutant{ id = "ngx-tls-no-resume", file = "lua/homie/transport/ngx.lua",

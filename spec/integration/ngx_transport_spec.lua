@@ -41,6 +41,8 @@ local LOCATIONS = {
     local out = {}
     out.get1 = conn("GET", "/v1/chats/00000000-0000-0000-0000-000000000000/messages")
     out.get2 = conn("GET", "/v1/chats/00000000-0000-0000-0000-000000000000/messages")
+    -- Not to be sent twice: a fresh connection, even to the URL just pooled.
+    out.get_once = conn("GET", "/v1/chats/00000000-0000-0000-0000-000000000000/messages", { idempotent = false })
     out.post_once = conn("POST", "/v1/chats", { body = cjson.encode({ chatbotId = T.BOT }), idempotent = false })
     out.post_once2 = conn("POST", "/v1/chats", { body = cjson.encode({ chatbotId = T.BOT }), idempotent = false })
     out.get3 = conn("GET", "/v1/chats/00000000-0000-0000-0000-000000000000/messages")
@@ -120,11 +122,12 @@ local LOCATIONS = {
 
   -- What one read of a stream hands up when much is already waiting.
   ["/t/burst"] = [[
-    local s = assert(t:open(T.req(t, "GET", "/raw/burst", { base = "http://127.0.0.1:" .. ngx.var.server_port })))
+    local n = tonumber(ngx.var.arg_n)
+    local s = assert(t:open(T.req(t, "GET", "/raw/burst?n=" .. n, { base = "http://127.0.0.1:" .. ngx.var.server_port })))
     local status = s:head(t:now() + 5)
     local first = s:read(t:now() + 5)
     local total = #first
-    while total < 12000 do
+    while total < n do
       local more = s:read(t:now() + 5)
       if not more then break end
       total = total + #more
@@ -297,11 +300,13 @@ local RAW = {
     local sock = assert(ngx.req.socket(true))
     sock:send("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n")
   ]],
-  -- 12,000 bytes of body in one write, three cosocket pages and more.
+  -- n bytes of body (a multiple of 10) in one write: 12,000 is three
+  -- cosocket pages and more, 6,000 one page and part of a second.
   ["/raw/burst"] = [[
+    local n = tonumber(ngx.var.arg_n)
     local sock = assert(ngx.req.socket(true))
-    sock:send("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 12000\r\n\r\n"
-      .. ("data: xx\n\n"):rep(1200))
+    sock:send("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: " .. n .. "\r\n\r\n"
+      .. ("data: xx\n\n"):rep(n / 10))
     ngx.sleep(0.2)
   ]],
   ["/raw/garbage"] = [[
@@ -374,6 +379,7 @@ describe("ngx transport in nginx", function()
   it("reuses idle connections, within a request and across requests, but never for a send", function()
     local r = app:json("/t/keepalive")
     assert.equal(r.get1, r.get2)
+    assert.are_not.equal(r.get1, r.get_once)
     assert.are_not.equal(r.get1, r.post_once)
     assert.are_not.equal(r.post_once, r.post_once2)  -- a send is never put on a pooled connection
     assert.equal(r.get1, r.get3)
@@ -430,10 +436,12 @@ describe("ngx transport in nginx", function()
   end)
 
   it("hands up what is already waiting in one read, beyond one cosocket page", function()
-    local r = app:json("/t/burst")
-    assert.equal(200, r.status)
-    assert.equal(12000, r.total)
-    assert.is_true(r.first > 4096, "first read: " .. r.first .. " bytes")
+    for _, n in ipairs({ 12000, 6000 }) do
+      local r = app:json("/t/burst?n=" .. n)
+      assert.equal(200, r.status)
+      assert.equal(n, r.total)
+      assert.is_true(r.first > 4096, "first read: " .. r.first .. " bytes")
+    end
   end)
 
   it("reads a stream's resume data, then idles on a live one without losing it", function()

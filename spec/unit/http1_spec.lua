@@ -76,6 +76,33 @@ describe("http1.request_text", function()
     assert.equal("GET /p?q=1 HTTP/1.1\r\nhost: h:81\r\n\r\n", http1.request_text("GET", u, {}))
     assert.equal("POST /p?q=1 HTTP/1.1\r\nhost: h:81\r\ncontent-length: 0\r\n\r\n", http1.request_text("POST", u, {}))
   end)
+
+  -- The text is built in scratch tables shared by every call.
+  it("sorts many names, and a shorter request keeps nothing of a longer one", function()
+    local u = assert(http1.parse_url("http://h/"))
+    local headers, want = {}, { "GET / HTTP/1.1\r\nhost: h\r\n" }
+    for i = 1, 12 do
+      headers[("x-%02d"):format(13 - i)] = tostring(i)
+      want[i + 1] = ("x-%02d: %d\r\n"):format(i, 13 - i)
+    end
+    headers.Host, headers["Content-Length"] = "other", "3"  -- ours, in any case
+    want[#want + 1] = "\r\n"
+    assert.equal(table.concat(want), http1.request_text("GET", u, headers))
+    assert.equal("GET / HTTP/1.1\r\nhost: h\r\nb: 1\r\n\r\n", http1.request_text("GET", u, { b = "1" }))
+  end)
+
+  it("keeps no hold on a body once its text is made", function()
+    local u = assert(http1.parse_url("http://h/"))
+    local function send() return #http1.request_text("POST", u, {}, string.rep("x", 8 * 1024 * 1024)) end
+    -- LuaJIT keeps its string buffer (16 MB after this text) and halves it
+    -- at each full collection: eight bring it under the 1 MB allowed.
+    local function collect() for _ = 1, 8 do collectgarbage() end end
+    collect()
+    local before = collectgarbage("count")
+    assert.is_true(send() > 8 * 1024 * 1024)
+    collect()
+    assert.is_true(collectgarbage("count") - before < 1024, "KB kept: " .. (collectgarbage("count") - before))
+  end)
 end)
 
 describe("http1 responses", function()
@@ -338,12 +365,27 @@ describe("h1 exchange", function()
   end)
 
   it("connects by the earlier of connect_timeout and the deadline, then reads by the deadline", function()
-    local rt = request({ "HTTP/1.1 200 OK\r\n", "Content-Length: 2\r\n\r\n", "o", "k" })
+    local rt, resp = request({ "HTTP/1.1 200 OK\r\n", "Content-Length: 2\r\n\r\n", "o", "k" })
+    assert.equal("ok", resp.body)  -- a body in pieces is read whole
     assert.equal(102, rt.connected.ends_at)
     assert.equal(105, rt.sent[1].deadline_at)
     assert.same({ 105, 105, 105, 105 }, rt.deadlines)
     rt = request({ "HTTP/1.1 204 No Content\r\n\r\n" }, { deadline_at = 101 })
     assert.equal(101, rt.connected.ends_at)
+  end)
+
+  it("raises for a method that is not an upper-case word, before or after a good one", function()
+    for _, m in ipairs({ "GET", "get", "GET ", 5, "POST", false }) do
+      local r = req()
+      r.method = m or nil
+      local ok, err = pcall(h1.prepare, r)
+      if m == "GET" or m == "POST" then
+        assert.is_true(ok, err)
+      else
+        assert.is_false(ok, tostring(m))
+        assert.truthy(tostring(err):find("homie: transport request needs an upper-case method", 1, true), err)
+      end
+    end
   end)
 
   it("sends a request that must not go twice on a fresh connection", function()
@@ -366,6 +408,12 @@ describe("h1 exchange", function()
     _, _, f = request({ "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n" }, { max_body = 4 })
     assert.same({ "protocol", false }, { f.kind, f.retryable })
     assert.truthy(f.message:find("max_body", 1, true))
+    -- No length to refuse up front: the first piece read is already too much.
+    for _, chunks in ipairs({ "9\r\n123456789\r\n0\r\n\r\n", "2\r\n12\r\n7\r\n3456789\r\n0\r\n\r\n" }) do
+      _, _, f = request({ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" .. chunks }, { max_body = 4 })
+      assert.same({ "protocol", false }, { f.kind, f.retryable })
+      assert.truthy(f.message:find("larger than max_body (4 bytes)", 1, true), f.message)
+    end
   end)
 
   it("streams: a read past its deadline is idle and loses nothing", function()

@@ -37,13 +37,26 @@ local function io_failure(err, kind, what)
   return fail("connection", what .. ": " .. tostring(err), true)
 end
 
+-- Methods seen to be upper-case words: a request's method is checked by a
+-- table look-up, not a pattern (which LuaJIT does not compile), once a
+-- method has passed. Bounded like http1's memos.
+local METHODS_MAX = 64
+local upper_methods, n_methods = {}, 0
+local function upper_method(m)
+  if upper_methods[m] then return true end
+  if type(m) ~= "string" or not m:match("^%u+$") then return false end
+  if n_methods >= METHODS_MAX then upper_methods, n_methods = {}, 0 end
+  upper_methods[m], n_methods = true, n_methods + 1
+  return true
+end
+
 -- Checks the request (raising for programming errors, at the level of the
 -- caller of the transport method; `depth`: how many functions lie between
 -- that method and this one) and its URL; returns the parsed URL or nil, fail.
 function M.prepare(req, depth)
   local level = 3 + (depth or 0)
   if type(req) ~= "table" then error("homie: transport request must be a table", level) end
-  if type(req.method) ~= "string" or not req.method:match("^%u+$") then
+  if not upper_method(req.method) then
     error("homie: transport request needs an upper-case method", level)
   end
   if type(req.headers) ~= "table" then error("homie: transport request needs a headers table", level) end
@@ -56,6 +69,14 @@ end
 local Exchange = {}
 Exchange.__index = Exchange
 
+-- The reader's source: the exchange's connection, asked only when the
+-- reader's buffer runs dry, and always with the deadline of the read in
+-- progress. One function for every exchange (no closure made per request:
+-- LuaJIT compiles no trace through the making of one).
+local function fill(ex)
+  return ex.conn:receive(ex.until_at)
+end
+
 -- Connects by connect_by and sends by send_by; returns an exchange or nil, fail. A
 -- request that must not be sent twice (idempotent == false) gets a fresh
 -- connection, never a pooled one: a pooled connection may have been closed
@@ -66,10 +87,11 @@ Exchange.__index = Exchange
 local function start(rt, u, req, connect_by, send_by)
   local conn, f = rt:connect(u, req, req.idempotent == false, connect_by)
   if not conn then return nil, f end
-  local ex = setmetatable({ conn = conn }, Exchange)
-  -- The reader asks the socket for more only when its buffer runs dry, and
-  -- always with the deadline of the read in progress.
-  ex.reader = http1.reader(function() return conn:receive(ex.until_at) end)
+  -- Every field an exchange gets, made with it (one allocation, no
+  -- rehash); until_at is set by head, some and all before any read.
+  local ex = setmetatable({ conn = conn, until_at = false, reader = false, keepalive = false, body = false },
+    Exchange)
+  ex.reader = http1.reader(fill, ex)
   local ok, err = conn:send(http1.request_text(req.method, u, req.headers, req.body), send_by)
   if not ok then
     conn:finish(false)
@@ -113,6 +135,10 @@ function Exchange:some(deadline_at)
   return self.body:next(READ_SIZE)
 end
 
+local function too_large(max_body)
+  return fail("protocol", ("response body larger than max_body (%d bytes)"):format(max_body), true, false)
+end
+
 -- The body to its end by deadline_at, at most max_body bytes; string or nil, fail.
 function Exchange:all(max_body, deadline_at)
   if max_body and self.body.mode == "length" and self.body.left > max_body then
@@ -120,19 +146,25 @@ function Exchange:all(max_body, deadline_at)
       :format(max_body, self.body.left), true, false)
   end
   self.until_at = deadline_at
-  local parts, size = {}, 0
+  -- The first piece outside the loop: a body read in one piece (the usual
+  -- answer) is not copied again, nor given a table of parts, and takes no
+  -- `while`, which LuaJIT counts hot on every entry (http1's Reader:line).
+  local data, err, kind = self.body:next(READ_SIZE)
+  if not data then
+    if err then return nil, io_failure(err, kind, "reading the response body") end
+    return ""
+  end
+  if max_body and #data > max_body then return nil, too_large(max_body) end
+  if self.body:done() then return data end
+  local parts, size = { data }, #data
   while true do
-    local data, err, kind = self.body:next(READ_SIZE)
+    data, err, kind = self.body:next(READ_SIZE)
     if not data then
       if err then return nil, io_failure(err, kind, "reading the response body") end
       return table.concat(parts)
     end
     size = size + #data
-    if max_body and size > max_body then
-      return nil, fail("protocol", ("response body larger than max_body (%d bytes)"):format(max_body), true, false)
-    end
-    -- A body read in one piece (the usual answer) is not copied again.
-    if size == #data and self.body:done() then return data end
+    if max_body and size > max_body then return nil, too_large(max_body) end
     parts[#parts + 1] = data
   end
 end

@@ -14,6 +14,14 @@ local MAX_SIZE_LINE = 4096      -- a chunk-size line with its extensions
 local DEFAULT_PORT = { http = 80, https = 443 }
 
 local byte, find, sub, lower = string.byte, string.find, string.sub, string.lower
+local concat = table.concat
+
+-- LuaJIT's table.new and table.clear (nginx's Lua), plain Lua elsewhere:
+-- a table made at its final size is not grown piece by piece.
+local new_table = (pcall(require, "table.new")) and require("table.new") or function() return {} end
+local clear = (pcall(require, "table.clear")) and require("table.clear") or function(t)
+  for k in pairs(t) do t[k] = nil end
+end
 
 -- A memo of what `fn` gives each string, dropped whole when it reaches
 -- MEMO_MAX entries: a client sends to a handful of URLs and reads the same
@@ -70,26 +78,51 @@ local lower_name = memo(lower)
 
 -- The bytes of one request. `headers`: lower-case name -> string; Host and
 -- Content-Length are ours. Names are sorted so the text is reproducible.
+-- Built in two scratch tables shared by every call (nothing in here can
+-- yield, so no two calls overlap), emptied afterwards so they hold neither
+-- the key nor a body; the sort is an insertion sort, as a request has a
+-- handful of headers and LuaJIT compiles neither table.sort nor its calls
+-- (a numeric `for`: LuaJIT counts a `while` hot on every entry, a `for`
+-- only when it turns, and a hot inner loop aborts the traces around it).
 local BODY_METHODS = { POST = true, PUT = true, PATCH = true }
+local out, names = {}, {}
 function M.request_text(method, u, headers, body)
-  local out = { method, " ", u.target, " HTTP/1.1\r\nhost: ", headers.host or u.authority, "\r\n" }
-  local names = {}
+  local k = 0
   for name in pairs(headers) do
     local l = lower_name(name)
-    if l ~= "host" and l ~= "content-length" then names[#names + 1] = name end
+    if l ~= "host" and l ~= "content-length" then
+      k = k + 1
+      local j = k
+      for m = k - 1, 1, -1 do
+        if name > names[m] then break end
+        names[m + 1] = names[m]
+        j = m
+      end
+      names[j] = name
+    end
   end
-  table.sort(names)
-  local n = #out
-  for _, name in ipairs(names) do
+  out[1], out[2], out[3], out[4], out[5], out[6] =
+    method, " ", u.target, " HTTP/1.1\r\nhost: ", headers.host or u.authority, "\r\n"
+  local n = 6
+  for i = 1, k do
+    local name = names[i]
     out[n + 1], out[n + 2], out[n + 3], out[n + 4] = name, ": ", headers[name], "\r\n"
     n = n + 4
   end
   if body or BODY_METHODS[method] then
-    out[#out + 1] = "content-length: " .. #(body or "") .. "\r\n"
+    n = n + 1
+    out[n] = "content-length: " .. #(body or "") .. "\r\n"
   end
-  out[#out + 1] = "\r\n"
-  out[#out + 1] = body
-  return table.concat(out)
+  n = n + 1
+  out[n] = "\r\n"
+  if body then
+    n = n + 1
+    out[n] = body
+  end
+  local text = concat(out, "", 1, n)
+  clear(out)
+  clear(names)
+  return text
 end
 
 -- A buffer over `fill()`, which returns the next bytes or nil, err (err is
@@ -99,14 +132,17 @@ end
 local Reader = {}
 Reader.__index = Reader
 
-function M.reader(fill)
-  return setmetatable({ fill = fill, buf = "", pos = 1 }, Reader)
+-- `src`, when given, is handed to every fill(src): a caller can then give
+-- one function for all its readers rather than a closure for each.
+function M.reader(fill, src)
+  return setmetatable({ fill = fill, src = src, buf = "", pos = 1 }, Reader)
 end
 
 function Reader:more()
-  local data, err = self.fill()
+  local data, err = self.fill(self.src)
   if not data then return nil, err end
-  if self.pos > #self.buf then self.buf = data else self.buf = self.buf:sub(self.pos) .. data end
+  local buf, pos = self.buf, self.pos
+  if pos > #buf then self.buf = data else self.buf = sub(buf, pos) .. data end
   self.pos = 1
   return true
 end
@@ -117,21 +153,41 @@ function Reader:pending()
   return #self.buf - self.pos + 1
 end
 
+-- Consumes the buffered line ending with the LF at i; the line, or nil,
+-- err, "protocol" when it holds a CR that does not end it.
+local function take(self, i)
+  local buf, pos = self.buf, self.pos
+  self.pos = i + 1
+  if i > pos and byte(buf, i - 1) == 13 then i = i - 1 end
+  local line = sub(buf, pos, i - 1)
+  if find(line, "\r", 1, true) then return nil, "bare CR in " .. ("%q"):format(line:sub(1, 60)), "protocol" end
+  return line
+end
+
 -- One line without its CRLF; nil, err, "protocol" when longer than limit or
 -- when it holds a CR that does not end it. A bare LF ends a line too
 -- (RFC 9112 section 2.2 lets a recipient accept it).
+--
+-- The usual cases take no loop: a whole line already buffered, or one
+-- that a single fill completes (an answer's status line, read from an
+-- empty buffer). LuaJIT counts a `while` or `repeat` hot each time it is
+-- entered, so one entered on every answer becomes a trace of its own, and
+-- every trace through its callers then aborts on it: in nginx the whole
+-- head path ran interpreted. The first steps below are the loop's first
+-- turn written out; the loop goes on from there, unchanged.
 function Reader:line(limit)
+  local i = find(self.buf, "\n", self.pos, true)
+  if i and i - self.pos <= limit then return take(self, i) end
+  if not i and #self.buf - self.pos + 1 <= limit then
+    local ok, err = self:more()
+    if not ok then return nil, err end
+    i = find(self.buf, "\n", self.pos, true)
+    if i and i - self.pos <= limit then return take(self, i) end
+  end
   while true do
-    local i = self.buf:find("\n", self.pos, true)
+    i = find(self.buf, "\n", self.pos, true)
     if i and i - self.pos > limit then break end
-    if i then
-      local buf, pos = self.buf, self.pos
-      self.pos = i + 1
-      if i > pos and byte(buf, i - 1) == 13 then i = i - 1 end
-      local line = sub(buf, pos, i - 1)
-      if find(line, "\r", 1, true) then return nil, "bare CR in " .. ("%q"):format(line:sub(1, 60)), "protocol" end
-      return line
-    end
+    if i then return take(self, i) end
     if #self.buf - self.pos + 1 > limit then break end
     local ok, err = self:more()
     if not ok then return nil, err end
@@ -145,10 +201,11 @@ function Reader:some(max)
     local ok, err = self:more()
     if not ok then return nil, err end
   end
-  local stop = math.min(#self.buf, self.pos + max - 1)
-  local s = self.buf:sub(self.pos, stop)
+  local buf, pos = self.buf, self.pos
+  local stop = pos + max - 1
+  if stop > #buf then stop = #buf end
   self.pos = stop + 1
-  return s
+  return sub(buf, pos, stop)
 end
 
 local TOKEN = "^[!#$%%&'*+%-.^_`|~%w]+$"
@@ -193,18 +250,19 @@ local function malformed(what, line)
 end
 
 -- Field lines up to the blank line, into a new table (lower-case name ->
--- value, repeated names joined with ", "); nil, err, kind. budget.left
--- counts the bytes every head of this response may still take. An obs-fold
--- (a line starting with SP or HTAB) continues the previous value, joined
--- with one SP as RFC 9112 section 5.2 asks of a user agent.
-local function read_fields(r, what, budget)
-  local fields, count, last = {}, 0, nil
+-- value, repeated names joined with ", "), and what is left of `left`, the
+-- bytes every head of this response may still take; nil, err, kind. An
+-- obs-fold (a line starting with SP or HTAB) continues the previous value,
+-- joined with one SP as RFC 9112 section 5.2 asks of a user agent.
+local FIELDS_SIZE = 16  -- room made at once for an answer's usual fields
+local function read_fields(r, what, left)
+  local fields, count, last = new_table(0, FIELDS_SIZE), 0, nil
   while true do
     local line, err, kind = r:line(MAX_LINE)
     if not line then return nil, err, kind end
     if line == "" then break end
-    budget.left = budget.left - #line - 2
-    if budget.left < 0 then return nil, ("%s section larger than %d bytes"):format(what, MAX_HEAD), "protocol" end
+    left = left - #line - 2
+    if left < 0 then return nil, ("%s section larger than %d bytes"):format(what, MAX_HEAD), "protocol" end
     local first = byte(line, 1)
     if first == 32 or first == 9 then
       if not last then return malformed(what, line) end
@@ -220,7 +278,7 @@ local function read_fields(r, what, budget)
       fields[last] = old and (old .. ", " .. field[2]) or field[2]
     end
   end
-  return fields
+  return fields, left
 end
 
 -- {major, minor, status} from a status line; nil, err otherwise.
@@ -255,23 +313,32 @@ end
 -- MAX_INTERIM 1xx answers before it are read and dropped. nil, err, kind on
 -- failure ("protocol" for bytes that are not HTTP, or that we refuse: a
 -- 101, another version than 1.0 or 1.1; otherwise err is the source's).
+-- Empty lines before a status line are skipped (llhttp does too), but
+-- count against the bound like any other. A `for` with a break, not a
+-- `repeat`, for LuaJIT (Reader:line says why).
+local function status_line_of(r, left)
+  for _ = 0, MAX_HEAD do
+    local line, err, kind = r:line(MAX_LINE)
+    if not line then return nil, err, kind end
+    left = left - #line - 2
+    if left < 0 then return nil, ("response head larger than %d bytes"):format(MAX_HEAD), "protocol" end
+    if line ~= "" then return line, left end
+  end
+  -- Not reached: each empty line takes 2 of the MAX_HEAD bytes.
+  return nil, ("response head larger than %d bytes"):format(MAX_HEAD), "protocol"
+end
+
 function M.read_head(r)
-  local budget = { left = MAX_HEAD }
+  local left = MAX_HEAD
   for _ = 0, MAX_INTERIM do
-    -- Empty lines before a status line are skipped (llhttp does too), but
-    -- count against the bound like any other.
-    local line, err, kind
-    repeat
-      line, err, kind = r:line(MAX_LINE)
-      if not line then return nil, err, kind end
-      budget.left = budget.left - #line - 2
-      if budget.left < 0 then return nil, ("response head larger than %d bytes"):format(MAX_HEAD), "protocol" end
-    until line ~= ""
-    local head
-    head, err = status_line(line)
+    local line, rest, kind = status_line_of(r, left)
+    if not line then return nil, rest, kind end
+    local head, err = status_line(line)
     if not head then return nil, err, "protocol" end
-    head.headers, err, kind = read_fields(r, "header", budget)
-    if not head.headers then return nil, err, kind end
+    local fields
+    fields, rest, kind = read_fields(r, "header", rest)
+    if not fields then return nil, rest, kind end
+    head.headers, left = fields, rest
     if head.status == 101 then
       return nil, "the server switched protocols (101), which homie never asks for", "protocol"
     end
@@ -413,7 +480,7 @@ function Body:next_chunked(max)
     end
     local line, err, kind
     if state == "trailers" then
-      line, err, kind = read_fields(r, "trailer", { left = MAX_HEAD })
+      line, err, kind = read_fields(r, "trailer", MAX_HEAD)
       if not line then return nil, cut(err), kind end
       self.trailers, self.state = line, "done"
       return nil

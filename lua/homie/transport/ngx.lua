@@ -111,21 +111,35 @@ end
 -- timeout or error is left for the next receive to meet.
 local PAGE = 4096
 
+-- The bytes already waiting after n were read, or nil (none within 1 ms,
+-- the deadline too close, or an error left for the next receive).
+local function follow_up(self, sock, deadline_at, n)
+  if deadline_at and deadline_at - ngx.now() < 0.001 then return nil end
+  if self.ms ~= 1 then sock:settimeout(1); self.ms = 1 end
+  return (sock:receiveany(READ_SIZE - n))
+end
+
+-- The first follow-up is written out before the loop: an answer of a few
+-- pages (the usual JSON page) then takes no `repeat`, which LuaJIT counts
+-- hot each time it is entered (homie.transport.http1's Reader:line says
+-- why that costs), and is joined to the first page without a table.
 function Conn:receive(deadline_at)
   if not self:arm(deadline_at) then return nil, "timeout" end
   local sock = self.sock
   local data, err = sock:receiveany(READ_SIZE)
   if not data or #data < PAGE then return data, err end
-  local parts, n = { data }, #data
+  local more = follow_up(self, sock, deadline_at, #data)
+  if not more then return data end
+  local n = #data + #more
+  if #more < PAGE or n >= READ_SIZE then return data .. more end
+  local parts = { data, more }
   repeat
-    if deadline_at and deadline_at - ngx.now() < 0.001 then break end
-    if self.ms ~= 1 then sock:settimeout(1); self.ms = 1 end
-    local more = sock:receiveany(READ_SIZE - n)
+    more = follow_up(self, sock, deadline_at, n)
     if not more then break end
     parts[#parts + 1] = more
     n = n + #more
   until #more < PAGE or n >= READ_SIZE
-  return parts[2] and table.concat(parts) or data
+  return table.concat(parts)
 end
 
 -- Leaves the connection: into the pool when allowed, closed otherwise.
@@ -264,16 +278,20 @@ end
 -- own name, so no pooled connection is handed to it, and no pool_size: it
 -- never enters a pool, and a pool_size makes ngx_lua build (and drop) a
 -- pool object for it on every connect.
-local options_of = setmetatable({}, { __mode = "k" })  -- u -> key -> options
+-- Found by table look-ups alone (u, pool size, then one of four slots),
+-- with no key string built per request.
+local options_of = setmetatable({}, { __mode = "k" })  -- u -> pool_size -> slot -> options
 local function connect_options(self, u, verify, fresh)
   local by = options_of[u]
   if not by then by = {}; options_of[u] = by end
-  local key = (verify and "v" or "n") .. (fresh and "f" or self.pool_size)
-  local o = by[key]
+  local slots = by[self.pool_size]
+  if not slots then slots = {}; by[self.pool_size] = slots end
+  local slot = (verify and 1 or 3) + (fresh and 1 or 0)
+  local o = slots[slot]
   if not o then
     local pool = table.concat({ u.scheme, u.host, u.port, u.host, verify and "verify" or "noverify" }, "|")
     o = fresh and { pool = pool .. "|fresh" } or { pool = pool, pool_size = self.pool_size }
-    by[key] = o
+    slots[slot] = o
   end
   return o
 end
@@ -282,8 +300,10 @@ end
 -- ends_at, or nil, fail. `fresh`: never a pooled one, and never pooled afterwards.
 function Transport:connect(u, req, fresh, ends_at)
   local verify = not req.insecure
+  -- Made with the fields every connection gets (one allocation, no rehash).
   local conn = setmetatable({ t = self, sock = ngx.socket.tcp(), poolable = not fresh,
-                              owner = coroutine.running() }, Conn)
+                              owner = coroutine.running(), ms = false, reused = false, done = false,
+                              origin = false }, Conn)
   if not conn:arm(ends_at) then return nil, connect_failure("timeout", u) end
   local sock = conn.sock
   local ok, err = sock:connect(u.host, u.port, connect_options(self, u, verify, fresh))
