@@ -191,16 +191,33 @@ static void read_options(lua_State *L, reqopts *o) {
   o->fresh_connect = opt_bool(L, "fresh_connect", 0);
 }
 
-/* The checked headers into the request's list (freed by close). */
+/* The checked headers into the request's list (freed by close): one
+ * allocation holding the list's nodes and then their strings, not two per
+ * header (curl_slist_append's); libcurl only reads the list. */
 static void set_headers(lua_State *L, hreq *r, int n) {
   int i;
-  if (!opt_get(L, "headers")) return;
+  size_t len, size = 0;
+  struct curl_slist *nodes;
+  char *p;
+  if (n == 0 || !opt_get(L, "headers")) return;
   for (i = 1; i <= n; i++) {
-    struct curl_slist *s;
     lua_rawgeti(L, -1, i);
-    s = curl_slist_append(r->headers, lua_tostring(L, -1));
-    if (!s) luaL_error(L, "homie: out of memory");
-    r->headers = s;
+    lua_tolstring(L, -1, &len);
+    size += len + 1;
+    lua_pop(L, 1);
+  }
+  nodes = malloc((size_t)n * sizeof *nodes + size);
+  if (!nodes) luaL_error(L, "homie: out of memory");
+  r->headers = nodes;
+  p = (char *)(nodes + n);
+  for (i = 1; i <= n; i++) {
+    const char *h;
+    lua_rawgeti(L, -1, i);
+    h = lua_tolstring(L, -1, &len);
+    memcpy(p, h, len + 1);
+    nodes[i - 1].data = p;
+    nodes[i - 1].next = i < n ? &nodes[i] : NULL;
+    p += len + 1;
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
@@ -348,11 +365,13 @@ static int req_body(lua_State *L) {
   return 1;
 }
 
-/* Streams: hand over what arrived so far and make room for more. */
+/* Streams: hand over what arrived so far and make room for more. The
+ * buffer goes too: a stream waits far more than it reads, and thousands of
+ * idle streams would each keep the buffer of their last chunk. */
 static int req_take(lua_State *L) {
   hreq *r = check_req(L);
   lua_pushlstring(L, r->body.data ? r->body.data : "", r->body.len);
-  r->body.len = 0;
+  hbuf_free(&r->body);
   hreq_resume(r);
   return 1;
 }

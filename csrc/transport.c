@@ -34,6 +34,17 @@ int hbuf_append(hbuf *b, const char *p, size_t n) {
   return 0;
 }
 
+/* Gives back the unused part: a buffer that is complete (a response's
+ * head) and kept for the transfer's life. */
+void hbuf_fit(hbuf *b) {
+  if (b->cap > b->len && b->len > 0) {
+    char *d = realloc(b->data, b->len);
+    if (!d) return; /* the bigger buffer still holds it */
+    b->data = d;
+    b->cap = b->len;
+  }
+}
+
 void hbuf_free(hbuf *b) {
   free(b->data);
   b->data = NULL;
@@ -390,6 +401,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud) {
       if (r->mux && r->multi && version != CURL_HTTP_VERSION_2_0) r->multi->no_mux = 1;
       r->headers_done = 1;
       r->status = code;
+      hbuf_fit(&r->head);
       mark(r);
     }
     return len;
@@ -451,7 +463,8 @@ void hreq_close(hreq *r, hmulti *owner) {
     }
     r->easy = NULL;
   }
-  if (r->headers) { curl_slist_free_all(r->headers); r->headers = NULL; }
+  free(r->headers); /* one block: lrequest.c's set_headers */
+  r->headers = NULL;
   hbuf_free(&r->body);
   hbuf_free(&r->head);
 }

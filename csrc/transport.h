@@ -12,6 +12,7 @@ typedef struct hbuf {
 } hbuf;
 
 int hbuf_append(hbuf *b, const char *p, size_t n); /* 0 on success, -1 on ENOMEM */
+void hbuf_fit(hbuf *b);    /* capacity down to length */
 void hbuf_free(hbuf *b);
 
 struct hmulti;
@@ -20,7 +21,7 @@ typedef struct hreq {
   CURL *easy;
   struct hmulti *multi;        /* NULL once detached (done, closed, or multi gone) */
   struct hreq *prev, *next;    /* the multi's list of attached transfers */
-  struct curl_slist *headers;
+  struct curl_slist *headers; /* one malloc block: nodes, then strings */
   hbuf body;                   /* response body (streams: bytes not yet taken) */
   hbuf head;                   /* raw header lines of the final response */
   size_t max_body;             /* non-stream: abort past this; stream: pause past this */
