@@ -686,7 +686,7 @@ mutant{ id = "sched-nested-kill-shallow", file = "lua/homie/transport/curl_sched
   from = [[if task.child then kill(S, task.child) end]], to = [[local _ = task.child]],
   why = "a task that raises stops the others, with what their own gathers run", specs = { "spec/integration/curl_sched_spec.lua" } }
 mutant{ id = "sched-stale-deadline", file = "lua/homie/transport/curl_sched.lua",
-  from = [[if not task.dead and task.waiting and task.gen == S.hgen[1] then]], to = [[if not task.dead and task.waiting then]],
+  from = [[if not task.dead and task.multi and task.gen == S.hgen[1] then]], to = [[if not task.dead and task.multi then]],
   why = "a wait lasts until its own deadline (an earlier wait's deadline does not cut it)",
   specs = { "spec/integration/curl_transport_spec.lua" } }
 mutant{ id = "sched-wake-unready", file = "lua/homie/transport/curl_sched.lua",
