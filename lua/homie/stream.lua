@@ -49,15 +49,15 @@ function M.new(session, chat_id, opts, url)
       "reconnect_delay" }) do
     if opts[k] ~= nil then util.check_span(k, opts[k]) end
   end
-  -- Only what every stream holds is in the constructor, which sizes the
-  -- table's hash for its fields (nil ones too): 16 slots, room for the
+  -- Only what an idle stream holds is in the constructor, which sizes the
+  -- table's hash for its fields (nil ones too): 8 slots, room for the
   -- fields a connection adds. Options left out are set below only when
-  -- given, and state that starts at a default reads it from Stream (see
-  -- "Defaults" below) until the stream changes it, so an idle stream's
-  -- table is half the size it would be with every field in it.
+  -- given, state that starts at a default reads it from Stream (see
+  -- "Defaults" below) until the stream changes it, and what the session
+  -- knows (its transport, its timeout) is read from it: an idle stream's
+  -- table is a quarter of the size it would be with every field in it.
   local self = setmetatable({
     session = session,
-    transport = session.transport,
     chat_id = chat_id,
     -- One parser for the stream's life: finish() at each drop keeps its last
     -- event id and retry, as an EventSource keeps them across reconnects.
@@ -66,16 +66,16 @@ function M.new(session, chat_id, opts, url)
     parser = sse.parser({ max_event_bytes = opts.max_event_bytes, comments = opts.on_comment ~= nil }),
     idle_timeout = opts.idle_timeout,
     max_reconnects = opts.max_reconnects,
-    connect_timeout = opts.connect_timeout or session.timeout,
-    last_id = opts.last_event_id,
-    -- Observation (doc/observe.md): the hook, the trace headers of every
-    -- attempt (`call`, below), when the first attempt began, events handed out.
-    hook = opts.observe or session.observe,
-    began_at = nil,
     conn = nil,
     heard_at = nil,      -- when the connection last gave bytes (idle_timeout counts from it)
     pending = nil,       -- a connection whose head is still due: { conn, head_at, path }
   }, Stream)
+  self.connect_timeout = opts.connect_timeout  -- else the session's timeout
+  self.last_id = opts.last_event_id
+  -- Observation (doc/observe.md): the hook, the trace headers of every
+  -- attempt (`call`, below); with a hook, when the first attempt began
+  -- (began_at) and the route and trace id of the last one.
+  self.hook = opts.observe or session.observe
   if url then
     self.url = url       -- a stream of any URL (or where redirects led)
     self.cross_origin = url:match("^(https?://[^/]+)") ~= session.base_url:match("^(https?://[^/]+)")
@@ -125,7 +125,8 @@ function Stream:_record(phase, reason, extra)
   local r = extra or {}
   r.type, r.phase, r.reason, r.chat_id, r.route = "stream", phase, reason, self.chat_id, self.route
   r.events, r.reconnects, r.trace_id = self.delivered, self.reconnects, self.trace_id
-  r.duration = self.transport:now() - (self.began_at or self.transport:now())
+  local now = self.session.transport:now()
+  r.duration = now - (self.began_at or now)
   self.session:emit(self.hook, r)
 end
 
@@ -178,18 +179,19 @@ end
 -- and the next read resumes it); "retry", wait, err (try again after
 -- `wait` seconds); "fatal", err; or "end" (a 204: no more).
 function Stream:connect(deadline_at)
-  local session, t = self.session, self.transport
+  local session = self.session
+  local t, connect_timeout = session.transport, self.connect_timeout or session.timeout
   local p = self.pending
   if not p then
     local intro = session.events_intro or self.trying_intro
     local path = self.chat_id and (intro and INTRO_PATH or SPEC_PATH):format(self.chat_id) or ""
-    local head_at = t:now() + self.connect_timeout
+    local head_at = t:now() + connect_timeout
     local req = self:request(path)
-    self.began_at = self.began_at or t:now()
+    if self.hook then self.began_at = self.began_at or t:now() end
     req.deadline_at = clock.earliest(head_at, deadline_at)
     local conn, f = t:open(req)
     if not conn then return self:failed_attempt(f) end
-    p = { conn = conn, head_at = head_at, path = path, intro = intro, sent_at = head_at - self.connect_timeout }
+    p = { conn = conn, head_at = head_at, path = path, intro = intro, sent_at = head_at - connect_timeout }
     self.pending = p
   end
   local conn, path = p.conn, p.path
@@ -218,7 +220,7 @@ function Stream:connect(deadline_at)
     if self.hook then self:_record("open", nil, { status = 200, request_id = h["x-request-id"] }) end
     return "open"
   end
-  local body = conn:rest(clock.earliest(t:now() + self.connect_timeout, deadline_at))
+  local body = conn:rest(clock.earliest(t:now() + connect_timeout, deadline_at))
   conn:close()
   if status == 204 then return "end" end
   if status == 301 or status == 302 or status == 303 or status == 307 or status == 308 then
@@ -286,7 +288,7 @@ function Stream:schedule(wait, err)
     err.attempts = self.failures
     return self:fail(err)
   end
-  self.reconnect_at = self.transport:now() + wait
+  self.reconnect_at = self.session.transport:now() + wait
   return true
 end
 
@@ -294,7 +296,7 @@ end
 -- past `deadline_at`. Returns true; nil, "timeout" (the reconnect stays
 -- scheduled, or the attempt in flight goes on); nil at the end; or false, err.
 function Stream:_open(deadline_at)
-  local t = self.transport
+  local t = self.session.transport
   while not self.conn do
     if self.over then return nil end
     if self.reconnect_at then
@@ -332,7 +334,7 @@ local function deadline(self, timeout, where)
   if type(timeout) ~= "number" or not (timeout >= 0) then  -- luacheck: ignore 581 (NaN fails too)
     util.fail(where .. ": timeout must be a non-negative number of seconds")
   end
-  return self.transport:now() + timeout  -- math.huge: no limit
+  return self.session.transport:now() + timeout  -- math.huge: no limit
 end
 
 --- Connects and reconnects again now, keeping the last event id (an
@@ -366,7 +368,7 @@ function Stream:next_event(timeout)
 end
 
 function Stream:_next(deadline_at)
-  local t = self.transport
+  local t = self.session.transport
   while true do
     while self.qhead <= self.qtail do
       local ev = self.queue[self.qhead]
