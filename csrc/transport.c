@@ -51,6 +51,18 @@ void hbuf_free(hbuf *b) {
   b->len = b->cap = 0;
 }
 
+hhdrs *hhdrs_new(int n, size_t bytes) {
+  hhdrs *h = malloc(sizeof *h + (size_t)n * sizeof h->nodes[0] + bytes);
+  if (!h) return NULL;
+  h->refs = 1;
+  h->n = n;
+  return h;
+}
+
+void hhdrs_release(hhdrs *h) {
+  if (h && --h->refs == 0) free(h);
+}
+
 double hmono(void) { return homie_now(); }  /* the one clock: hclock.h */
 
 /* Puts r on its multi's ready list, once per step. */
@@ -159,6 +171,8 @@ void hmulti_close(hmulti *m) {
     }
   }
   while (m->nspare > 0) curl_easy_cleanup(m->spare[--m->nspare]);
+  hhdrs_release(m->last_hdrs);
+  m->last_hdrs = NULL;
   if (m->multi) { curl_multi_cleanup(m->multi); m->multi = NULL; }
   if (m->share) { curl_share_cleanup(m->share); m->share = NULL; }
 #ifdef HOMIE_EPOLL
@@ -463,8 +477,8 @@ void hreq_close(hreq *r, hmulti *owner) {
     }
     r->easy = NULL;
   }
-  free(r->headers); /* one block: lrequest.c's set_headers */
-  r->headers = NULL;
+  hhdrs_release(r->hdrs);
+  r->hdrs = NULL;
   hbuf_free(&r->body);
   hbuf_free(&r->head);
 }

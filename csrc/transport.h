@@ -17,11 +17,24 @@ void hbuf_free(hbuf *b);
 
 struct hmulti;
 
+/* A request's header list in one block: its nodes, then their strings.
+ * Shared while identical: a client's consecutive requests mostly send the
+ * same headers (a thousand streams opened in a row: one list, not a
+ * thousand). libcurl only reads it; the last holder frees it. */
+typedef struct hhdrs {
+  size_t refs;
+  int n;
+  struct curl_slist nodes[];
+} hhdrs;
+
+hhdrs *hhdrs_new(int n, size_t bytes); /* n nodes, unlinked, room for bytes of strings; NULL on ENOMEM */
+void hhdrs_release(hhdrs *h);          /* one holder fewer; NULL is ignored */
+
 typedef struct hreq {
   CURL *easy;
   struct hmulti *multi;        /* NULL once detached (done, closed, or multi gone) */
   struct hreq *prev, *next;    /* the multi's list of attached transfers */
-  struct curl_slist *headers; /* one malloc block: nodes, then strings */
+  hhdrs *hdrs;                 /* its header list (NULL: none) */
   hbuf body;                   /* response body (streams: bytes not yet taken) */
   hbuf head;                   /* raw header lines of the final response */
   size_t max_body;             /* non-stream: abort past this; stream: pause past this */
@@ -71,6 +84,7 @@ typedef struct hmulti {
   hreq *probe, *held_head, *held_tail;
   int no_mux;
   CURL *spare[HMULTI_SPARE];   /* easy handles of closed transfers, reset, for reuse */
+  hhdrs *last_hdrs;            /* the last request's header list, for the next to share */
   int nspare;
 } hmulti;
 

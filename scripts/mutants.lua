@@ -459,6 +459,11 @@ mutant{ id = "lrequest-send-over-h2", file = "csrc/lrequest.c",
   from = [[curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);]], to = [[(void)0;]],
   why = "a send never goes over h2, so it never shares a connection", specs = { "spec/integration/curl_h2_spec.lua" },
   filter = "sends each on a fresh" }
+mutant{ id = "lrequest-headers-shared-by-count", file = "csrc/lrequest.c",
+  from = [[same = strlen(h->nodes[i - 1].data) == len && memcmp(h->nodes[i - 1].data, s, len) == 0;]],
+  to = [[same = s != NULL;]],
+  why = "a request sends its own headers, though the client's last request sent as many other ones",
+  specs = { "spec/integration/reconnect_spec.lua", "spec/integration/wire_spec.lua" } }
 mutant{ id = "lrequest-verifypeer-off", file = "csrc/lrequest.c",
   from = [[curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);]],
   to = [[curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);]],
@@ -506,7 +511,7 @@ mutant{ id = "lrequest-method-dropped", file = "csrc/lrequest.c",
   from = [[else curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, o->method);]], to = [[else (void)o->method;]],
   why = "a request is sent with its method", specs = { "spec/integration/wire_spec.lua" } }
 mutant{ id = "lrequest-headers-dropped", file = "csrc/lrequest.c",
-  from = [[  curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+  from = [[  curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs ? r->hdrs->nodes : NULL);
 ]], to = "",
   why = "a request carries its headers", specs = { "spec/integration/wire_spec.lua" } }
 mutant{ id = "lrequest-header-case", file = "csrc/lrequest.c",
