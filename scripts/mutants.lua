@@ -690,9 +690,9 @@ mutant{ id = "curl-no-curl-timeout", file = "lua/homie/transport/curl.lua",
 mutant{ id = "sched-nested-kill-shallow", file = "lua/homie/transport/curl_sched.lua",
   from = [[if task.child then kill(S, task.child) end]], to = [[local _ = task.child]],
   why = "a task that raises stops the others, with what their own gathers run", specs = { "spec/integration/curl_sched_spec.lua" } }
-mutant{ id = "sched-start-with-marker", file = "lua/homie/transport/curl_sched.lua",
-  from = [[if v == START then]], to = [[if false then]],
-  why = "a gather task starts with no arguments (its first resume is queued as a marker, not passed)",
+mutant{ id = "sched-start-with-value", file = "lua/homie/transport/curl_sched.lua",
+  from = [[if v == nil then]], to = [[if false then]],
+  why = "a gather task starts with no arguments (its first resume is queued with no value, not passed)",
   specs = { "spec/integration/curl_sched_spec.lua" } }
 mutant{ id = "sched-stale-deadline", file = "lua/homie/transport/curl_sched.lua",
   from = [[if not task.dead and task.multi and task.gen == S.hgen[1] then]], to = [[if not task.dead and task.multi then]],

@@ -18,7 +18,6 @@ local M = {}
 local pack = table.pack or function(...) return { n = select("#", ...), ... } end
 
 local WAIT, JOIN = {}, {}                          -- yield markers
-local START = {}                                   -- a new task's first resume
 local task_of = setmetatable({}, { __mode = "k" }) -- coroutine -> its task
 
 local SLICE = 0.25 -- longest single wait, a safety net for a missed wake-up
@@ -155,12 +154,12 @@ local function new_group(S, parent, fns)
     -- (number `id`) to make pred(r) hold; `gen` counts its waits. Eight
     -- fields, so a thousand idle tasks take 8 hash slots each, not 16:
     -- what the scheduler as a whole needs is on the group (S) or queued
-    -- (a new task's first resume is START, not a field).
+    -- (a new task is queued with no value: see run).
     local task = { co = co, group = group, index = i, gen = 0, multi = nil, id = nil, pred = nil, r = nil }
     group.tasks[i] = task
     task_of[co] = task
     local n = S.rn + 1
-    S.rn, S.rtask[n], S.rval[n] = n, task, START
+    S.rn, S.rtask[n], S.rval[n] = n, task, nil
   end
   group.over = group.live == 0
   return group
@@ -217,7 +216,9 @@ local function run(S, root)
         local task, v = rtask[i], rval[i]
         rtask[i], rval[i] = nil, nil
         if not task.dead then
-          if v == START then
+          -- Only a new task is queued with no value: a wait wakes with a
+          -- boolean, a join with its group.
+          if v == nil then
             filed(S, task, coroutine.resume(task.co))
           else
             filed(S, task, coroutine.resume(task.co, v))
