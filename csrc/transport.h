@@ -39,10 +39,11 @@ typedef struct hreq {
   hbuf head;                   /* raw header lines of the final response */
   size_t max_body;             /* non-stream: abort past this; stream: pause past this */
   long status;
-  int stream, paused, headers_done, done, too_large, oom;
+  /* Flags (0 or 1), a byte each: the struct is kept by every open stream. */
+  unsigned char stream, paused, headers_done, done, too_large, oom;
   /* mux: may share an h2 connection; held: attached, but kept from libcurl
    * while another transfer opens a connection (see hmulti.probe). */
-  int mux, held, opened;       /* opened: it opened a connection of its own */
+  unsigned char mux, held, opened; /* opened: it opened a connection of its own */
   double tls_at;               /* when a probe was first seen past its TLS handshake (0: not yet) */
   struct hreq *qprev, *qnext;  /* the multi's queue of held transfers */
   unsigned long id;            /* the multi's number for it: what step reports */
