@@ -17,16 +17,20 @@ static inline void homie_setfuncs(lua_State *L, const luaL_Reg *l) { luaL_regist
 #define homie_setuservalue(L, i) lua_setfenv(L, (i))
 static inline int homie_getuservalue(lua_State *L, int i) { lua_getfenv(L, i); return lua_type(L, -1); }
 static inline void *homie_newuserdata(lua_State *L, size_t n) { return lua_newuserdata(L, n); }
+#define homie_newuserdata0 homie_newuserdata
 #elif LUA_VERSION_NUM < 504
 static inline void homie_setfuncs(lua_State *L, const luaL_Reg *l) { luaL_setfuncs(L, l, 0); }
 #define homie_setuservalue(L, i) lua_setuservalue(L, (i))
 static inline int homie_getuservalue(lua_State *L, int i) { lua_getuservalue(L, i); return lua_type(L, -1); }
 static inline void *homie_newuserdata(lua_State *L, size_t n) { return lua_newuserdata(L, n); }
+#define homie_newuserdata0 homie_newuserdata
 #else
 static inline void homie_setfuncs(lua_State *L, const luaL_Reg *l) { luaL_setfuncs(L, l, 0); }
 #define homie_setuservalue(L, i) lua_setiuservalue(L, (i), 1)
 static inline int homie_getuservalue(lua_State *L, int i) { return lua_getiuservalue(L, i, 1); }
 static inline void *homie_newuserdata(lua_State *L, size_t n) { return lua_newuserdatauv(L, n, 1); }
+/* One with no user value (16 bytes less on 5.4), for one that never has one. */
+static inline void *homie_newuserdata0(lua_State *L, size_t n) { return lua_newuserdatauv(L, n, 0); }
 #endif
 
 /* Push a whole number of at most 2^53: an integer where Lua has them (5.3+),

@@ -191,19 +191,59 @@ static void read_options(lua_State *L, reqopts *o) {
   o->fresh_connect = opt_bool(L, "fresh_connect", 0);
 }
 
-/* The checked headers into the request's list (freed by close). */
-static void set_headers(lua_State *L, hreq *r, int n) {
-  int i;
-  if (!opt_get(L, "headers")) return;
-  for (i = 1; i <= n; i++) {
-    struct curl_slist *s;
+/* The header array at the top of the stack says what list h holds. */
+static int same_headers(lua_State *L, const hhdrs *h, int n) {
+  int i, same = h && h->n == n;
+  for (i = 1; same && i <= n; i++) {
+    size_t len;
+    const char *s;
     lua_rawgeti(L, -1, i);
-    s = curl_slist_append(r->headers, lua_tostring(L, -1));
-    if (!s) luaL_error(L, "homie: out of memory");
-    r->headers = s;
+    s = lua_tolstring(L, -1, &len);
+    same = strlen(h->nodes[i - 1].data) == len && memcmp(h->nodes[i - 1].data, s, len) == 0;
+    lua_pop(L, 1);
+  }
+  return same;
+}
+
+/* The checked headers as the request's list (released by close): the
+ * multi's last list when they are the same, else a new one (one
+ * allocation, not curl_slist_append's two per header), then kept as the
+ * multi's last. */
+static void set_headers(lua_State *L, hmulti *m, hreq *r, int n) {
+  int i;
+  size_t len, size = 0;
+  hhdrs *h;
+  char *p;
+  if (n == 0 || !opt_get(L, "headers")) return;
+  if (same_headers(L, m->last_hdrs, n)) {
+    r->hdrs = m->last_hdrs;
+    r->hdrs->refs++;
+    lua_pop(L, 1);
+    return;
+  }
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);
+    lua_tolstring(L, -1, &len);
+    size += len + 1;
+    lua_pop(L, 1);
+  }
+  if (!(h = hhdrs_new(n, size))) luaL_error(L, "homie: out of memory");
+  r->hdrs = h;
+  p = (char *)(h->nodes + n);
+  for (i = 1; i <= n; i++) {
+    const char *s;
+    lua_rawgeti(L, -1, i);
+    s = lua_tolstring(L, -1, &len);
+    memcpy(p, s, len + 1);
+    h->nodes[i - 1].data = p;
+    h->nodes[i - 1].next = i < n ? &h->nodes[i] : NULL;
+    p += len + 1;
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
+  hhdrs_release(m->last_hdrs);
+  m->last_hdrs = h;
+  h->refs++;
 }
 
 /* The URL's scheme is https (any case, as URLs allow). */
@@ -215,7 +255,7 @@ static int is_https(const char *url) {
   return 1;
 }
 
-static void set_options(lua_State *L, hreq *r, const reqopts *o) {
+static void set_options(lua_State *L, hmulti *m, hreq *r, const reqopts *o) {
   CURL *e = r->easy;
   curl_easy_setopt(e, CURLOPT_URL, o->url);
   if (!o->method || strcmp(o->method, "GET") == 0) curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
@@ -225,8 +265,8 @@ static void set_options(lua_State *L, hreq *r, const reqopts *o) {
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
     curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, o->body);
   }
-  set_headers(L, r, o->nheaders);
-  curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+  set_headers(L, m, r, o->nheaders);
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs ? r->hdrs->nodes : NULL);
   r->stream = o->stream;
   /* A stream waits mostly; its events are small: a small receive buffer
    * keeps thousands of open streams cheap (libcurl's default is 16 KiB).
@@ -282,7 +322,7 @@ static int multi_request(lua_State *L) {
   lua_pushvalue(L, 1);
   homie_setuservalue(L, -2); /* the multi outlives its transfers */
   if (!(r->easy = hmulti_easy(m))) return luaL_error(L, "homie: cannot create a curl easy handle");
-  set_options(L, r, &o);
+  set_options(L, m, r, &o);
   if (hreq_attach(m, r) != 0) return luaL_error(L, "homie: cannot start a transfer");
   lua_settop(L, 3);
   return 1;
@@ -350,11 +390,13 @@ static int req_body(lua_State *L) {
   return 1;
 }
 
-/* Streams: hand over what arrived so far and make room for more. */
+/* Streams: hand over what arrived so far and make room for more. The
+ * buffer goes too: a stream waits far more than it reads, and thousands of
+ * idle streams would each keep the buffer of their last chunk. */
 static int req_take(lua_State *L) {
   hreq *r = check_req(L);
   lua_pushlstring(L, r->body.data ? r->body.data : "", r->body.len);
-  r->body.len = 0;
+  hbuf_free(&r->body);
   hreq_resume(r);
   return 1;
 }

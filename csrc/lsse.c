@@ -443,7 +443,7 @@ static int opt_comments(lua_State *L) {
 static int l_new(lua_State *L) {
   size_t max = opt_max(L);
   int comments = opt_comments(L);
-  lsse *u = (lsse *)homie_newuserdata(L, sizeof *u);
+  lsse *u = (lsse *)homie_newuserdata0(L, sizeof *u);  /* one per stream: no user value */
   memset(u, 0, sizeof *u);
   luaL_getmetatable(L, SSE_MT);
   lua_setmetatable(L, -2);

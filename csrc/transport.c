@@ -36,10 +36,33 @@ int hbuf_append(hbuf *b, const char *p, size_t n) {
   return 0;
 }
 
+/* Gives back the unused part: a buffer that is complete (a response's
+ * head) and kept for the transfer's life. */
+void hbuf_fit(hbuf *b) {
+  if (b->cap > b->len && b->len > 0) {
+    char *d = realloc(b->data, b->len);
+    if (!d) return; /* the bigger buffer still holds it */
+    b->data = d;
+    b->cap = b->len;
+  }
+}
+
 void hbuf_free(hbuf *b) {
   free(b->data);
   b->data = NULL;
   b->len = b->cap = 0;
+}
+
+hhdrs *hhdrs_new(int n, size_t bytes) {
+  hhdrs *h = malloc(sizeof *h + (size_t)n * sizeof h->nodes[0] + bytes);
+  if (!h) return NULL;
+  h->refs = 1;
+  h->n = n;
+  return h;
+}
+
+void hhdrs_release(hhdrs *h) {
+  if (h && --h->refs == 0) free(h);
 }
 
 double hmono(void) { return homie_now(); }  /* the one clock: hclock.h */
@@ -176,6 +199,8 @@ void hmulti_close(hmulti *m) {
     }
   }
   while (m->nspare > 0) curl_easy_cleanup(m->spare[--m->nspare]);
+  hhdrs_release(m->last_hdrs);
+  m->last_hdrs = NULL;
   if (m->multi) { curl_multi_cleanup(m->multi); m->multi = NULL; }
   if (m->fresh) { curl_multi_cleanup(m->fresh); m->fresh = NULL; }
   if (m->share) { curl_share_cleanup(m->share); m->share = NULL; }
@@ -469,6 +494,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud) {
       if (r->mux && r->multi && version != CURL_HTTP_VERSION_2_0) r->multi->no_mux = 1;
       r->headers_done = 1;
       r->status = code;
+      hbuf_fit(&r->head);
       mark(r);
     }
     return len;
@@ -530,7 +556,8 @@ void hreq_close(hreq *r, hmulti *owner) {
     }
     r->easy = NULL;
   }
-  if (r->headers) { curl_slist_free_all(r->headers); r->headers = NULL; }
+  hhdrs_release(r->hdrs);
+  r->hdrs = NULL;
   hbuf_free(&r->body);
   hbuf_free(&r->head);
 }

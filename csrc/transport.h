@@ -12,24 +12,39 @@ typedef struct hbuf {
 } hbuf;
 
 int hbuf_append(hbuf *b, const char *p, size_t n); /* 0 on success, -1 on ENOMEM */
+void hbuf_fit(hbuf *b);    /* capacity down to length */
 void hbuf_free(hbuf *b);
 
 struct hmulti;
+
+/* A request's header list in one block: its nodes, then their strings.
+ * Shared while identical: a client's consecutive requests mostly send the
+ * same headers (a thousand streams opened in a row: one list, not a
+ * thousand). libcurl only reads it; the last holder frees it. */
+typedef struct hhdrs {
+  size_t refs;
+  int n;
+  struct curl_slist nodes[];
+} hhdrs;
+
+hhdrs *hhdrs_new(int n, size_t bytes); /* n nodes, unlinked, room for bytes of strings; NULL on ENOMEM */
+void hhdrs_release(hhdrs *h);          /* one holder fewer; NULL is ignored */
 
 typedef struct hreq {
   CURL *easy;
   struct hmulti *multi;        /* NULL once detached (done, closed, or multi gone) */
   struct hreq *prev, *next;    /* the multi's list of attached transfers */
-  struct curl_slist *headers;
+  hhdrs *hdrs;                 /* its header list (NULL: none) */
   hbuf body;                   /* response body (streams: bytes not yet taken) */
   hbuf head;                   /* raw header lines of the final response */
   size_t max_body;             /* non-stream: abort past this; stream: pause past this */
   long status;
-  int stream, paused, headers_done, done, too_large, oom;
+  /* Flags (0 or 1), a byte each: the struct is kept by every open stream. */
+  unsigned char stream, paused, headers_done, done, too_large, oom;
   /* mux: may share an h2 connection; held: attached, but kept from libcurl
    * while another transfer opens a connection (see hmulti.probe). */
-  int mux, held, opened;       /* opened: it opened a connection of its own */
-  int fresh;                   /* a connection of its own, in the multi's `fresh` handle */
+  unsigned char mux, held, opened; /* opened: it opened a connection of its own */
+  unsigned char fresh;         /* a connection of its own, in the multi's `fresh` handle */
   double tls_at;               /* when a probe was first seen past its TLS handshake (0: not yet) */
   struct hreq *qprev, *qnext;  /* the multi's queue of held transfers */
   unsigned long id;            /* the multi's number for it: what step reports */
@@ -79,6 +94,7 @@ typedef struct hmulti {
   hreq *probe, *held_head, *held_tail;
   int no_mux;
   CURL *spare[HMULTI_SPARE];   /* easy handles of closed transfers, reset, for reuse */
+  hhdrs *last_hdrs;            /* the last request's header list, for the next to share */
   int nspare;
 } hmulti;
 

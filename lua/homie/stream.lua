@@ -49,45 +49,58 @@ function M.new(session, chat_id, opts, url)
       "reconnect_delay" }) do
     if opts[k] ~= nil then util.check_span(k, opts[k]) end
   end
-  return setmetatable({
+  -- Only what an idle stream holds is in the constructor, which sizes the
+  -- table's hash for its fields (nil ones too): 8 slots, room for the
+  -- fields a connection adds. Options left out are set below only when
+  -- given, state that starts at a default reads it from Stream (see
+  -- "Defaults" below) until the stream changes it, and what the session
+  -- knows (its transport, its timeout) is read from it: an idle stream's
+  -- table is a quarter of the size it would be with every field in it.
+  local self = setmetatable({
     session = session,
-    transport = session.transport,
     chat_id = chat_id,
-    url = url,           -- set: a stream of any URL, or where redirects led
-    cross_origin = url ~= nil and url:match("^(https?://[^/]+)") ~= session.base_url:match("^(https?://[^/]+)"),
-    headers = headers,
-    on_error = opts.on_error,
-    on_comment = opts.on_comment,
-    heard_at = nil,      -- when the connection last gave bytes (idle_timeout counts from it)
-    last_id = opts.last_event_id,
-    idle_timeout = opts.idle_timeout or 60,
-    max_reconnects = opts.max_reconnects or 10,
-    max_event_bytes = opts.max_event_bytes,
-    connect_timeout = opts.connect_timeout or session.timeout,
-    -- The server's last valid `retry:`, else the caller's first delay.
-    retry_ms = opts.reconnect_delay and opts.reconnect_delay * 1000 or nil,
-    failures = 0,        -- reconnects since the last delivered event
-    -- Events parsed but not yet handed out, q[qhead..qtail]. The ends are
-    -- kept explicitly: `#` is undefined once the front slots are nil.
-    queue = {}, qhead = 1, qtail = 0,
-    conn = nil,
     -- One parser for the stream's life: finish() at each drop keeps its last
     -- event id and retry, as an EventSource keeps them across reconnects.
     -- Comments are parsed out only when someone listens (queued as strings,
     -- so they reach on_comment in stream order with the events).
     parser = sse.parser({ max_event_bytes = opts.max_event_bytes, comments = opts.on_comment ~= nil }),
+    idle_timeout = opts.idle_timeout,
+    max_reconnects = opts.max_reconnects,
+    conn = nil,
+    heard_at = nil,      -- when the connection last gave bytes (idle_timeout counts from it)
     pending = nil,       -- a connection whose head is still due: { conn, head_at, path }
-    reconnect_at = nil,  -- when the next connection attempt may start
-    over = false,        -- ended: closed by the caller, a 204, or an error
-    reconnects = 0,      -- total, for the curious
-    -- Observation (doc/observe.md): the hook, the trace headers of every
-    -- attempt, when the first attempt began, events handed out.
-    hook = opts.observe or session.observe,
-    call = { traceparent = opts.traceparent, tracestate = opts.tracestate },
-    began_at = nil,
-    delivered = 0,
   }, Stream)
+  self.connect_timeout = opts.connect_timeout  -- else the session's timeout
+  self.last_id = opts.last_event_id
+  -- Observation (doc/observe.md): the hook, the trace headers of every
+  -- attempt (`call`, below); with a hook, when the first attempt began
+  -- (began_at) and the route and trace id of the last one.
+  self.hook = opts.observe or session.observe
+  if url then
+    self.url = url       -- a stream of any URL (or where redirects led)
+    self.cross_origin = url:match("^(https?://[^/]+)") ~= session.base_url:match("^(https?://[^/]+)")
+  end
+  if next(headers) then self.headers = headers end
+  self.on_error, self.on_comment = opts.on_error, opts.on_comment
+  -- The server's last valid `retry:`, else the caller's first delay.
+  if opts.reconnect_delay then self.retry_ms = opts.reconnect_delay * 1000 end
+  if opts.traceparent or opts.tracestate then
+    self.call = { traceparent = opts.traceparent, tracestate = opts.tracestate }
+  end
+  return self
 end
+
+-- Defaults: a stream's state before it changes it (a stream's own field,
+-- once set, hides these). Events parsed but not yet handed out are
+-- queue[qhead..qtail], the queue made with the first one; the ends are kept
+-- explicitly: `#` is undefined once the front slots are nil.
+Stream.idle_timeout = 60
+Stream.max_reconnects = 10
+Stream.qhead, Stream.qtail = 1, 0
+Stream.over = false      -- ended: closed by the caller, a 204, or an error
+Stream.failures = 0      -- reconnects since the last delivered event
+Stream.reconnects = 0    -- total, for the curious
+Stream.delivered = 0     -- events handed out
 
 -- `data` is decoded on its first read: a relay that forwards `raw` never
 -- pays for JSON it does not look at.
@@ -112,7 +125,8 @@ function Stream:_record(phase, reason, extra)
   local r = extra or {}
   r.type, r.phase, r.reason, r.chat_id, r.route = "stream", phase, reason, self.chat_id, self.route
   r.events, r.reconnects, r.trace_id = self.delivered, self.reconnects, self.trace_id
-  r.duration = self.transport:now() - (self.began_at or self.transport:now())
+  local now = self.session.transport:now()
+  r.duration = now - (self.began_at or now)
   self.session:emit(self.hook, r)
 end
 
@@ -143,7 +157,9 @@ end
 function Stream:request(path)
   local session = self.session
   local more = { ["Accept"] = "text/event-stream", ["Cache-Control"] = "no-cache" }
-  for k, v in pairs(self.headers) do more[k] = v end
+  if self.headers then
+    for k, v in pairs(self.headers) do more[k] = v end
+  end
   if self.last_id and self.last_id ~= "" then more["Last-Event-ID"] = self.last_id end
   local req = session:request("GET", path, nil, true, more, self.call)
   if self.url then
@@ -163,18 +179,19 @@ end
 -- and the next read resumes it); "retry", wait, err (try again after
 -- `wait` seconds); "fatal", err; or "end" (a 204: no more).
 function Stream:connect(deadline_at)
-  local session, t = self.session, self.transport
+  local session = self.session
+  local t, connect_timeout = session.transport, self.connect_timeout or session.timeout
   local p = self.pending
   if not p then
     local intro = session.events_intro or self.trying_intro
     local path = self.chat_id and (intro and INTRO_PATH or SPEC_PATH):format(self.chat_id) or ""
-    local head_at = t:now() + self.connect_timeout
+    local head_at = t:now() + connect_timeout
     local req = self:request(path)
-    self.began_at = self.began_at or t:now()
+    if self.hook then self.began_at = self.began_at or t:now() end
     req.deadline_at = clock.earliest(head_at, deadline_at)
     local conn, f = t:open(req)
     if not conn then return self:failed_attempt(f) end
-    p = { conn = conn, head_at = head_at, path = path, intro = intro, sent_at = head_at - self.connect_timeout }
+    p = { conn = conn, head_at = head_at, path = path, intro = intro, sent_at = head_at - connect_timeout }
     self.pending = p
   end
   local conn, path = p.conn, p.path
@@ -197,13 +214,13 @@ function Stream:connect(deadline_at)
     end
     if self.trying_intro then session.events_intro = true end  -- remembered once it worked
     self.conn, self.heard_at = conn, t:now()
-    self.redirects = 0
+    self.redirects = nil
     session:log("homie: GET %s -> 200 stream open in %.0f ms [request id %s]", path,
       (t:now() - p.sent_at) * 1000, tostring(h["x-request-id"]))
     if self.hook then self:_record("open", nil, { status = 200, request_id = h["x-request-id"] }) end
     return "open"
   end
-  local body = conn:rest(clock.earliest(t:now() + self.connect_timeout, deadline_at))
+  local body = conn:rest(clock.earliest(t:now() + connect_timeout, deadline_at))
   conn:close()
   if status == 204 then return "end" end
   if status == 301 or status == 302 or status == 303 or status == 307 or status == 308 then
@@ -271,7 +288,7 @@ function Stream:schedule(wait, err)
     err.attempts = self.failures
     return self:fail(err)
   end
-  self.reconnect_at = self.transport:now() + wait
+  self.reconnect_at = self.session.transport:now() + wait
   return true
 end
 
@@ -279,7 +296,7 @@ end
 -- past `deadline_at`. Returns true; nil, "timeout" (the reconnect stays
 -- scheduled, or the attempt in flight goes on); nil at the end; or false, err.
 function Stream:_open(deadline_at)
-  local t = self.transport
+  local t = self.session.transport
   while not self.conn do
     if self.over then return nil end
     if self.reconnect_at then
@@ -317,7 +334,7 @@ local function deadline(self, timeout, where)
   if type(timeout) ~= "number" or not (timeout >= 0) then  -- luacheck: ignore 581 (NaN fails too)
     util.fail(where .. ": timeout must be a non-negative number of seconds")
   end
-  return self.transport:now() + timeout  -- math.huge: no limit
+  return self.session.transport:now() + timeout  -- math.huge: no limit
 end
 
 --- Connects and reconnects again now, keeping the last event id (an
@@ -351,7 +368,7 @@ function Stream:next_event(timeout)
 end
 
 function Stream:_next(deadline_at)
-  local t = self.transport
+  local t = self.session.transport
   while true do
     while self.qhead <= self.qtail do
       local ev = self.queue[self.qhead]
@@ -418,13 +435,23 @@ end
 
 -- Queues one read's events as a single wire item. Returns ok, err as the
 -- parser's wire does (err: an oversize event, after the events before it).
+-- The queue, made when the first event comes (an idle stream has none).
+function Stream:_queue()
+  local q = self.queue
+  if not q then
+    q = {}
+    self.queue = q
+  end
+  return q
+end
+
 function Stream:feed_wire(chunk)
   local bytes, n, saw, e2, e3 = self.parser:wire(chunk, self.saw_id and "" or self.last_id)
   local err
   if not bytes then err, bytes, n, saw = n, saw, e2, e3 end
   if n > 0 then
     self.qtail = self.qtail + 1
-    self.queue[self.qtail] = { wire = bytes, n = n }
+    self:_queue()[self.qtail] = { wire = bytes, n = n }
   end
   if saw then self.saw_id = true end
   return not err, err
@@ -452,7 +479,8 @@ end
 function Stream:feed_events(chunk)
   local evs, err, others, before = self.parser:feed(chunk)
   local list, n = evs or others or {}, evs and #evs or before
-  local q, tail, id = self.queue, self.qtail, self.last_id
+  if n == 0 then return evs ~= nil, err end
+  local q, tail, id = self:_queue(), self.qtail, self.last_id
   for i = 1, n do
     local ev = list[i]
     tail = tail + 1

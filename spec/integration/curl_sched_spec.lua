@@ -48,6 +48,18 @@ describe("curl scheduler", function()
     m:close()
   end)
 
+  it("starts each task with no arguments, then resumes it with its wait's answer", function()
+    local m = curl.multi()
+    local out = sched.gather(m, {
+      function(...)
+        local n = select("#", ...)
+        return n, sched.wait(m, nil, function() return false end, 0)
+      end,
+    })
+    assert.same({ 0, false }, { out[1][1], out[1][2] })
+    m:close()
+  end)
+
   it("returns from sleep(0) at once, without letting other tasks run first", function()
     local m = curl.multi()
     local order = {}

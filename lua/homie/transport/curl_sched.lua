@@ -62,14 +62,13 @@ end
 local function heap_top(S)
   while S.hn > 0 do
     local task = S.htask[1]
-    if not task.dead and task.waiting and task.gen == S.hgen[1] then return S.hat[1], task end
+    if not task.dead and task.multi and task.gen == S.hgen[1] then return S.hat[1], task end
     heap_pop(S)
   end
 end
 
 -- A task stops waiting: forget its transfer and its multi.
 local function unregister(S, task)
-  task.waiting = false
   task.gen = task.gen + 1
   local m = task.multi
   if task.id then S.by_id[m][task.id] = nil end
@@ -84,7 +83,7 @@ local function unregister(S, task)
 end
 
 local function wake(S, task, value)
-  if task.waiting then unregister(S, task) end
+  if task.multi then unregister(S, task) end
   local n = S.rn + 1
   S.rn, S.rtask[n], S.rval[n] = n, task, value
 end
@@ -101,7 +100,7 @@ end
 local function kill(S, group)
   for _, task in ipairs(group.tasks) do
     if not task.dead then
-      if task.waiting then unregister(S, task) end
+      if task.multi then unregister(S, task) end
       task.dead = true
       if task.child then kill(S, task.child) end
     end
@@ -132,7 +131,7 @@ local function filed(S, task, ok, ...)
   local what, m, r, pred, deadline = ...
   if what == WAIT then
     local id = r and r:id()
-    task.waiting, task.multi, task.id, task.pred, task.r = true, m, id, pred, r
+    task.multi, task.id, task.pred, task.r = m, id, pred, r
     if id then
       local ids = S.by_id[m]
       if not ids then ids = {}; S.by_id[m] = ids end
@@ -148,10 +147,15 @@ local function filed(S, task, ok, ...)
 end
 
 local function new_group(S, parent, fns)
-  local group = { tasks = {}, results = {}, live = #fns, parent = parent }
+  local group = { tasks = {}, results = {}, live = #fns, parent = parent, S = S }
   for i, fn in ipairs(fns) do
     local co = coroutine.create(fn)
-    local task = { co = co, S = S, group = group, index = i, gen = 0, waiting = false }
+    -- A task waits on `multi` (nil: it does not wait), for transfer `r`
+    -- (number `id`) to make pred(r) hold; `gen` counts its waits. Eight
+    -- fields, so a thousand idle tasks take 8 hash slots each, not 16:
+    -- what the scheduler as a whole needs is on the group (S) or queued
+    -- (a new task is queued with no value: see run).
+    local task = { co = co, group = group, index = i, gen = 0, multi = nil, id = nil, pred = nil, r = nil }
     group.tasks[i] = task
     task_of[co] = task
     local n = S.rn + 1
@@ -212,11 +216,12 @@ local function run(S, root)
         local task, v = rtask[i], rval[i]
         rtask[i], rval[i] = nil, nil
         if not task.dead then
-          if task.started then
-            filed(S, task, coroutine.resume(task.co, v))
-          else
-            task.started = true
+          -- Only a new task is queued with no value: a wait wakes with a
+          -- boolean, a join with its group.
+          if v == nil then
             filed(S, task, coroutine.resume(task.co))
+          else
+            filed(S, task, coroutine.resume(task.co, v))
           end
         end
         i = i + 1
@@ -265,7 +270,7 @@ function M.gather(_, fns)
   local parent = co and task_of[co]
   if parent and not parent.dead then
     -- Inside a task: the same scheduler runs these; this task waits for them.
-    local group = new_group(parent.S, parent, fns)
+    local group = new_group(parent.group.S, parent, fns)
     parent.child = group
     if not group.over then coroutine.yield(JOIN) end
     parent.child = nil
