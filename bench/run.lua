@@ -140,7 +140,11 @@ local ok, err = pcall(function()
   -- HTTP/1.1-only port: RSS per stream, and the sockets they took.
   if only["tls-idle"] then
     for _, n in ipairs(opts["tls-idle"] > 1000 and { 1000, opts["tls-idle"] } or { opts["tls-idle"] }) do
-      for _, v in ipairs({ { "h2", nginx.h2_url, 16 }, { "HTTP/1.1", nginx.h1_url } }) do
+      -- The target (issue 21) is for 10,000 streams over h2. At 1,000 the
+      -- pages the first TLS handshake touches in libssl, libcrypto and
+      -- nghttp2 (~1.4 MB, once per process) are ~1.4 KB of each stream's
+      -- figure, so that row is context.
+      for _, v in ipairs({ { "h2", nginx.h2_url, n >= 10000 and 16 or nil }, { "HTTP/1.1", nginx.h1_url } }) do
         io.stderr:write(("%d idle streams over TLS, %s ...\n"):format(n, v[1]))
         local what = ("  memory per idle stream, %d over TLS, %s"):format(n, v[1])
         local r = lua("bench/tls_idle_bench.lua", v[2], nginx.ca_file, n)
