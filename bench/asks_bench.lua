@@ -1,15 +1,19 @@
 -- Concurrent conversations: N chat:ask calls at once through one gather,
--- against the emulator's paced replies; peer: one conversation alone, in the
--- same process, in the same round. Run once per N, in its own process, so
--- the peak RSS is this workload's. Prints its rows (bench/row.lua).
--- With SERVER_PID (the emulator's nginx master) the note gives the CPU its
+-- against paced replies (bench/asks_upstream.lua, or the emulator); peer:
+-- one conversation alone, in the same process, in the same round. Run once
+-- per N, in its own process, so the peak RSS is this workload's. Prints its
+-- rows (bench/row.lua).
+-- With SERVER_PID (the upstream's nginx master) the note gives the CPU its
 -- workers used per round beside the client's: which side was the limit.
--- usage: lua5.4 bench/asks_bench.lua BASE_URL API_KEY N [ROUNDS [SERVER_PID]]
+-- UPSTREAM names it in the note ("bench": bench/asks_upstream.lua, or
+-- "emulator").
+-- usage: lua5.4 bench/asks_bench.lua BASE_URL API_KEY N [ROUNDS [SERVER_PID [UPSTREAM]]]
 local common = require "bench.common"
 local row = require "bench.row"
 local homie = require "homie"
 local now = require("homie.sse").now
 local base, key, n, rounds, server_pid = arg[1], arg[2], tonumber(arg[3]), tonumber(arg[4] or 3), tonumber(arg[5])
+local upstream = arg[6] or "emulator"
 assert(base and key and n and rounds, "usage: asks_bench.lua BASE_URL API_KEY N [ROUNDS]")
 
 local client = homie.new{ api_key = key, base_url = base }
@@ -35,7 +39,7 @@ local function cpu(pid)
   for w in s:match("%) (.*)$"):gmatch("%S+") do fields[#fields + 1] = w end
   return (tonumber(fields[12]) + tonumber(fields[13])) / 100 -- utime, stime (after the comm field)
 end
--- The emulator's CPU: its nginx workers (the master's children).
+-- The upstream's CPU: its nginx workers (the master's children).
 local function server_cpu()
   if not server_pid then return 0 end
   local total = 0
@@ -68,7 +72,7 @@ if why then io.stderr:write("asks_bench: first failure: ", why, "\n") end
 local peak = common.peak_rss_kb()
 row{ name = ("%d concurrent asks via gather"):format(n), unit = "s", rounds = together, peer = "one ask alone",
   peer_rounds = alone, better = "lower", target = 2,
-  note = ("CPU per round: client %.2f s, emulator %s%s"):format(row.median(client_cpu),
+  note = ("CPU per round: client %.2f s, %s %s%s"):format(row.median(client_cpu), upstream,
     server_pid and ("%.2f s"):format(row.median(emu_cpu)) or "not measured",
     failed > 0 and (", %d asks failed"):format(failed) or "") }
 row{ name = ("  peak RSS, %d asks"):format(n), unit = "MB", rounds = { peak / 1024 }, better = "lower", target = 64,
