@@ -49,10 +49,29 @@ local function server_cpu()
   return total
 end
 
+-- The floor (bench/asks_loop.c, built by `make bench-build`): the same
+-- transfers for the same chats from libcurl in C, no Lua; run in each
+-- round after homie's, so both see the same machine.
+local LOOP = "bench/build/asks_loop"
+local ids_file = os.tmpname()
+do
+  local f = assert(io.open(ids_file, "w"))
+  for i = 1, n do f:write(chats[i].id, "\n") end
+  f:close()
+end
+local has_loop = io.open(LOOP) ~= nil
+local function c_loop()
+  local out = common.sh(("%s %s %s %s %d"):format(LOOP, common.q(base), common.q(key), common.q(ids_file), n))
+  local wall, c, peak = (out or ""):match("wall=(%S+) cpu=(%S+) peak_kb=(%d+)")
+  if not wall then io.stderr:write("asks_bench: ", LOOP, " failed: ", tostring(out), "\n") end
+  return tonumber(wall), tonumber(c), tonumber(peak)
+end
+
 assert(converse(chats[1])) -- warm: modules, connections
 collectgarbage()
 local rss0 = common.rss_kb()
 local alone, together, client_cpu, emu_cpu, failed, why = {}, {}, {}, {}, 0, nil
+local c_wall, c_cpu, c_emu, c_peak = {}, {}, {}, 0
 local tasks = {}
 for i = 1, n do tasks[i] = function() return converse(chats[i]) end end
 for r = 1, rounds do
@@ -67,7 +86,14 @@ for r = 1, rounds do
   for i = 1, n do
     if not results[i][1] then failed, why = failed + 1, why or tostring(results[i][2]) end
   end
+  if has_loop then
+    s0 = server_cpu()
+    local w, c, p = c_loop()
+    has_loop = w ~= nil
+    c_wall[r], c_cpu[r], c_emu[r], c_peak = w, c, server_cpu() - s0, math.max(c_peak, p or 0)
+  end
 end
+os.remove(ids_file)
 if why then io.stderr:write("asks_bench: first failure: ", why, "\n") end
 local peak = common.peak_rss_kb()
 row{ name = ("%d concurrent asks via gather"):format(n), unit = "s", rounds = together, peer = "one ask alone",
@@ -75,6 +101,14 @@ row{ name = ("%d concurrent asks via gather"):format(n), unit = "s", rounds = to
   note = ("CPU per round: client %.2f s, %s %s%s"):format(row.median(client_cpu), upstream,
     server_pid and ("%.2f s"):format(row.median(emu_cpu)) or "not measured",
     failed > 0 and (", %d asks failed"):format(failed) or "") }
+if has_loop then
+  row{ name = ("  %d asks, raw libcurl C loop"):format(n), unit = "s", rounds = c_wall,
+    peer = "one ask alone", peer_rounds = alone, better = "lower",
+    note = ("the floor: CPU per round: C client %.2f s, %s %.2f s; peak RSS %.1f MB"):format(row.median(c_cpu),
+      upstream, row.median(c_emu), c_peak / 1024) }
+  row{ name = ("%d concurrent asks via gather"):format(n), unit = "s", rounds = together,
+    peer = "raw libcurl C loop, same asks", peer_rounds = c_wall, better = "lower" }
+end
 row{ name = ("  peak RSS, %d asks"):format(n), unit = "MB", rounds = { peak / 1024 }, better = "lower", target = 64,
   note = ("%.1f KB per ask above the start"):format((peak - rss0) / n) }
 print(("alone=%.4f together=%.4f failed=%d rss0_kb=%d peak_kb=%d"):format(row.median(alone), row.median(together),

@@ -16,7 +16,8 @@ function M.start()
   local chat_json = assert(io.open("bench/static/chat.json")):read("a"):gsub("%s+$", "")
   local subst = {
     USER = (sh("id -u") or ""):match("^0") and "user root;" or "", PREFIX = prefix, PORT = port,
-    H2PORT = h2port, H1PORT = h1port, ASKSPORT = asksport, ROOT = mock.root, NOFILE = nofile, CONNS = math.max(1024, nofile - 100), CHAT_JSON = chat_json,
+    H2PORT = h2port, H1PORT = h1port, ASKSPORT = asksport,
+    ROOT = mock.root, NOFILE = nofile, CONNS = math.max(1024, nofile - 100), CHAT_JSON = chat_json,
   }
   conf = conf:gsub("@(%u[%u%d_]*)@", function(k) return tostring(assert(subst[k], k)) end)
   local f = assert(io.open(prefix .. "/nginx.conf", "w"))
@@ -30,9 +31,9 @@ function M.start()
     -- master's pid (its worker's CPU is the upstream's).
     asks_url = "http://127.0.0.1:" .. asksport,
     pid = function()
-      local f = io.open(prefix .. "/nginx.pid")
-      local pid = f and f:read("l")
-      if f then f:close() end
+      local pf = io.open(prefix .. "/nginx.pid")
+      local pid = pf and pf:read("l")
+      if pf then pf:close() end
       return pid
     end,
     -- The same server over TLS: h2 offered, or HTTP/1.1 only; ca_file trusts both.
