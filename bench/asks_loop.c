@@ -30,6 +30,8 @@ typedef struct ask {
   char *url_events, *url_send;
 } ask;
 
+#define DEADLINE 60  /* seconds for all N asks: a failure, not a hang */
+
 static CURLM *multi;
 static int epfd, running, left;
 /* libcurl takes no multi calls from inside its callbacks: asks whose
@@ -133,6 +135,7 @@ static void send_message(ask *a) {
   curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)a);
   curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
   curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT, 30L);
   curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 4096L);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   a->send = e;
@@ -219,6 +222,10 @@ int main(int argc, char **argv) {
   }
   struct epoll_event ev[64];
   while (left > 0) {
+    if (mono() - t0 > DEADLINE) {
+      fprintf(stderr, "asks_loop: %d of %d asks not done after %d s\n", left, n, DEADLINE);
+      return 1;
+    }
     int ms = 100;
     if (timer_at >= 0) {
       double d = (timer_at - mono()) * 1000;
