@@ -15,5 +15,6 @@ files["examples/openresty/**/*.lua"] = ngx_globals
 files["lua/homie/transport/init.lua"] = ngx_globals  -- asks whether it runs inside nginx
 files["spec/**/*.lua"] = { std = "+busted", read_globals = { "ngx" } }
 files["spec/contract/ngx_service.lua"] = ngx_globals  -- a content handler inside nginx
+files["bench/asks_upstream.lua"] = ngx_globals  -- the bench nginx's asks upstream
 -- bench/gen_stream.lua builds long literal SSE lines on purpose.
 files["bench/gen_stream.lua"] = { max_line_length = false }

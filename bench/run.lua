@@ -3,15 +3,15 @@
 -- (bench/nginx.conf.in, static JSON and idle streams) on loopback, runs each
 -- workload in its own process, and prints workload, homie's figure, the
 -- named peer's figure from the same run, the ratio and the target.
--- Options: --rounds 3 (request-path rounds), --ask-rounds 3, --emu-workers 2
--- (the asks' emulator), --seconds 1.5
+-- Options: --rounds 3 (request-path rounds), --ask-rounds 3, --asks-upstream
+-- bench (or emulator), --emu-workers 2 (the asks' emulator), --seconds 1.5
 -- (per request-path figure), --idle 10000, --tls-idle 10000, --sse-mb 20, --sse-rounds 3, --only NAME[,NAME]
 -- (request, ngx-request, asks, idle, tls-idle, sse, openresty, relay, tls). Rows: bench/row.lua; with
 -- CHECK=1 in the environment it exits 1 when a row missed its target.
 local common = require "bench.common"
 local mock = require "spec.support.mock"
 
-local opts = { rounds = 3, ["ask-rounds"] = 3, ["emu-workers"] = 2, seconds = 1.5, idle = 10000, ["tls-idle"] = 10000,
+local opts = { rounds = 3, ["ask-rounds"] = 3, ["asks-upstream"] = "bench", ["emu-workers"] = 2, seconds = 1.5, idle = 10000, ["tls-idle"] = 10000,
   ["sse-mb"] = 20, ["sse-rounds"] = 3, only = "request,ngx-request,asks,idle,tls-idle,sse,openresty,relay,tls" }
 for i = 1, #arg, 2 do
   local k = arg[i]:match("^%-%-(.+)$")
@@ -105,17 +105,25 @@ local ok, err = pcall(function()
     end
   end
 
-  -- Concurrent asks against an emulator with --emu-workers workers (2): its
-  -- one worker, not the client, was what 1000 asks measured.
+  -- Concurrent asks. Upstream: the bench nginx's asks port
+  -- (bench/asks_upstream.lua: the emulator's events for the question, same
+  -- sizes and pacing, without its bookkeeping), so the row measures the
+  -- client; with --asks-upstream emulator, the emulator itself with
+  -- --emu-workers workers (2).
   if only.asks then
-    local asks_emu = mock.start{ chunk_delay_ms = 30, workers = opts["emu-workers"] }
-    local pidf = io.open((asks_emu:prefix() or "") .. "/nginx.pid")
-    local asks_emu_pid = pidf and pidf:read("l")
-    if pidf then pidf:close() end
-    stop_later[#stop_later + 1] = asks_emu
+    local url, key, pid = nginx.asks_url, emu.api_key, nginx.pid()
+    if opts["asks-upstream"] == "emulator" then
+      local asks_emu = mock.start{ chunk_delay_ms = 30, workers = opts["emu-workers"] }
+      local pidf = io.open((asks_emu:prefix() or "") .. "/nginx.pid")
+      url, key, pid = asks_emu.url, asks_emu.api_key, pidf and pidf:read("l")
+      if pidf then pidf:close() end
+      stop_later[#stop_later + 1] = asks_emu
+    else
+      assert(opts["asks-upstream"] == "bench", "--asks-upstream must be bench or emulator")
+    end
     for _, n in ipairs({ 100, 1000 }) do
       io.stderr:write(("%d concurrent asks ...\n"):format(n))
-      if not lua("bench/asks_bench.lua", asks_emu.url, asks_emu.api_key, n, opts["ask-rounds"], asks_emu_pid) then
+      if not lua("bench/asks_bench.lua", url, key, n, opts["ask-rounds"], pid, opts["asks-upstream"]) then
         add{ name = ("%d concurrent asks via gather"):format(n), failed = "see stderr" }
       end
     end

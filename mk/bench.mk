@@ -10,7 +10,12 @@ bench/build/curl_loop: bench/curl_loop.c
 	@mkdir -p $(@D)
 	$(CC) -O2 $(WARN) $(CURL_CFLAGS) -o $@ $< $(CURL_LIBS)
 
-bench-build: build bench/build/curl_loop bench/build/sse_engine_bench ngx-build
+# The floor under the concurrent asks: the same transfers in C (bench/asks_bench.lua runs it).
+bench/build/asks_loop: bench/asks_loop.c
+	@mkdir -p $(@D)
+	$(CC) -O2 $(WARN) $(CURL_CFLAGS) -o $@ $< $(CURL_LIBS)
+
+bench-build: build bench/build/curl_loop bench/build/asks_loop bench/build/sse_engine_bench ngx-build
 
 bench: deps-bench
 	$(MAKE) bench-build

@@ -318,6 +318,14 @@ mutant{ id = "ask-leaks-stream", file = "lua/homie/ask.lua",
 mutant{ id = "ask-no-events", file = "lua/homie/ask.lua",
   from = [[if on_event then on_event(ev) end]], to = [[local _ = on_event]],
   why = "ask calls on_event per event", specs = { "spec/integration/stream_spec.lua" } }
+mutant{ id = "ask-no-early-read-end", file = "lua/homie/ask.lua",
+  from = [[if early and streamed and not sent_at then return "early" end]], to = [[local _ = early]],
+  why = "ask ends with the send when the final event came first, not a read slice later",
+  specs = { "spec/unit/ask_spec.lua" } }
+mutant{ id = "ask-no-resumed-read", file = "lua/homie/ask.lua",
+  from = [[if ok and read == "early" then ok, raised = pcall(watch, false) end]], to = [[local _ = read]],
+  why = "ask reads on for the reply's own final event when the answer it saw first was another's",
+  specs = { "spec/unit/ask_spec.lua" } }
 -- lua/homie/transport/curl.lua
 mutant{ id = "curl-no-multiplex", file = "csrc/lrequest.c",
   from = [[} else if (is_https(o->url)) {]], to = [[} else if (is_https(o->url) && 0) {]],

@@ -46,35 +46,44 @@ function M.ask(session, chat, text, opts)
   local reply, err, sent_at, streamed
   local started = os.time()  -- wall clock: compared with the answer's createdAt
   local send_opts = api.call_options(opts, { currentUrl = opts.currentUrl, store = opts.store })
+  local final_wait = opts.final_wait or 5
+  -- Reads the stream until it carried the reply's final event (or the
+  -- bounds end it). `early`: while the send is out, an answer stored since
+  -- the ask began ends the read at once ("early"), so the ask ends when the
+  -- send returns rather than up to a slice later; whether that answer was
+  -- the reply's is known then, and if not the read resumes.
+  local function watch(early)
+    if not open_ok then return end
+    while true do
+      if reply and finals[reply.id] then return end
+      if err and (streamed or not err.maybe_stored) then return end
+      if sent_at and b:now() >= b:cap(sent_at + final_wait) then return end
+      if b:expired() then return end
+      if early and streamed and not sent_at then return "early" end
+      -- Short slices, so the end of the send is noticed promptly.
+      local ev, why = stream:_next(b:within(0.1))
+      if ev then
+        if hook and not first_chunk and ev.type == "chunk" then first_chunk = b:now() - b.started_at end
+        if on_event then on_event(ev) end
+        if ev.type == "message" and message.is_answer(ev.data) then
+          finals[ev.data.id] = true
+          if message.stored_since(ev.data, started) then streamed = ev.data end
+        end
+      elseif why ~= "timeout" then
+        return  -- the stream ended or failed: the reply still stands
+      end
+    end
+  end
   -- pcall: a raising on_event must not leave the stream open.
+  local read
   local ok, raised = pcall(session.transport.gather, session.transport, {
     function()
       reply, err = api.send(session, chat.id, text, send_opts, b)
       sent_at = b:now()
     end,
-    function()
-      if not open_ok then return end
-      local final_wait = opts.final_wait or 5
-      while true do
-        if reply and finals[reply.id] then return end
-        if err and (streamed or not err.maybe_stored) then return end
-        if sent_at and b:now() >= b:cap(sent_at + final_wait) then return end
-        if b:expired() then return end
-        -- Short slices, so the end of the send is noticed promptly.
-        local ev, why = stream:_next(b:within(0.1))
-        if ev then
-          if hook and not first_chunk and ev.type == "chunk" then first_chunk = b:now() - b.started_at end
-          if on_event then on_event(ev) end
-          if ev.type == "message" and message.is_answer(ev.data) then
-            finals[ev.data.id] = true
-            if message.stored_since(ev.data, started) then streamed = ev.data end
-          end
-        elseif why ~= "timeout" then
-          return  -- the stream ended or failed: the reply still stands
-        end
-      end
-    end,
+    function() read = watch(true) end,
   })
+  if ok and read == "early" then ok, raised = pcall(watch, false) end
   stream:_finish((reply and finals[reply.id] or not reply and streamed) and "final" or "closed")
   if not ok then error(raised, 0) end
   if not reply and err.maybe_stored and streamed then reply = message.recovered(streamed, err) end

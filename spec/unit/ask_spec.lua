@@ -19,6 +19,45 @@ describe("ask (fake transport)", function()
     assert.is_true(fake:now() - t0 < 1, "and no longer")
   end)
 
+  -- Answers stored now: ask only counts an answer created since it began.
+  local function fresh(id, content)
+    return h.reply(id, content, os.date("!%Y-%m-%dT%H:%M:%SZ"))
+  end
+
+  it("returns when the send returns after the final event, not a read slice later", function()
+    local client, fake = h.client()
+    local reply = fresh("11111111-2222-4333-8444-555555555555", "Yes, in L.")
+    local items = h.reply_events(1, reply, 0.05)  -- the final event at 0.3 s
+    items[#items + 1] = { stall = true }
+    fake:on("GET", h.EVENTS, { status = 200, stream = items })
+    fake:on("POST", h.MESSAGES, { status = 201, json = reply, delay = 0.33 })
+    local t0 = fake:now()
+    local got = assert(client:chat(h.CHAT):ask("L?", { currentUrl = h.PAGE }))
+    assert.are.equal(reply.id, got.id)
+    local took = fake:now() - t0
+    assert.is_true(took >= 0.33 - 1e-9 and took < 0.35, "ended with the send, at 0.33 s: " .. took)
+    assert.are.equal(0, fake.open_now)
+  end)
+
+  it("reads on for the reply's own final event when the first answer was another's", function()
+    local client, fake = h.client()
+    local other = fresh("99999999-2222-4333-8444-555555555555", "Another send's answer.")
+    local reply = fresh("11111111-2222-4333-8444-555555555555", "Yes, in L.")
+    fake:on("GET", h.EVENTS, { status = 200, stream = {
+      { wait = 0.05, data = h.sse(1, "message", other) },  -- before the send returns (0.1 s)
+      { wait = 0.15, data = h.sse(2, "message", reply) },  -- after it
+      { stall = true } } })
+    fake:on("POST", h.MESSAGES, { status = 201, json = reply, delay = 0.1 })
+    local seen = {}
+    local t0 = fake:now()
+    local got = assert(client:chat(h.CHAT):ask("L?", { currentUrl = h.PAGE,
+      on_event = function(ev) seen[#seen + 1] = ev.data.id end }))
+    assert.are.equal(reply.id, got.id)
+    assert.are.same({ other.id, reply.id }, seen)
+    assert.is_true(fake:now() - t0 >= 0.2 - 1e-9, "waited for the reply's final event")
+    assert.are.equal(0, fake.open_now)
+  end)
+
   it("closes its stream when on_event raises, and re-raises", function()
     local _, fake, chat = ask_setup()
     collectgarbage("stop")  -- the stream must be closed by ask, not by __gc
