@@ -462,6 +462,29 @@ mutant{ id = "transport-fresh-timer-skipped", file = "csrc/transport.c",
   from = [[  for (int i = 0; i < 4 && due(m->fresh_timer_at); i++) {]], to = [[  for (int i = 0; i < 0; i++) {]],
   why = "the fresh multi's timer runs: a send added to it starts",
   specs = { "spec/integration/transport_spec.lua" }, filter = "fresh_connect asks" }
+mutant{ id = "transport-parked-event-passed-on", file = "csrc/transport.c",
+  from = [[    if ((size_t)fd < m->nfds && (m->fds[fd] & HFD_PARKED)) {]], to = [[    if (0) {]],
+  why = "a pooled connection closed by the server leaves the epoll set: waits still last their time",
+  specs = { "spec/integration/transport_spec.lua" }, filter = "does not cut a later wait short" }
+mutant{ id = "transport-parked-never", file = "csrc/transport.c",
+  from = [[    if (slot && *slot && r && r->multi == m && r->headers_done) {]],
+  to = [[    if (0) {]],
+  why = "a keep-alive socket stays in the epoll set between transfers (no epoll_ctl per request)",
+  equivalent = "only the syscalls change (strace -c bench/request_bench.lua: 0 epoll_ctl per keep-alive GET, 2 without)" }
+mutant{ id = "transport-parked-while-connecting", file = "csrc/transport.c",
+  from = [[    if (slot && *slot && r && r->multi == m && r->headers_done) {]],
+  to = [[    if (slot && *slot && r && r->multi == m) {]],
+  why = "only a connected socket is parked: libcurl closes a socket still connecting without the close callback",
+  equivalent = "libcurl closes a connecting socket without the callback when happy eyeballs drops the slower of " ..
+    "two addresses, and then a new socket must reuse its number while asking for the same events; loopback " ..
+    "specs have one address per URL" }
+mutant{ id = "transport-closed-socket-kept", file = "csrc/transport.c",
+  from = [[  fd_forget(ud, s);
+]], to = "",
+  why = "a closed socket is forgotten, so a new one with its number is added to the epoll set",
+  equivalent = "a new TCP socket first asks for OUT (its connect) where a parked one had IN: the stale entry " ..
+    "costs a failed MOD and the ADD fallback; only a threaded resolver's socketpair asks for IN at once, " ..
+    "and the specs resolve no name but localhost, which libcurl answers itself" }
 
 -- csrc/lrequest.c
 mutant{ id = "lrequest-send-in-shared-multi", file = "csrc/lrequest.c",
