@@ -7,6 +7,7 @@
 #endif
 #include <stdlib.h>
 #include <string.h>
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <time.h>
@@ -19,6 +20,9 @@
 #endif
 #include "transport.h"
 #include "hclock.h"
+
+/* The most room an answer's Content-Length reserves up front. */
+#define HBUF_PRESIZE_MAX ((size_t)1 << 20)
 
 int hbuf_append(hbuf *b, const char *p, size_t n) {
   if (n == 0) return 0;
@@ -550,9 +554,38 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud) {
   return len;
 }
 
+/* Content-Length's value when the line is that header, else 0. */
+static size_t content_length(const char *p, size_t len) {
+  static const char name[] = "content-length:";
+  size_t i, n = 0;
+  if (len < sizeof name) return 0;
+  for (i = 0; i < sizeof name - 1; i++) {
+    if (tolower((unsigned char)p[i]) != name[i]) return 0;
+  }
+  while (i < len && (p[i] == ' ' || p[i] == '\t')) i++;
+  for (; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
+    if (n > HBUF_PRESIZE_MAX) return HBUF_PRESIZE_MAX + 1; /* capped below */
+    n = n * 10 + (size_t)(p[i] - '0');
+  }
+  return n;
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *ud) {
   hreq *r = ud;
   size_t len = size * n;
+  if (!r->stream && r->body.cap == 0 && (p[0] == 'C' || p[0] == 'c')) {
+    /* An answer's body is read whole: room for all of it at once, instead
+     * of a realloc per doubling. Only a hint (a compressed body grows
+     * past it), never past max_body, and bounded, so a server that
+     * promises much and sends little costs little. */
+    size_t want = content_length(p, len);
+    if (want > r->max_body) want = r->max_body;
+    if (want > HBUF_PRESIZE_MAX) want = HBUF_PRESIZE_MAX;
+    if (want > 0) {
+      char *d = malloc(want);
+      if (d) { r->body.data = d; r->body.cap = want; }
+    }
+  }
   if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
     /* A new response (after 1xx or an auth retry): forget the old block. */
     r->head.len = 0;

@@ -486,12 +486,38 @@ mutant{ id = "transport-closed-socket-kept", file = "csrc/transport.c",
     "costs a failed MOD and the ADD fallback; only a threaded resolver's socketpair asks for IN at once, " ..
     "and the specs resolve no name but localhost, which libcurl answers itself" }
 
+mutant{ id = "transport-presize-past-max-body", file = "csrc/transport.c",
+  from = [[    if (want > r->max_body) want = r->max_body;
+]], to = "",
+  why = "an answer's promised length reserves no more than max_body",
+  equivalent = "only untouched address space changes (at most HBUF_PRESIZE_MAX, 1 MiB): the body still ends " ..
+    "at max_body with too_large, and pages are resident only once bytes arrive" }
+mutant{ id = "transport-presize-unbounded", file = "csrc/transport.c",
+  from = [[    if (want > HBUF_PRESIZE_MAX) want = HBUF_PRESIZE_MAX;
+]], to = "",
+  why = "a server that promises much and sends little costs little",
+  equivalent = "malloc of a large block maps pages it does not touch: RSS grows only with the bytes received, " ..
+    "so no spec can tell (max_body still bounds it)" }
+mutant{ id = "transport-presize-wrong-length", file = "csrc/transport.c",
+  from = [[    n = n * 10 + (size_t)(p[i] - '0');]], to = [[    n = n * 10 + (size_t)(p[i] - '0') + 1000000;]],
+  why = "the reserved room follows the answer's Content-Length",
+  equivalent = "the reservation is a hint only: a wrong one costs a realloc or unused room, never a byte of the body" }
+
 -- csrc/lrequest.c
 mutant{ id = "lrequest-send-in-shared-multi", file = "csrc/lrequest.c",
   from = [[    r->fresh = 1;]], to = [[    (void)0;]],
   why = "a send runs in the multi of transfers on their own connection: libcurl 7.88.1 put streams onto a "
     .. "send's connection after a GOAWAY (curl_h2_spec's GOAWAY case catches that about half the time)",
   specs = { "spec/integration/transport_spec.lua" }, filter = "fresh_connect asks" }
+mutant{ id = "lrequest-unknown-option-accepted", file = "csrc/lrequest.c",
+  from = [[      ok = lua_toboolean(L, -1);]], to = [[      ok = 1;]],
+  why = "an unknown request option raises, naming it", specs = { "spec/integration/transport_spec.lua" },
+  filter = "checks its arguments" }
+mutant{ id = "lrequest-header-name-case-kept", file = "csrc/lrequest.c",
+  from = [[for (size_t i = 0; i < n; i++) lower[i] = (char)tolower((unsigned char)p[i]);]],
+  to = [[for (size_t i = 0; i < n; i++) lower[i] = p[i];]],
+  why = "header names are lower-cased", specs = { "spec/integration/transport_spec.lua" },
+  filter = "parses headers, lower%-cased" }
 mutant{ id = "lrequest-send-over-h2", file = "csrc/lrequest.c",
   from = [[curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);]], to = [[(void)0;]],
   why = "a send never goes over h2, so it never shares a connection", specs = { "spec/integration/curl_h2_spec.lua" },
