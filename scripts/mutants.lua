@@ -221,7 +221,7 @@ mutant{ id = "client-max-body-ignored", file = "lua/homie/session.lua",
   from = [[local max_body = span("max_body", opts.max_body, 8 * 1024 * 1024)]], to = [[local max_body = 8 * 1024 * 1024]],
   why = "max_body bounds an answer", specs = { "spec/integration/reliability_spec.lua" } }
 mutant{ id = "curl-send-reused-connection", file = "lua/homie/transport/curl.lua",
-  from = [[fresh_connect = req.idempotent == false,]], to = [[fresh_connect = false,]],
+  from = [[o.fresh_connect = req.idempotent == false]], to = [[o.fresh_connect = false]],
   why = "a send or chat creation takes a fresh connection, so libcurl never re-sends it",
   specs = { "spec/integration/reliability_spec.lua", "spec/integration/contract_spec.lua" } }
 mutant{ id = "client-no-attempts", file = "lua/homie/session.lua",
@@ -725,14 +725,22 @@ mutant{ id = "curl-timeout-kind", file = "lua/homie/transport/curl.lua",
   from = [[closed = "connection", timeout = "timeout",]], to = [[closed = "connection", timeout = "connection",]],
   why = "a timeout is err.kind timeout", specs = { "spec/integration/connect_timeout_spec.lua" } }
 mutant{ id = "curl-max-body-dropped", file = "lua/homie/transport/curl.lua",
-  from = [[max_body = stream and 262144 or req.max_body,]], to = [[max_body = stream and 262144 or nil,]],
+  from = [[o.max_body = stream and 262144 or req.max_body]], to = [[o.max_body = stream and 262144 or nil]],
   why = "max_body bounds an answer", specs = { "spec/integration/curl_transport_spec.lua" } }
 mutant{ id = "curl-expect-100", file = "lua/homie/transport/curl.lua",
-  from = [[local h = { "Expect:" }]], to = [[local h = {}]],
+  from = [[opts = { headers = { "Expect:" } }]], to = [[opts = { headers = { "X-Homie: 1" } }]],
   why = "a body is sent at once (no 100-continue round trip)", specs = { "spec/integration/curl_transport_spec.lua" } }
 mutant{ id = "curl-insecure-dropped", file = "lua/homie/transport/curl.lua",
-  from = [[insecure = req.insecure == true,]], to = [[insecure = false,]],
+  from = [[o.insecure = req.insecure == true]], to = [[o.insecure = false]],
   why = "insecure = true turns verification off", specs = { "spec/integration/tls_hostname_spec.lua" } }
+mutant{ id = "curl-header-line-stale", file = "lua/homie/transport/curl.lua",
+  from = [[if values[name] ~= value or not lines[name] then]], to = [[if not lines[name] then]],
+  why = "each request sends its own header values (a header line is reused only for the same value)",
+  specs = { "spec/integration/curl_transport_spec.lua" } }
+mutant{ id = "curl-header-left-over", file = "lua/homie/transport/curl.lua",
+  from = [[  for i = n + 1, #h do h[i] = nil end
+]], to = "",
+  why = "a request sends none of an earlier request's headers", specs = { "spec/integration/curl_transport_spec.lua" } }
 mutant{ id = "curl-idle-unmarked", file = "lua/homie/transport/curl.lua",
   from = [[sent = true, retryable = true, idle = true }]], to = [[sent = true, retryable = true }]],
   why = "a read with nothing before its deadline is idle, the stream still usable", specs = { "spec/integration/curl_transport_spec.lua" } }
