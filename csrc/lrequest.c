@@ -294,9 +294,13 @@ static void set_options(lua_State *L, hmulti *m, hreq *r, const reqopts *o) {
   r->stream = o->stream;
   /* A stream waits mostly; its events are small: a small receive buffer
    * keeps thousands of open streams cheap (libcurl's default is 16 KiB).
-   * An answer is a few KiB of JSON: 4 KiB reads it in one or two calls, and
-   * a thousand sends in flight hold 12 MiB less. */
-  curl_easy_setopt(e, CURLOPT_BUFFERSIZE, o->stream ? 1024L : 4096L);
+   * A send's answer (fresh_connect: a call that must not run twice) is a
+   * few hundred bytes of JSON: 4 KiB reads it in one call, and a thousand
+   * sends in flight (concurrent asks) hold 12 MiB less. A read's answer is
+   * a page of a list (4.5 KB in the bench's list_messages): libcurl's 16
+   * KiB reads it in one recv() where 4 KiB took two, 8% of the CPU of a
+   * keep-alive GET (bench/request_bench.lua). */
+  curl_easy_setopt(e, CURLOPT_BUFFERSIZE, o->stream ? 1024L : o->fresh_connect ? 4096L : 16384L);
   r->max_body = o->max_body;
   if (o->timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
   if (o->connect_timeout_ms > 0) curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);

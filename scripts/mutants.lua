@@ -518,6 +518,14 @@ mutant{ id = "lrequest-header-name-case-kept", file = "csrc/lrequest.c",
   to = [[for (size_t i = 0; i < n; i++) lower[i] = p[i];]],
   why = "header names are lower-cased", specs = { "spec/integration/transport_spec.lua" },
   filter = "parses headers, lower%-cased" }
+mutant{ id = "lrequest-read-buffer-small", file = "csrc/lrequest.c",
+  from = [[o->fresh_connect ? 4096L : 16384L);]], to = [[o->fresh_connect ? 4096L : 4096L);]],
+  why = "a read's answer of a few KB comes in one recv()",
+  equivalent = "only the number of recv() calls changes (strace -c bench/request_bench.lua transport get: 2 per GET, not 1)" }
+mutant{ id = "lrequest-send-buffer-large", file = "csrc/lrequest.c",
+  from = [[o->fresh_connect ? 4096L : 16384L);]], to = [[o->fresh_connect ? 16384L : 16384L);]],
+  why = "a send in flight holds a 4 KiB receive buffer (memory at 1000 concurrent asks)",
+  equivalent = "only memory changes, measured by bench/asks_bench.lua's peak RSS row, not by a spec" }
 mutant{ id = "lrequest-send-over-h2", file = "csrc/lrequest.c",
   from = [[curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);]], to = [[(void)0;]],
   why = "a send never goes over h2, so it never shares a connection", specs = { "spec/integration/curl_h2_spec.lua" },
