@@ -1,7 +1,9 @@
 /* The raw libcurl peer for the request path: the same requests homie's
  * list_messages (keep-alive GET, one reused easy handle) and create_chat
- * (POST on a fresh connection each time) make, in a plain C loop with no
- * parsing. Prints "rps=<requests per second>" for `seconds` of requests.
+ * (POST on a fresh connection each time, closed after its answer) make,
+ * with the socket options homie's transport sets (TCP keep-alive), in a
+ * plain C loop with no parsing. Prints "rps=<requests per second>" for
+ * `seconds` of requests.
  * usage: curl_loop get|post URL SECONDS API_KEY */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,9 +48,13 @@ int main(int argc, char **argv) {
   curl_easy_setopt(e, CURLOPT_WRITEDATA, &got);
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   if (post) {
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+    /* As homie sends: a new connection, closed once the answer is in (not
+     * left in the cache until the next request's connect closes it). */
     curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
   }
   long n = 0, failed = 0;
   double t0 = now(), t = t0;

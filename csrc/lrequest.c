@@ -171,8 +171,32 @@ static int opt_headers(lua_State *L) {
   return n;
 }
 
+#define OPTION_SET "homie.request_options" /* registry: OPTIONS as a set */
+
+/* Every key of the options table is one of OPTIONS: each looked up in a
+ * set (a hash lookup each, not a string comparison per known name). On
+ * anything else homie_check_options raises, naming it as it always did. */
+static void check_options(lua_State *L) {
+  int ok = lua_type(L, 2) == LUA_TTABLE;
+  if (ok) {
+    lua_getfield(L, LUA_REGISTRYINDEX, OPTION_SET);
+    lua_pushnil(L);
+    while (lua_next(L, 2)) {
+      lua_pop(L, 1);
+      if (lua_type(L, -1) != LUA_TSTRING) { ok = 0; lua_pop(L, 1); break; }
+      lua_pushvalue(L, -1);
+      lua_rawget(L, -3);
+      ok = lua_toboolean(L, -1);
+      lua_pop(L, 1);
+      if (!ok) { lua_pop(L, 1); break; }
+    }
+    lua_pop(L, 1);
+  }
+  if (!ok) homie_check_options(L, 2, "request", OPTIONS);
+}
+
 static void read_options(lua_State *L, reqopts *o) {
-  homie_check_options(L, 2, "request", OPTIONS);
+  check_options(L);
   memset(o, 0, sizeof *o);
   o->url = opt_string(L, "url", NULL);
   if (!o->url) luaL_error(L, "homie: request option 'url' is required");
@@ -270,9 +294,13 @@ static void set_options(lua_State *L, hmulti *m, hreq *r, const reqopts *o) {
   r->stream = o->stream;
   /* A stream waits mostly; its events are small: a small receive buffer
    * keeps thousands of open streams cheap (libcurl's default is 16 KiB).
-   * An answer is a few KiB of JSON: 4 KiB reads it in one or two calls, and
-   * a thousand sends in flight hold 12 MiB less. */
-  curl_easy_setopt(e, CURLOPT_BUFFERSIZE, o->stream ? 1024L : 4096L);
+   * A send's answer (fresh_connect: a call that must not run twice) is a
+   * few hundred bytes of JSON: 4 KiB reads it in one call, and a thousand
+   * sends in flight (concurrent asks) hold 12 MiB less. A read's answer is
+   * a page of a list (4.5 KB in the bench's list_messages): libcurl's 16
+   * KiB reads it in one recv() where 4 KiB took two, 8% of the CPU of a
+   * keep-alive GET (bench/request_bench.lua). */
+  curl_easy_setopt(e, CURLOPT_BUFFERSIZE, o->stream ? 1024L : o->fresh_connect ? 4096L : 16384L);
   r->max_body = o->max_body;
   if (o->timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
   if (o->connect_timeout_ms > 0) curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
@@ -353,17 +381,25 @@ static int req_status(lua_State *L) {
 /* Header names are lower-cased; repeated names are joined with ", ". */
 static int req_headers(lua_State *L) {
   hreq *r = check_req(L);
-  lua_newtable(L);
+  char lower[64];
+  lua_createtable(L, 0, 12);
   const char *p = r->head.data, *end = p ? p + r->head.len : NULL;
   while (p && p < end) {
     const char *eol = memchr(p, '\n', (size_t)(end - p));
     if (!eol) eol = end;
     const char *colon = memchr(p, ':', (size_t)(eol - p));
     if (colon && colon > p) {
-      luaL_Buffer name;
-      luaL_buffinit(L, &name);
-      for (const char *q = p; q < colon; q++) luaL_addchar(&name, (char)tolower((unsigned char)*q));
-      luaL_pushresult(&name);
+      size_t n = (size_t)(colon - p);
+      if (n <= sizeof lower) {
+        /* Most names fit: lower-cased on the stack, one string made. */
+        for (size_t i = 0; i < n; i++) lower[i] = (char)tolower((unsigned char)p[i]);
+        lua_pushlstring(L, lower, n);
+      } else {
+        luaL_Buffer name;
+        luaL_buffinit(L, &name);
+        for (const char *q = p; q < colon; q++) luaL_addchar(&name, (char)tolower((unsigned char)*q));
+        luaL_pushresult(&name);
+      }
       const char *v = colon + 1, *ve = eol;
       while (v < ve && (*v == ' ' || *v == '\t')) v++;
       while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t')) ve--;
@@ -513,6 +549,12 @@ static const luaL_Reg req_methods[] = {
   {NULL, NULL}};
 
 void homie_curl_open(lua_State *L) {
+  lua_newtable(L);
+  for (int i = 0; OPTIONS[i]; i++) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, OPTIONS[i]);
+  }
+  lua_setfield(L, LUA_REGISTRYINDEX, OPTION_SET);
   homie_newclass(L, MULTI, multi_methods, multi_close);
   homie_newclass(L, REQUEST, req_methods, req_close);
   lua_pushcfunction(L, multi_new);

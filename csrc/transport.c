@@ -7,6 +7,7 @@
 #endif
 #include <stdlib.h>
 #include <string.h>
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <time.h>
@@ -19,6 +20,9 @@
 #endif
 #include "transport.h"
 #include "hclock.h"
+
+/* The most room an answer's Content-Length reserves up front. */
+#define HBUF_PRESIZE_MAX ((size_t)1 << 20)
 
 int hbuf_append(hbuf *b, const char *p, size_t n) {
   if (n == 0) return 0;
@@ -88,36 +92,98 @@ static void mark(hreq *r) {
 static CURLM *multi_of(hmulti *m, hreq *r) { return r->fresh ? m->fresh : m->multi; }
 
 #ifdef HOMIE_EPOLL
+/* m->fds[fd]: the events the epoll set holds for fd (HFD_IN, HFD_OUT), the
+ * multi it was registered for (HFD_FRESH), and HFD_PARKED while libcurl
+ * has dropped it but it stays in the set. */
+#define HFD_IN 1
+#define HFD_OUT 2
+#define HFD_FRESH 4
+#define HFD_PARKED 8
+
+/* m->fds[s], grown to cover s; NULL when it cannot be (then nothing is
+ * parked, and every change is an epoll_ctl as libcurl asks). */
+static unsigned char *fd_slot(hmulti *m, curl_socket_t s) {
+  if (s < 0) return NULL;
+  if ((size_t)s >= m->nfds) {
+    size_t n = m->nfds ? m->nfds : 64;
+    while (n <= (size_t)s) n *= 2;
+    unsigned char *d = realloc(m->fds, n);
+    if (!d) return NULL;
+    memset(d + m->nfds, 0, n - m->nfds);
+    m->fds = d;
+    m->nfds = n;
+  }
+  return &m->fds[s];
+}
+
+static void fd_forget(hmulti *m, curl_socket_t s) {
+  if (s >= 0 && (size_t)s < m->nfds) m->fds[s] = 0;
+}
+
 /* Both multis' sockets share one epoll set; an event's data is the socket
  * and, above bit 32, which multi it belongs to (1: `fresh`). */
-static int on_socket_of(hmulti *m, int fresh, curl_socket_t s, int what, void *known) {
+static int on_socket_of(hmulti *m, int fresh, CURL *e, curl_socket_t s, int what, void *known) {
   CURLM *cm = fresh ? m->fresh : m->multi;
   struct epoll_event ev;
+  unsigned char *slot = fd_slot(m, s);
   if (what == CURL_POLL_REMOVE) {
-    /* The socket may be closed already (then the kernel dropped it). */
-    epoll_ctl(m->epfd, EPOLL_CTL_DEL, s, NULL);
+    /* Parked instead when a transfer of this client has its answer on it:
+     * a keep-alive connection going back to the pool, kept in the set for
+     * the next transfer; or one about to be closed, which on_close
+     * forgets (the kernel drops a closed descriptor from the set). A
+     * socket still connecting is not: libcurl may close one of those
+     * without the close callback. */
+    hreq *r = NULL;
+    curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&r);
+    if (slot && *slot && r && r->multi == m && r->headers_done) {
+      *slot |= HFD_PARKED;
+    } else {
+      /* The socket may be closed already (then the kernel dropped it). */
+      epoll_ctl(m->epfd, EPOLL_CTL_DEL, s, NULL);
+      if (slot) *slot = 0;
+    }
     curl_multi_assign(cm, s, NULL);
     return 0;
   }
+  unsigned char want = (unsigned char)(((what & CURL_POLL_IN) ? HFD_IN : 0) | ((what & CURL_POLL_OUT) ? HFD_OUT : 0) |
+                                       (fresh ? HFD_FRESH : 0));
+  if (slot && (*slot & HFD_PARKED)) {
+    /* Back from the pool: still in the set, with the events it had. */
+    known = slot;
+    if ((*slot & ~HFD_PARKED) == want) {
+      *slot = want;
+      curl_multi_assign(cm, s, m);
+      return 0;
+    }
+  }
   memset(&ev, 0, sizeof ev);
   ev.data.u64 = (uint64_t)(uint32_t)s | ((uint64_t)fresh << 32);
-  ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
+  ev.events = ((want & HFD_IN) ? EPOLLIN : 0) | ((want & HFD_OUT) ? EPOLLOUT : 0);
   if (epoll_ctl(m->epfd, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) != 0) {
     /* A descriptor number reused after a close: try the other operation. */
-    if (epoll_ctl(m->epfd, known ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, s, &ev) != 0) return -1;
+    if (epoll_ctl(m->epfd, known ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, s, &ev) != 0) {
+      if (slot) *slot = 0;
+      return -1;
+    }
   }
-  if (!known) curl_multi_assign(cm, s, m);
+  /* No events at all would read as "not in the set": not parked then. */
+  if (slot) *slot = (want & (HFD_IN | HFD_OUT)) ? want : 0;
+  curl_multi_assign(cm, s, m);
   return 0;
 }
 
 static int on_socket(CURL *e, curl_socket_t s, int what, void *ud, void *known) {
-  (void)e;
-  return on_socket_of(ud, 0, s, what, known);
+  return on_socket_of(ud, 0, e, s, what, known);
 }
 
 static int on_fresh_socket(CURL *e, curl_socket_t s, int what, void *ud, void *known) {
-  (void)e;
-  return on_socket_of(ud, 1, s, what, known);
+  return on_socket_of(ud, 1, e, s, what, known);
+}
+
+/* Every connection of the client closes its socket here (CURLOPT_CLOSESOCKETFUNCTION). */
+static int on_close(void *ud, curl_socket_t s) {
+  fd_forget(ud, s);
+  return close(s);
 }
 
 static double timer_at(long ms) { return ms < 0 ? -1 : hmono() + (double)ms / 1000; }
@@ -206,6 +272,9 @@ void hmulti_close(hmulti *m) {
   if (m->share) { curl_share_cleanup(m->share); m->share = NULL; }
 #ifdef HOMIE_EPOLL
   if (m->epfd >= 0) { close(m->epfd); m->epfd = -1; }
+  free(m->fds); /* after curl_multi_cleanup: its connections close through on_close */
+  m->fds = NULL;
+  m->nfds = 0;
 #endif
   free(m->ready);
   m->ready = NULL;
@@ -402,10 +471,17 @@ int hmulti_step(hmulti *m, double wait) {
   int n = epoll_wait(m->epfd, ev, 64, m->nready ? 0 : ms_until(earlier(m->timer_at, m->fresh_timer_at), wait));
   if (n < 0 && errno != EINTR) return -1;
   for (int i = 0; i < n; i++) {
-    int what = ((ev[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) | ((ev[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
-               ((ev[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
     curl_socket_t fd = (curl_socket_t)(uint32_t)ev[i].data.u64;
     int fresh = (int)(ev[i].data.u64 >> 32);
+    if ((size_t)fd < m->nfds && (m->fds[fd] & HFD_PARKED)) {
+      /* An idle pooled connection (the server closed it, say): libcurl
+       * looks at it when it reuses it; until then it leaves the set. */
+      epoll_ctl(m->epfd, EPOLL_CTL_DEL, fd, NULL);
+      m->fds[fd] = 0;
+      continue;
+    }
+    int what = ((ev[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) | ((ev[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+               ((ev[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
     if (curl_multi_socket_action(fresh ? m->fresh : m->multi, fd, what, fresh ? &m->fresh_running : &m->running) !=
         CURLM_OK)
       return -1;
@@ -478,9 +554,38 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud) {
   return len;
 }
 
+/* Content-Length's value when the line is that header, else 0. */
+static size_t content_length(const char *p, size_t len) {
+  static const char name[] = "content-length:";
+  size_t i, n = 0;
+  if (len < sizeof name) return 0;
+  for (i = 0; i < sizeof name - 1; i++) {
+    if (tolower((unsigned char)p[i]) != name[i]) return 0;
+  }
+  while (i < len && (p[i] == ' ' || p[i] == '\t')) i++;
+  for (; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
+    if (n > HBUF_PRESIZE_MAX) return HBUF_PRESIZE_MAX + 1; /* capped below */
+    n = n * 10 + (size_t)(p[i] - '0');
+  }
+  return n;
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *ud) {
   hreq *r = ud;
   size_t len = size * n;
+  if (!r->stream && r->body.cap == 0 && (p[0] == 'C' || p[0] == 'c')) {
+    /* An answer's body is read whole: room for all of it at once, instead
+     * of a realloc per doubling. Only a hint (a compressed body grows
+     * past it), never past max_body, and bounded, so a server that
+     * promises much and sends little costs little. */
+    size_t want = content_length(p, len);
+    if (want > r->max_body) want = r->max_body;
+    if (want > HBUF_PRESIZE_MAX) want = HBUF_PRESIZE_MAX;
+    if (want > 0) {
+      char *d = malloc(want);
+      if (d) { r->body.data = d; r->body.cap = want; }
+    }
+  }
   if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
     /* A new response (after 1xx or an auth retry): forget the old block. */
     r->head.len = 0;
@@ -516,6 +621,10 @@ int hreq_attach(hmulti *m, hreq *r) {
   curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
   curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
   curl_easy_setopt(r->easy, CURLOPT_SHARE, m->share);
+#ifdef HOMIE_EPOLL
+  curl_easy_setopt(r->easy, CURLOPT_CLOSESOCKETFUNCTION, on_close);
+  curl_easy_setopt(r->easy, CURLOPT_CLOSESOCKETDATA, m);
+#endif
   r->id = ++m->next_id;
   if (r->mux && !m->no_mux && (m->probe || m->held_head)) {
     r->held = 1;

@@ -82,6 +82,15 @@ typedef struct hmulti {
   int epfd;
   double timer_at, fresh_timer_at;
   int running, fresh_running;
+  /* What the epoll set holds per descriptor (index: the fd; HFD_* bits),
+   * so that a keep-alive connection's socket stays in the set between
+   * transfers: libcurl drops it (CURL_POLL_REMOVE) when a transfer ends and
+   * adds it again for the next, two epoll_ctl calls per request otherwise.
+   * Only a socket with an answer on it is parked: it is connected, and
+   * libcurl closes such a socket through the close callback (on_close),
+   * which forgets it. */
+  unsigned char *fds;
+  size_t nfds;
   /* Multiplexing (mux transfers): libcurl makes one transfer wait for a
    * first connection to say whether it speaks h2 (CURLOPT_PIPEWAIT), but
    * once a connection is full (the server's concurrent-stream limit), every

@@ -221,7 +221,7 @@ mutant{ id = "client-max-body-ignored", file = "lua/homie/session.lua",
   from = [[local max_body = span("max_body", opts.max_body, 8 * 1024 * 1024)]], to = [[local max_body = 8 * 1024 * 1024]],
   why = "max_body bounds an answer", specs = { "spec/integration/reliability_spec.lua" } }
 mutant{ id = "curl-send-reused-connection", file = "lua/homie/transport/curl.lua",
-  from = [[fresh_connect = req.idempotent == false,]], to = [[fresh_connect = false,]],
+  from = [[o.fresh_connect = req.idempotent == false]], to = [[o.fresh_connect = false]],
   why = "a send or chat creation takes a fresh connection, so libcurl never re-sends it",
   specs = { "spec/integration/reliability_spec.lua", "spec/integration/contract_spec.lua" } }
 mutant{ id = "client-no-attempts", file = "lua/homie/session.lua",
@@ -470,6 +470,46 @@ mutant{ id = "transport-fresh-timer-skipped", file = "csrc/transport.c",
   from = [[  for (int i = 0; i < 4 && due(m->fresh_timer_at); i++) {]], to = [[  for (int i = 0; i < 0; i++) {]],
   why = "the fresh multi's timer runs: a send added to it starts",
   specs = { "spec/integration/transport_spec.lua" }, filter = "fresh_connect asks" }
+mutant{ id = "transport-parked-event-passed-on", file = "csrc/transport.c",
+  from = [[    if ((size_t)fd < m->nfds && (m->fds[fd] & HFD_PARKED)) {]], to = [[    if (0) {]],
+  why = "a pooled connection closed by the server leaves the epoll set: waits still last their time",
+  specs = { "spec/integration/transport_spec.lua" }, filter = "does not cut a later wait short" }
+mutant{ id = "transport-parked-never", file = "csrc/transport.c",
+  from = [[    if (slot && *slot && r && r->multi == m && r->headers_done) {]],
+  to = [[    if (0) {]],
+  why = "a keep-alive socket stays in the epoll set between transfers (no epoll_ctl per request)",
+  equivalent = "only the syscalls change (strace -c bench/request_bench.lua: 0 epoll_ctl per keep-alive GET, 2 without)" }
+mutant{ id = "transport-parked-while-connecting", file = "csrc/transport.c",
+  from = [[    if (slot && *slot && r && r->multi == m && r->headers_done) {]],
+  to = [[    if (slot && *slot && r && r->multi == m) {]],
+  why = "only a connected socket is parked: libcurl closes a socket still connecting without the close callback",
+  equivalent = "libcurl closes a connecting socket without the callback when happy eyeballs drops the slower of " ..
+    "two addresses, and then a new socket must reuse its number while asking for the same events; loopback " ..
+    "specs have one address per URL" }
+mutant{ id = "transport-closed-socket-kept", file = "csrc/transport.c",
+  from = [[  fd_forget(ud, s);
+]], to = "",
+  why = "a closed socket is forgotten, so a new one with its number is added to the epoll set",
+  equivalent = "a new TCP socket first asks for OUT (its connect) where a parked one had IN: the stale entry " ..
+    "costs a failed MOD and the ADD fallback; only a threaded resolver's socketpair asks for IN at once, " ..
+    "and the specs resolve no name but localhost, which libcurl answers itself" }
+
+mutant{ id = "transport-presize-past-max-body", file = "csrc/transport.c",
+  from = [[    if (want > r->max_body) want = r->max_body;
+]], to = "",
+  why = "an answer's promised length reserves no more than max_body",
+  equivalent = "only untouched address space changes (at most HBUF_PRESIZE_MAX, 1 MiB): the body still ends " ..
+    "at max_body with too_large, and pages are resident only once bytes arrive" }
+mutant{ id = "transport-presize-unbounded", file = "csrc/transport.c",
+  from = [[    if (want > HBUF_PRESIZE_MAX) want = HBUF_PRESIZE_MAX;
+]], to = "",
+  why = "a server that promises much and sends little costs little",
+  equivalent = "malloc of a large block maps pages it does not touch: RSS grows only with the bytes received, " ..
+    "so no spec can tell (max_body still bounds it)" }
+mutant{ id = "transport-presize-wrong-length", file = "csrc/transport.c",
+  from = [[    n = n * 10 + (size_t)(p[i] - '0');]], to = [[    n = n * 10 + (size_t)(p[i] - '0') + 1000000;]],
+  why = "the reserved room follows the answer's Content-Length",
+  equivalent = "the reservation is a hint only: a wrong one costs a realloc or unused room, never a byte of the body" }
 
 -- csrc/lrequest.c
 mutant{ id = "lrequest-send-in-shared-multi", file = "csrc/lrequest.c",
@@ -477,6 +517,23 @@ mutant{ id = "lrequest-send-in-shared-multi", file = "csrc/lrequest.c",
   why = "a send runs in the multi of transfers on their own connection: libcurl 7.88.1 put streams onto a "
     .. "send's connection after a GOAWAY (curl_h2_spec's GOAWAY case catches that about half the time)",
   specs = { "spec/integration/transport_spec.lua" }, filter = "fresh_connect asks" }
+mutant{ id = "lrequest-unknown-option-accepted", file = "csrc/lrequest.c",
+  from = [[      ok = lua_toboolean(L, -1);]], to = [[      ok = 1;]],
+  why = "an unknown request option raises, naming it", specs = { "spec/integration/transport_spec.lua" },
+  filter = "checks its arguments" }
+mutant{ id = "lrequest-header-name-case-kept", file = "csrc/lrequest.c",
+  from = [[for (size_t i = 0; i < n; i++) lower[i] = (char)tolower((unsigned char)p[i]);]],
+  to = [[for (size_t i = 0; i < n; i++) lower[i] = p[i];]],
+  why = "header names are lower-cased", specs = { "spec/integration/transport_spec.lua" },
+  filter = "parses headers, lower%-cased" }
+mutant{ id = "lrequest-read-buffer-small", file = "csrc/lrequest.c",
+  from = [[o->fresh_connect ? 4096L : 16384L);]], to = [[o->fresh_connect ? 4096L : 4096L);]],
+  why = "a read's answer of a few KB comes in one recv()",
+  equivalent = "only the number of recv() calls changes (strace -c bench/request_bench.lua transport get: 2 per GET, not 1)" }
+mutant{ id = "lrequest-send-buffer-large", file = "csrc/lrequest.c",
+  from = [[o->fresh_connect ? 4096L : 16384L);]], to = [[o->fresh_connect ? 16384L : 16384L);]],
+  why = "a send in flight holds a 4 KiB receive buffer (memory at 1000 concurrent asks)",
+  equivalent = "only memory changes, measured by bench/asks_bench.lua's peak RSS row, not by a spec" }
 mutant{ id = "lrequest-send-over-h2", file = "csrc/lrequest.c",
   from = [[curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);]], to = [[(void)0;]],
   why = "a send never goes over h2, so it never shares a connection", specs = { "spec/integration/curl_h2_spec.lua" },
@@ -684,14 +741,22 @@ mutant{ id = "curl-timeout-kind", file = "lua/homie/transport/curl.lua",
   from = [[closed = "connection", timeout = "timeout",]], to = [[closed = "connection", timeout = "connection",]],
   why = "a timeout is err.kind timeout", specs = { "spec/integration/connect_timeout_spec.lua" } }
 mutant{ id = "curl-max-body-dropped", file = "lua/homie/transport/curl.lua",
-  from = [[max_body = stream and 262144 or req.max_body,]], to = [[max_body = stream and 262144 or nil,]],
+  from = [[o.max_body = stream and 262144 or req.max_body]], to = [[o.max_body = stream and 262144 or nil]],
   why = "max_body bounds an answer", specs = { "spec/integration/curl_transport_spec.lua" } }
 mutant{ id = "curl-expect-100", file = "lua/homie/transport/curl.lua",
-  from = [[local h = { "Expect:" }]], to = [[local h = {}]],
+  from = [[opts = { headers = { "Expect:" } }]], to = [[opts = { headers = { "X-Homie: 1" } }]],
   why = "a body is sent at once (no 100-continue round trip)", specs = { "spec/integration/curl_transport_spec.lua" } }
 mutant{ id = "curl-insecure-dropped", file = "lua/homie/transport/curl.lua",
-  from = [[insecure = req.insecure == true,]], to = [[insecure = false,]],
+  from = [[o.insecure = req.insecure == true]], to = [[o.insecure = false]],
   why = "insecure = true turns verification off", specs = { "spec/integration/tls_hostname_spec.lua" } }
+mutant{ id = "curl-header-line-stale", file = "lua/homie/transport/curl.lua",
+  from = [[if values[name] ~= value or not lines[name] then]], to = [[if not lines[name] then]],
+  why = "each request sends its own header values (a header line is reused only for the same value)",
+  specs = { "spec/integration/curl_transport_spec.lua" } }
+mutant{ id = "curl-header-left-over", file = "lua/homie/transport/curl.lua",
+  from = [[  for i = n + 1, #h do h[i] = nil end
+]], to = "",
+  why = "a request sends none of an earlier request's headers", specs = { "spec/integration/curl_transport_spec.lua" } }
 mutant{ id = "curl-idle-unmarked", file = "lua/homie/transport/curl.lua",
   from = [[sent = true, retryable = true, idle = true }]], to = [[sent = true, retryable = true }]],
   why = "a read with nothing before its deadline is idle, the stream still usable", specs = { "spec/integration/curl_transport_spec.lua" } }

@@ -81,6 +81,25 @@ describe("curl transport", function()
     t:close()
   end)
 
+  it("sends each request's own header values, on the same transport", function()
+    -- The transport keeps each header's last line for the next request.
+    srv = script_server.start{ { status = 201, body = { "{}" } } }
+    local t = curl_transport.new()
+    for i = 1, 4 do
+      local req = send_req(srv.url, t.now() + 10)
+      -- The last one has fewer headers: none of the earlier ones' may go
+      -- with it (two extra ones, so whatever order pairs() takes, one of
+      -- them would be left over).
+      req.headers["X-Trace"] = i < 4 and "t-" .. i or nil
+      req.headers["X-Other"] = i < 4 and "o" or nil
+      assert.are.equal(201, assert(t:request(req)).status)
+    end
+    local conns = srv:wait_for(4)
+    for i = 1, 3 do assert.matches("X%-Trace: t%-" .. i .. "%f[^%w]", conns[i].head) end
+    assert.is_nil(conns[4].head:find("X-", 1, true))
+    t:close()
+  end)
+
   it("sends a large body at once, without Expect: 100-continue", function()
     srv = script_server.start{ { status = 201, body = { "{}" } } }
     local t = curl_transport.new()

@@ -258,6 +258,28 @@ describe("homie.curl transport", function()
     m:close()
   end)
 
+  it("a pooled connection the server closes does not cut a later wait short", function()
+    -- Between transfers a keep-alive socket stays in the multi's epoll set
+    -- (transport.c, parked); once the server closes it, it is readable for
+    -- good, and a wait that passed it on to libcurl would end at once.
+    local srv = require("spec.support.raw_server").start({ "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" },
+      { hold = 0.05 })
+    finally(function() srv:stop() end)
+    local m = curl.multi()
+    local r = m:request{ url = srv.url .. "/" }
+    drive(m, function() return r:done() end)
+    assert.is_nil(r:error())
+    assert.are.equal("ok", r:body())
+    r:close()
+    require("socket").sleep(0.3) -- the server has closed its end
+    m:step(0)
+    local t0 = now()
+    m:step(0.3)
+    m:step(0.3)
+    assert.is_true(now() - t0 >= 0.5, "steps ended early: " .. (now() - t0))
+    m:close()
+  end)
+
   it("a transfer inherits no option of an earlier one on the same multi", function()
     -- Closed transfers leave their handles to the next ones.
     local srv = script_server.start{ { status = 200, body = { "{}" } } }

@@ -12,8 +12,10 @@ Transport.__index = Transport
 local now = sse.now
 
 function M.new()
-  return setmetatable({ multi = curl.multi(), name = "curl", version = "libcurl " .. curl.version() },
-    Transport)
+  -- opts, lines, values: what options() fills in again for every transfer
+  -- (multi:request copies what it needs before it returns).
+  return setmetatable({ multi = curl.multi(), name = "curl", version = "libcurl " .. curl.version(),
+    opts = { headers = { "Expect:" } }, lines = {}, values = {} }, Transport)
 end
 
 -- homie.curl's error kinds as the interface's failures.
@@ -32,25 +34,37 @@ local function failure(r)
   }
 end
 
--- The interface's request as homie.curl's options.
-local function options(req, stream)
-  local h = { "Expect:" }  -- no 100-continue round trip
-  for name, value in pairs(req.headers) do h[#h + 1] = name .. ": " .. value end
+-- The interface's request as homie.curl's options, in the transport's one
+-- options table: filled in afresh for each transfer, no table made. A
+-- header's "Name: value" line is made again only when its value changed
+-- (lines and values hold one entry per header name).
+local function options(self, req, stream)
+  local o, lines, values = self.opts, self.lines, self.values
+  local h = o.headers -- h[1] = "Expect:": no 100-continue round trip
+  local n = 1
+  for name, value in pairs(req.headers) do
+    n = n + 1
+    if values[name] ~= value or not lines[name] then
+      lines[name] = name .. ": " .. value
+      values[name] = value
+    end
+    h[n] = lines[name]
+  end
+  for i = n + 1, #h do h[i] = nil end
   local timeout = 0
   if req.deadline_at and not stream then timeout = math.max(0.001, req.deadline_at - now()) end
-  return {
-    method = req.method, url = req.url, headers = h, body = req.body, stream = stream,
-    max_body = stream and 262144 or req.max_body,  -- streams: buffered before back-pressure
-    timeout = timeout, connect_timeout = req.connect_timeout,
-    accept_encoding = not stream, ca_file = req.ca_file, ca_path = req.ca_path,
-    insecure = req.insecure == true,
-    -- On a reused connection libcurl itself re-sends a request once when
-    -- the server closes early: a call that must not run twice goes fresh,
-    -- over HTTP/1.1, where no other transfer can share (reuse) its
-    -- connection while it runs; over https the rest share one h2
-    -- connection when the server offers it (doc/transport.md, "HTTP/2").
-    fresh_connect = req.idempotent == false,
-  }
+  o.method, o.url, o.body, o.stream = req.method, req.url, req.body, stream
+  o.max_body = stream and 262144 or req.max_body  -- streams: buffered before back-pressure
+  o.timeout, o.connect_timeout = timeout, req.connect_timeout
+  o.accept_encoding, o.ca_file, o.ca_path = not stream, req.ca_file, req.ca_path
+  o.insecure = req.insecure == true
+  -- On a reused connection libcurl itself re-sends a request once when
+  -- the server closes early: a call that must not run twice goes fresh,
+  -- over HTTP/1.1, where no other transfer can share (reuse) its
+  -- connection while it runs; over https the rest share one h2
+  -- connection when the server offers it (doc/transport.md, "HTTP/2").
+  o.fresh_connect = req.idempotent == false
+  return o
 end
 
 -- What a wait waits for, given the transfer (no closure per wait).
@@ -64,7 +78,7 @@ function Transport:gather(fns) return sched.gather(self.multi, fns) end
 function Transport:close() self.multi:close() end
 
 function Transport:request(req)
-  local r = self.multi:request(options(req, false))
+  local r = self.multi:request(options(self, req, false))
   local finished = sched.wait(self.multi, r, is_done, req.deadline_at)
   if not finished then
     local sent = r:info().request_bytes > 0
@@ -86,7 +100,7 @@ local Stream = {}
 Stream.__index = Stream
 
 function Transport:open(req)
-  return setmetatable({ r = self.multi:request(options(req, true)), multi = self.multi }, Stream)
+  return setmetatable({ r = self.multi:request(options(self, req, true)), multi = self.multi }, Stream)
 end
 
 function Stream:head(deadline_at)
