@@ -21,20 +21,41 @@ void homie_newclass(lua_State *L, const char *name, const luaL_Reg *methods, lua
   lua_pop(L, 1);
 }
 
+/* keys as a set, kept in the registry under the array's address (made on
+ * first use): each option name is then one hash look-up, not a string
+ * comparison per known name, on every call (a request's options, say). */
+static void push_key_set(lua_State *L, const char *const keys[]) {
+  size_t i;
+  lua_pushlightuserdata(L, (void *)keys);
+  lua_rawget(L, LUA_REGISTRYINDEX);
+  if (!lua_isnil(L, -1)) return;
+  lua_pop(L, 1);
+  lua_newtable(L);
+  for (i = 0; keys[i]; i++) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, keys[i]);
+  }
+  lua_pushlightuserdata(L, (void *)keys);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, LUA_REGISTRYINDEX);
+}
+
 void homie_check_options(lua_State *L, int idx, const char *what, const char *const keys[]) {
   if (lua_type(L, idx) != LUA_TTABLE)
     luaL_error(L, "homie: %s options must be a table, got %s", what, luaL_typename(L, idx));
+  if (idx < 0) idx = lua_gettop(L) + idx + 1; /* lua_absindex is 5.2+ */
+  push_key_set(L, keys);
   lua_pushnil(L);
   while (lua_next(L, idx)) {
-    const char *k;
-    size_t i;
     if (lua_type(L, -2) != LUA_TSTRING)
       luaL_error(L, "homie: %s option names must be strings, got %s", what, luaL_typename(L, -2));
-    k = lua_tostring(L, -2);
-    for (i = 0; keys[i] && strcmp(keys[i], k) != 0; i++) {}
-    if (!keys[i]) luaL_error(L, "homie: unknown %s option '%s'", what, k);
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_rawget(L, -3);
+    if (!lua_toboolean(L, -1)) luaL_error(L, "homie: unknown %s option '%s'", what, lua_tostring(L, -2));
     lua_pop(L, 1);
   }
+  lua_pop(L, 1);
 }
 
 size_t homie_opt_count(lua_State *L, int idx, const char *what, const char *key, size_t def) {

@@ -171,32 +171,8 @@ static int opt_headers(lua_State *L) {
   return n;
 }
 
-#define OPTION_SET "homie.request_options" /* registry: OPTIONS as a set */
-
-/* Every key of the options table is one of OPTIONS: each looked up in a
- * set (a hash lookup each, not a string comparison per known name). On
- * anything else homie_check_options raises, naming it as it always did. */
-static void check_options(lua_State *L) {
-  int ok = lua_type(L, 2) == LUA_TTABLE;
-  if (ok) {
-    lua_getfield(L, LUA_REGISTRYINDEX, OPTION_SET);
-    lua_pushnil(L);
-    while (lua_next(L, 2)) {
-      lua_pop(L, 1);
-      if (lua_type(L, -1) != LUA_TSTRING) { ok = 0; lua_pop(L, 1); break; }
-      lua_pushvalue(L, -1);
-      lua_rawget(L, -3);
-      ok = lua_toboolean(L, -1);
-      lua_pop(L, 1);
-      if (!ok) { lua_pop(L, 1); break; }
-    }
-    lua_pop(L, 1);
-  }
-  if (!ok) homie_check_options(L, 2, "request", OPTIONS);
-}
-
 static void read_options(lua_State *L, reqopts *o) {
-  check_options(L);
+  homie_check_options(L, 2, "request", OPTIONS);
   memset(o, 0, sizeof *o);
   o->url = opt_string(L, "url", NULL);
   if (!o->url) luaL_error(L, "homie: request option 'url' is required");
@@ -549,12 +525,6 @@ static const luaL_Reg req_methods[] = {
   {NULL, NULL}};
 
 void homie_curl_open(lua_State *L) {
-  lua_newtable(L);
-  for (int i = 0; OPTIONS[i]; i++) {
-    lua_pushboolean(L, 1);
-    lua_setfield(L, -2, OPTIONS[i]);
-  }
-  lua_setfield(L, LUA_REGISTRYINDEX, OPTION_SET);
   homie_newclass(L, MULTI, multi_methods, multi_close);
   homie_newclass(L, REQUEST, req_methods, req_close);
   lua_pushcfunction(L, multi_new);

@@ -186,17 +186,10 @@ static int on_close(void *ud, curl_socket_t s) {
   return close(s);
 }
 
-static double timer_at(long ms) { return ms < 0 ? -1 : hmono() + (double)ms / 1000; }
-
+/* ud: the multi's timer_at or fresh_timer_at. */
 static int on_timer(CURLM *multi, long ms, void *ud) {
   (void)multi;
-  ((hmulti *)ud)->timer_at = timer_at(ms);
-  return 0;
-}
-
-static int on_fresh_timer(CURLM *multi, long ms, void *ud) {
-  (void)multi;
-  ((hmulti *)ud)->fresh_timer_at = timer_at(ms);
+  *(double *)ud = ms < 0 ? -1 : hmono() + (double)ms / 1000;
   return 0;
 }
 #endif
@@ -216,11 +209,11 @@ int hmulti_init(hmulti *m) {
   curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
   curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
   curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-  curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
+  curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, &m->timer_at);
   curl_multi_setopt(m->fresh, CURLMOPT_SOCKETFUNCTION, on_fresh_socket);
   curl_multi_setopt(m->fresh, CURLMOPT_SOCKETDATA, m);
-  curl_multi_setopt(m->fresh, CURLMOPT_TIMERFUNCTION, on_fresh_timer);
-  curl_multi_setopt(m->fresh, CURLMOPT_TIMERDATA, m);
+  curl_multi_setopt(m->fresh, CURLMOPT_TIMERFUNCTION, on_timer);
+  curl_multi_setopt(m->fresh, CURLMOPT_TIMERDATA, &m->fresh_timer_at);
 #endif
   /* h2: as many streams on one connection as the server allows (its
    * SETTINGS limit), not libcurl's own default of 100. */
@@ -307,18 +300,19 @@ static void collect(hmulti *m) {
 #ifdef HOMIE_EPOLL
 static int due(double at) { return at >= 0 && hmono() >= at; }
 
-/* libcurl's timers, when due (a new transfer asks for it at once; a few
+/* A multi's timer, when due (a new transfer asks for it at once; a few
  * rounds cover the timers that action sets again for 0 ms). */
-static int run_timer(hmulti *m) {
-  for (int i = 0; i < 4 && due(m->timer_at); i++) {
-    m->timer_at = -1;
-    if (curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &m->running) != CURLM_OK) return -1;
-  }
-  for (int i = 0; i < 4 && due(m->fresh_timer_at); i++) {
-    m->fresh_timer_at = -1;
-    if (curl_multi_socket_action(m->fresh, CURL_SOCKET_TIMEOUT, 0, &m->fresh_running) != CURLM_OK) return -1;
+static int run_timer_of(CURLM *cm, double *at, int *running) {
+  for (int i = 0; i < 4 && due(*at); i++) {
+    *at = -1;
+    if (curl_multi_socket_action(cm, CURL_SOCKET_TIMEOUT, 0, running) != CURLM_OK) return -1;
   }
   return 0;
+}
+
+static int run_timer(hmulti *m) {
+  if (run_timer_of(m->multi, &m->timer_at, &m->running) != 0) return -1;
+  return run_timer_of(m->fresh, &m->fresh_timer_at, &m->fresh_running);
 }
 
 /* The earlier of two times (< 0: none). */
