@@ -1382,6 +1382,12 @@ local METRICS = { "spec/integration/openresty_metrics_spec.lua" }
 mutant{ id = "relay-record-no-end", file = "lua/homie/ngx.lua",
   from = [[  observed_end(END_REASONS[reason])]], to = [[  local _ = END_REASONS]],
   why = "every relay start has an end record with its reason", specs = RELAY_OBS, spec_limit = 60 }
+mutant{ id = "relay-max-seconds-by-timer", file = "lua/homie/ngx.lua",
+  from = [[      if not capped and not deliver(": keep-alive\n\n") then reason = "client closed" end]],
+  to = [[      if capped then reason = "max_seconds"
+      elseif not deliver(": keep-alive\n\n") then reason = "client closed" end]],
+  why = "max_seconds ends by the clock, never by a timer that fired a millisecond early",
+  specs = RELAY_OBS, spec_limit = 60 }
 mutant{ id = "relay-record-abort-no-end", file = "lua/homie/ngx.lua",
   from = [[    observed_end("browser_gone")
     ngx.exit(499)]], to = [[    ngx.exit(499)]],

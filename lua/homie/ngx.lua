@@ -418,11 +418,13 @@ function M.relay_events(client, chat_id, opts)
   local reason
   if not streaming and not deliver(": homie relay\n\n") then reason = "client closed" end
   while not reason do
-    local wait = heartbeat
+    local wait, capped = heartbeat, false
     if opts.max_seconds then
       local left = started_at + opts.max_seconds - client:now()
       if left <= 0 then reason = "max_seconds"; break end
-      if left < wait then wait = left end
+      -- Rounded up to nginx's millisecond, so the wait cannot end short
+      -- of max_seconds on the clock the end record's duration is read on.
+      if left < heartbeat then wait, capped = math.ceil(left * 1000) / 1000, true end
     end
     local ev, e = events:next_event(wait)
     if ev and ev.wire then
@@ -459,9 +461,10 @@ function M.relay_events(client, chat_id, opts)
       end
       if opts.max_bytes and sent >= opts.max_bytes then reason = reason or "max_bytes" end
     elseif ev == nil and e == "timeout" then
-      -- A wait shorter than the heartbeat was the rest of max_seconds.
-      if wait < heartbeat then reason = "max_seconds"
-      elseif not deliver(": keep-alive\n\n") then reason = "client closed" end
+      -- A wait shorter than the heartbeat was the rest of max_seconds: the
+      -- loop's top ends the relay once the clock says so (a timer and the
+      -- clock tick apart, so it can read a millisecond short).
+      if not capped and not deliver(": keep-alive\n\n") then reason = "client closed" end
     elseif ev == nil then
       reason = "upstream ended"
     else

@@ -61,6 +61,17 @@ local RELAY = PRELUDE .. [[
   local opts = { public = true, open_timeout = 0.5, max_seconds = tonumber(args.max_seconds) or 5,
     observe = args.via == "relay" and hook or nil }
   if args.filter then opts.filter = function(ev) if ev.type ~= "chunk" then return ev end end end
+  if args.early then
+    -- A stream whose reads time out `early` seconds before their bound, as
+    -- a timer and nginx's millisecond clock can: the relay must still not
+    -- end before max_seconds by the clock its end record reads.
+    local real, early = client, tonumber(args.early)
+    client = { now = function() return real:now() end, events = function()
+      return { _as_wire = function() end, close = function() end, queued = function() return 0 end,
+        open = function() return true end, reconnects = 0,
+        next_event = function(_, wait) ngx.sleep(math.max(0.001, wait - early)) return nil, "timeout" end }
+    end }
+  end
   local reason, why = require("homie.ngx").relay_events(client, "]] .. CHAT .. [[", opts)
   ngx.shared.rec:set("result:" .. args.key, tostring(reason) .. "|" .. tostring(why))
 ]]
@@ -150,8 +161,18 @@ describe("homie.ngx observation in nginx", function()
     assert.equal(#body, stop.bytes)
     assert.is_number(stop.first_event)
     assert.truthy(stop.first_event >= 0 and stop.first_event <= stop.duration, cjson.encode(stop))
-    assert.truthy(stop.duration >= 1, cjson.encode(stop))  -- max_seconds
+    assert.truthy(stop.duration >= 1 - 1e-6, cjson.encode(stop))  -- max_seconds (1e-6: float sums)
     assert.equal("max_seconds|nil", select(3, app:request("GET", "/result?key=" .. key)))
+  end)
+
+  it("a read that times out a little early does not end the relay before max_seconds", function()
+    local key, status = relay("sse", "&via=relay&max_seconds=0.3&early=0.002")
+    assert.equal(200, status)
+    local stop = relay_records(key)[2]
+    assert.equal("max_seconds", stop.reason)
+    -- 1e-6: clock readings near 1.8e9 s carry float error; a clock
+    -- millisecond short is 1000 times that.
+    assert.truthy(stop.duration >= 0.3 - 1e-6, cjson.encode(stop))
   end)
 
   it("counts only the events a filter kept", function()
