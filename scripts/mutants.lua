@@ -323,7 +323,7 @@ mutant{ id = "ask-no-early-read-end", file = "lua/homie/ask.lua",
   why = "ask ends with the send when the final event came first, not a read slice later",
   specs = { "spec/unit/ask_spec.lua" } }
 mutant{ id = "ask-no-resumed-read", file = "lua/homie/ask.lua",
-  from = [[if ok and read == "early" then ok, raised = pcall(watch, false) end]], to = [[local _ = read]],
+  from = [[if ok and read == "early" then ok, raised = util.pcall(watch, false) end]], to = [[local _ = read]],
   why = "ask reads on for the reply's own final event when the answer it saw first was another's",
   specs = { "spec/unit/ask_spec.lua" } }
 -- lua/homie/transport/curl.lua
@@ -778,6 +778,21 @@ mutant{ id = "curl-no-curl-timeout", file = "lua/homie/transport/curl.lua",
 mutant{ id = "sched-nested-kill-shallow", file = "lua/homie/transport/curl_sched.lua",
   from = [[if task.child then kill(S, task.child) end]], to = [[local _ = task.child]],
   why = "a task that raises stops the others, with what their own gathers run", specs = { "spec/integration/curl_sched_spec.lua" } }
+mutant{ id = "sched-beside-main-raise-keeps-side", file = "lua/homie/transport/curl_sched.lua",
+  from = [[    kill(parent.group.S, group)
+]], to = "",
+  why = "beside: a main that raises stops its side", specs = { "spec/integration/curl_sched_spec.lua" } }
+mutant{ id = "sched-beside-side-error-lost", file = "lua/homie/transport/curl_sched.lua",
+  from = [[  if group.err then error(group.err, 0) end
+  return unpack(r, 2, r.n)]], to = [[  return unpack(r, 2, r.n)]],
+  why = "beside: a side that raised makes beside raise once main ended (ask's on_event that raises)",
+  specs = { "spec/integration/curl_sched_spec.lua" } }
+mutant{ id = "sched-beside-no-join", file = "lua/homie/transport/curl_sched.lua",
+  from = [[  if not group.over then
+    group.parent = parent
+    coroutine.yield(JOIN)
+  end]], to = "",
+  why = "beside returns once both main and side ended", specs = { "spec/integration/curl_sched_spec.lua" } }
 mutant{ id = "sched-start-with-value", file = "lua/homie/transport/curl_sched.lua",
   from = [[if v == nil then]], to = [[if false then]],
   why = "a gather task starts with no arguments (its first resume is queued with no value, not passed)",

@@ -76,14 +76,16 @@ function M.ask(session, chat, text, opts)
   end
   -- pcall: a raising on_event must not leave the stream open.
   local read
-  local ok, raised = pcall(session.transport.gather, session.transport, {
-    function()
-      reply, err = api.send(session, chat.id, text, send_opts, b)
-      sent_at = b:now()
-    end,
-    function() read = watch(true) end,
-  })
-  if ok and read == "early" then ok, raised = pcall(watch, false) end
+  local function send()
+    reply, err = api.send(session, chat.id, text, send_opts, b)
+    sent_at = b:now()
+  end
+  local function side() read = watch(true) end
+  local t = session.transport
+  local ok, raised
+  if t.beside then ok, raised = util.pcall(t.beside, t, send, side)
+  else ok, raised = util.pcall(t.gather, t, { send, side }) end
+  if ok and read == "early" then ok, raised = util.pcall(watch, false) end
   stream:_finish((reply and finals[reply.id] or not reply and streamed) and "final" or "closed")
   if not ok then error(raised, 0) end
   if not reply and err.maybe_stored and streamed then reply = message.recovered(streamed, err) end

@@ -29,6 +29,32 @@ function M.fail(msg, level) -- luacheck: ignore 212 (level: see above)
   error("homie: " .. msg, lvl)
 end
 
+-- pcall that a wait inside may yield across. PUC Lua 5.1 cannot yield
+-- through pcall ("attempt to yield across metamethod/C-call boundary"), so
+-- there fn runs in a coroutine of its own whose yields are passed up and
+-- whose resumes are passed down; `outer_of` lets a scheduler find the task
+-- a wait runs in (homie.transport.curl_sched). Elsewhere it is pcall.
+local yields_across_pcall = _VERSION ~= "Lua 5.1" or type(rawget(_G, "jit")) == "table"
+local outer_of = setmetatable({}, { __mode = "k" })
+M.outer_of = outer_of
+local pack = table.pack or function(...) return { n = select("#", ...), ... } end
+local unpack = table.unpack or unpack
+
+local function relay(co, r)
+  while true do
+    if not r[1] or coroutine.status(co) == "dead" then return unpack(r, 1, r.n) end
+    r = pack(coroutine.resume(co, coroutine.yield(unpack(r, 2, r.n))))
+  end
+end
+
+function M.pcall(fn, ...)
+  local outer = not yields_across_pcall and coroutine.running()
+  if not outer then return pcall(fn, ...) end
+  local co = coroutine.create(fn)
+  outer_of[co] = outer
+  return relay(co, pack(coroutine.resume(co, ...)))
+end
+
 function M.check_type(name, v, want, level)
   if type(v) ~= want then
     M.fail(("%s must be a %s, got %s"):format(name, want, type(v)), (level or 1) + 1)

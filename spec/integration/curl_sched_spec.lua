@@ -212,6 +212,58 @@ describe("curl scheduler", function()
     m:close()
   end)
 
+  it("beside: runs main in the calling task's own coroutine and side beside it, and waits for both", function()
+    local m = curl.multi()
+    local order = {}
+    local res = sched.gather(m, {
+      function()
+        local caller = coroutine.running()
+        local a, b = sched.beside(m, function()
+          assert.equal(caller, coroutine.running())  -- no coroutine of its own
+          sched.sleep(m, 0.02); order[#order + 1] = "main"; return "sent", 2
+        end, function() sched.sleep(m, 0.06); order[#order + 1] = "side" end)
+        order[#order + 1] = "returned"
+        return a, b
+      end,
+    })
+    assert.same({ "sent", 2 }, { res[1][1], res[1][2] })
+    assert.same({ "main", "side", "returned" }, order)
+    -- Outside a gather it is a gather of the two.
+    assert.equal("alone", (sched.beside(m, function() sched.sleep(m, 0.01) return "alone" end, function() end)))
+    m:close()
+  end)
+
+  it("beside: a side that raises ends at once; main still runs to its end, then the error is raised", function()
+    local m = curl.multi()
+    local main_done = false
+    local res = sched.gather(m, {
+      function()
+        return pcall(sched.beside, m, function() sched.sleep(m, 0.05); main_done = true end,
+          function() sched.sleep(m, 0.01); error("side broke", 0) end)
+      end,
+    })
+    assert.is_false(res[1][1])
+    assert.equal("homie: gather task 2 failed: side broke", res[1][2])
+    assert.is_true(main_done)
+    m:close()
+  end)
+
+  it("beside: a main that raises stops its side and raises as it is", function()
+    local m = curl.multi()
+    local side_ran_on = false
+    local res = sched.gather(m, {
+      function()
+        local ok, err = pcall(sched.beside, m, function() sched.sleep(m, 0.01); error("main broke", 0) end,
+          function() sched.sleep(m, 0.05); side_ran_on = true end)
+        sched.sleep(m, 0.15)
+        return ok, err
+      end,
+    })
+    assert.same({ false, "main broke" }, { res[1][1], res[1][2] })
+    assert.is_false(side_ran_on)
+    m:close()
+  end)
+
   it("checks its tasks and refuses a task that yields what no homie wait yields", function()
     local m = curl.multi()
     assert.has_error(function() sched.gather(m, { function() end, "x" }) end, "homie: gather task 2 must be a function")

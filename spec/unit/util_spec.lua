@@ -11,6 +11,18 @@ describe("util", function()
     assert.has_error(function() util.check_id("chatId", 12) end, "homie: chatId must be a string, got number")
   end)
 
+  it("pcall: a wait inside may yield across it, on every Lua (5.1 included)", function()
+    local step = coroutine.wrap(function()
+      local ok, v = util.pcall(function(a) return coroutine.yield(a) + 1 end, 40)
+      local bad, err = util.pcall(function() coroutine.yield("again") error("broke", 0) end)
+      return ok, v, bad, err
+    end)
+    assert.equal(40, step())
+    assert.equal("again", step(41))
+    local ok, v, bad, err = step()
+    assert.same({ true, 42, false, "broke" }, { ok, v, bad, err })
+  end)
+
   it("measures edit distance", function()
     assert.are.equal(0, util.edit_distance("timeout", "timeout"))
     assert.are.equal(1, util.edit_distance("timeuot", "timeout"))   -- a swap is one edit

@@ -75,6 +75,7 @@ local function has_bytes(r) return r:pending() > 0 or r:done() end
 function Transport.now() return now() end
 function Transport:sleep(seconds) sched.sleep(self.multi, seconds) end
 function Transport:gather(fns) return sched.gather(self.multi, fns) end
+function Transport:beside(main, side) return sched.beside(self.multi, main, side) end
 function Transport:close() self.multi:close() end
 
 function Transport:request(req)

@@ -11,14 +11,27 @@
 -- nesting costs nothing extra.
 local curl = require "homie.curl"
 local now = require("homie.sse").now
+local util = require "homie.util"
 
 local M = {}
 
 -- Lua 5.1 / LuaJIT have neither table.pack nor table.unpack.
 local pack = table.pack or function(...) return { n = select("#", ...), ... } end
+local unpack = table.unpack or unpack
 
 local WAIT, JOIN = {}, {}                          -- yield markers
 local task_of = setmetatable({}, { __mode = "k" }) -- coroutine -> its task
+
+-- The task the running coroutine belongs to: its own, or (Lua 5.1) that of
+-- the coroutine a util.pcall runs inside.
+local function running_task()
+  local co = coroutine.running()
+  while co do
+    local task = task_of[co]
+    if task then return task end
+    co = util.outer_of[co]
+  end
+end
 
 local SLICE = 0.25 -- longest single wait, a safety net for a missed wake-up
 
@@ -239,8 +252,7 @@ end
 -- callers pass plain functions, not a closure per wait.
 function M.wait(multi, r, pred, deadline)
   if pred(r) then return true end
-  local co = coroutine.running()
-  local task = co and task_of[co]
+  local task = running_task()
   if task and not task.dead then return coroutine.yield(WAIT, multi, r, pred, deadline) end
   -- At least one step, even with the deadline already here: a poll with
   -- no time left (next_event(0)) still moves the transfers along.
@@ -266,8 +278,7 @@ function M.gather(_, fns)
   for i, fn in ipairs(fns) do
     if type(fn) ~= "function" then error(("homie: gather task %d must be a function"):format(i), 3) end
   end
-  local co = coroutine.running()
-  local parent = co and task_of[co]
+  local parent = running_task()
   if parent and not parent.dead then
     -- Inside a task: the same scheduler runs these; this task waits for them.
     local group = new_group(parent.group.S, parent, fns)
@@ -286,6 +297,39 @@ function M.gather(_, fns)
   run(S, root)
   if root.err then error(root.err, 0) end
   return root.results
+end
+
+-- Runs `main` in the calling coroutine and `side` beside it, as a task of
+-- the same scheduler; returns main's results once both ended. Inside a
+-- gather this saves a coroutine (ask runs its send and its stream read
+-- this way: a thousand asks hold a thousand fewer suspended stacks).
+-- A `side` that raises ends at once; its error is raised once `main`
+-- ended, so a send in flight is never dropped halfway. Outside a gather it
+-- is gather of the two.
+function M.beside(multi, main, side)
+  local parent = running_task()
+  if not (parent and not parent.dead) then
+    local r = M.gather(multi, { main, side })
+    return unpack(r[1], 1, r[1].n)
+  end
+  -- No parent yet: while main runs here, the group's end must not wake
+  -- this coroutine out of main's own waits. Once main ended it joins.
+  local group = new_group(parent.group.S, nil, { side })
+  group.tasks[1].index = 2  -- its errors name it as gather{main, side} would
+  parent.child = group
+  local r = pack(util.pcall(main))
+  if not r[1] then
+    kill(parent.group.S, group)
+    parent.child = nil
+    error(r[2], 0)
+  end
+  if not group.over then
+    group.parent = parent
+    coroutine.yield(JOIN)
+  end
+  parent.child = nil
+  if group.err then error(group.err, 0) end
+  return unpack(r, 2, r.n)
 end
 
 return M
