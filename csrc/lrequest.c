@@ -103,6 +103,7 @@ typedef struct {
   size_t body_len, max_body;
   long timeout_ms, connect_timeout_ms; /* 0: none */
   int nheaders, stream, accept_encoding, insecure, fresh_connect;
+  int post, custom; /* the method: POST; neither GET nor POST (CUSTOMREQUEST) */
 } reqopts;
 
 /* Option readers: raw access to the table at index 2; a wrong type or
@@ -177,6 +178,10 @@ static void read_options(lua_State *L, reqopts *o) {
   o->url = opt_string(L, "url", NULL);
   if (!o->url) luaL_error(L, "homie: request option 'url' is required");
   o->method = opt_string(L, "method", NULL);
+  if (o->method && strcmp(o->method, "GET") != 0) {
+    o->post = strcmp(o->method, "POST") == 0;
+    o->custom = !o->post;
+  }
   o->body = opt_string(L, "body", &o->body_len);
   o->nheaders = opt_headers(L);
   o->stream = opt_bool(L, "stream", 0);
@@ -255,19 +260,65 @@ static int is_https(const char *url) {
   return 1;
 }
 
-static void set_options(lua_State *L, hmulti *m, hreq *r, const reqopts *o) {
+/* The shape of o's options (transport.h): what a handle may keep from
+ * one request to the next of the same shape. None (0) for a request naming
+ * a user agent, CA file or CA path (strings a later one would have to
+ * compare, and rare: the SDK sends its User-Agent among the headers), and
+ * for a mux transfer (https, not fresh), whose handle is never reused. */
+static unsigned shape_of(const reqopts *o) {
+  unsigned s = HSHAPE_VALID;
+  int https = is_https(o->url);
+  if (o->user_agent || o->ca_file || o->ca_path || (https && !o->fresh_connect)) return 0;
+  if (o->stream) s |= HSHAPE_STREAM;
+  if (o->fresh_connect) s |= HSHAPE_FRESH;
+  if (o->post) s |= HSHAPE_POST;
+  if (o->custom) s |= HSHAPE_CUSTOM;
+  if (o->body) s |= HSHAPE_BODY;
+  if (o->accept_encoding) s |= HSHAPE_ENCODING;
+  if (o->insecure) s |= HSHAPE_INSECURE;
+  if (https) s |= HSHAPE_HTTPS;
+  return s;
+}
+
+/* What each request sets even on a handle that kept the options of one of
+ * its shape: its URL, its method's name (CUSTOMREQUEST, one of several),
+ * its body, its headers and its timeouts (0: none, set too, so that no
+ * earlier request's limit stays). */
+static void set_own(lua_State *L, hmulti *m, hreq *r, const reqopts *o, int kept) {
   CURL *e = r->easy;
   curl_easy_setopt(e, CURLOPT_URL, o->url);
-  if (!o->method || strcmp(o->method, "GET") == 0) curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-  else if (strcmp(o->method, "POST") == 0) curl_easy_setopt(e, CURLOPT_POST, 1L);
-  else curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, o->method);
+  if (o->custom) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, o->method);
   if (o->body) {
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
     curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, o->body);
   }
   set_headers(L, m, r, o->nheaders);
-  curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs ? r->hdrs->nodes : NULL);
+  /* NULL is a new handle's own value. */
+  if (kept || r->hdrs) curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs ? r->hdrs->nodes : NULL);
+  if (kept || o->timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+  if (kept || o->connect_timeout_ms > 0) curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
+}
+
+/* had: the shape of the options the handle still carries (0: none, a new
+ * or reset handle). The same shape as this request's: only its own
+ * options are set (a keep-alive GET after another saves a reset and
+ * twenty calls, a tenth of its CPU). Another shape: the handle is reset,
+ * then everything set, as on a new one. */
+static void set_options(lua_State *L, hmulti *m, hreq *r, const reqopts *o, unsigned had) {
+  CURL *e = r->easy;
+  r->shape = shape_of(o);
   r->stream = o->stream;
+  r->max_body = o->max_body;
+  if (had && had == r->shape) {
+    r->reused = 1;
+    r->fresh = (unsigned char)o->fresh_connect;
+    set_own(L, m, r, o, 1);
+    return;
+  }
+  if (had) curl_easy_reset(e);
+  /* GET is a new handle's method; any other but POST: set_own. */
+  if (o->post) curl_easy_setopt(e, CURLOPT_POST, 1L);
+  set_own(L, m, r, o, 0);
   /* A stream waits mostly; its events are small: a small receive buffer
    * keeps thousands of open streams cheap (libcurl's default is 16 KiB).
    * A send's answer (fresh_connect: a call that must not run twice) is a
@@ -277,9 +328,6 @@ static void set_options(lua_State *L, hmulti *m, hreq *r, const reqopts *o) {
    * KiB reads it in one recv() where 4 KiB took two, 8% of the CPU of a
    * keep-alive GET (bench/request_bench.lua). */
   curl_easy_setopt(e, CURLOPT_BUFFERSIZE, o->stream ? 1024L : o->fresh_connect ? 4096L : 16384L);
-  r->max_body = o->max_body;
-  if (o->timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
-  if (o->connect_timeout_ms > 0) curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
   if (o->user_agent) curl_easy_setopt(e, CURLOPT_USERAGENT, o->user_agent);
   if (o->accept_encoding) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
   if (o->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
@@ -318,6 +366,7 @@ static int multi_request(lua_State *L) {
   hmulti *m = check_multi(L);
   reqopts o;
   hreq *r;
+  unsigned had;
   read_options(L, &o); /* raises before anything is allocated */
   lua_settop(L, 2);
   r = homie_newuserdata(L, sizeof *r);
@@ -325,8 +374,8 @@ static int multi_request(lua_State *L) {
   luaL_setmetatable(L, REQUEST);
   lua_pushvalue(L, 1);
   homie_setuservalue(L, -2); /* the multi outlives its transfers */
-  if (!(r->easy = hmulti_easy(m))) return luaL_error(L, "homie: cannot create a curl easy handle");
-  set_options(L, m, r, &o);
+  if (!(r->easy = hmulti_easy(m, &had))) return luaL_error(L, "homie: cannot create a curl easy handle");
+  set_options(L, m, r, &o, had);
   if (hreq_attach(m, r) != 0) return luaL_error(L, "homie: cannot start a transfer");
   lua_settop(L, 3);
   return 1;

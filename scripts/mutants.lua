@@ -440,10 +440,32 @@ mutant{ id = "transport-1xx-head-kept", file = "csrc/transport.c",
   from = [[    r->head.len = 0;
     r->headers_done = 0;]], to = [[    r->headers_done = 0;]],
   why = "headers are the final response's (an informational one's are dropped)", specs = { "spec/integration/wire_spec.lua" } }
-mutant{ id = "transport-reused-handle-unreset", file = "csrc/transport.c",
-  from = [[      curl_easy_reset(r->easy);
+mutant{ id = "transport-reused-handle-unreset", file = "csrc/lrequest.c",
+  from = [[  if (had) curl_easy_reset(e);
 ]], to = "",
-  why = "each request sends only its own method, headers and body", specs = { "spec/integration/transport_spec.lua" } }
+  why = "each request sends only its own method, headers and body (a handle kept by a request of another shape is reset)",
+  specs = { "spec/integration/transport_spec.lua" } }
+mutant{ id = "transport-shapeless-handle-unreset", file = "csrc/transport.c",
+  from = [[      if (!r->shape) curl_easy_reset(r->easy);
+]], to = "",
+  why = "each request sends only its own options (a user agent of the last request on the handle does not stay)",
+  specs = { "spec/integration/transport_spec.lua" }, filter = "same shape" }
+mutant{ id = "lrequest-shape-without-body", file = "csrc/lrequest.c",
+  from = [[  if (o->body) s |= HSHAPE_BODY;]], to = [[  (void)0;]],
+  why = "a request without a body sends none, after one with a body on the same handle",
+  specs = { "spec/integration/transport_spec.lua" }, filter = "same shape" }
+mutant{ id = "lrequest-shape-any", file = "csrc/lrequest.c",
+  from = [[  if (had && had == r->shape) {]], to = [[  if (had) {]],
+  why = "a handle keeps only the options of a request of the same shape",
+  specs = { "spec/integration/transport_spec.lua" } }
+mutant{ id = "lrequest-kept-headers-stay", file = "csrc/lrequest.c",
+  from = [[  if (kept || r->hdrs) curl_easy_setopt]], to = [[  if (r->hdrs) curl_easy_setopt]],
+  why = "a request without headers sends none of the last request's on its handle",
+  specs = { "spec/integration/transport_spec.lua" }, filter = "same shape" }
+mutant{ id = "lrequest-kept-timeout-stays", file = "csrc/lrequest.c",
+  from = [[  if (kept || o->timeout_ms > 0) curl_easy_setopt]], to = [[  if (o->timeout_ms > 0) curl_easy_setopt]],
+  why = "a request without a timeout has none, though the last request on its handle had one",
+  specs = { "spec/integration/transport_spec.lua" }, filter = "same shape" }
 mutant{ id = "transport-wake-early", file = "csrc/transport.c",
   from = [[return (double)ms < t * 1000 ? ms + 1 : ms; /* rounded up: never wake early */]], to = [[return ms;]],
   why = "waits end at their deadline",
@@ -587,11 +609,10 @@ mutant{ id = "lrequest-body-strlen", file = "csrc/lrequest.c",
 ]], to = "",
   why = "a body is sent as is, every byte", specs = { "spec/integration/wire_spec.lua" } }
 mutant{ id = "lrequest-method-dropped", file = "csrc/lrequest.c",
-  from = [[else curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, o->method);]], to = [[else (void)o->method;]],
+  from = [[if (o->custom) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, o->method);]], to = [[(void)o->method;]],
   why = "a request is sent with its method", specs = { "spec/integration/wire_spec.lua" } }
 mutant{ id = "lrequest-headers-dropped", file = "csrc/lrequest.c",
-  from = [[  curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs ? r->hdrs->nodes : NULL);
-]], to = "",
+  from = [[curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs ? r->hdrs->nodes : NULL);]], to = [[(void)0;]],
   why = "a request carries its headers", specs = { "spec/integration/wire_spec.lua" } }
 mutant{ id = "lrequest-header-case", file = "csrc/lrequest.c",
   from = [[luaL_addchar(&name, (char)tolower((unsigned char)*q));]], to = [[luaL_addchar(&name, *q);]],
