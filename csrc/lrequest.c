@@ -95,6 +95,11 @@ static int multi_wait_any(lua_State *L) {
 static const char *const OPTIONS[] = {
   "method", "url", "headers", "body", "stream", "max_body", "timeout", "connect_timeout",
   "user_agent", "accept_encoding", "ca_file", "ca_path", "insecure", "fresh_connect", NULL};
+/* Their indices in OPTIONS, in the same order. */
+enum {
+  O_METHOD, O_URL, O_HEADERS, O_BODY, O_STREAM, O_MAX_BODY, O_TIMEOUT, O_CONNECT_TIMEOUT,
+  O_USER_AGENT, O_ACCEPT_ENCODING, O_CA_FILE, O_CA_PATH, O_INSECURE, O_FRESH_CONNECT
+};
 
 /* Everything multi:request reads, checked before any handle exists. The
  * strings stay alive: the options table (argument 2) holds them. */
@@ -106,8 +111,8 @@ typedef struct {
   int post, custom; /* the method: POST; neither GET nor POST (CUSTOMREQUEST) */
 } reqopts;
 
-/* Option readers: raw access to the table at index 2; a wrong type or
- * range raises naming the key. */
+/* The option key of the table at index 2 on top of the stack (raw
+ * access); 0 and nothing pushed when it is absent. */
 static int opt_get(lua_State *L, const char *key) {
   lua_pushstring(L, key);
   lua_rawget(L, 2);
@@ -116,24 +121,18 @@ static int opt_get(lua_State *L, const char *key) {
   return 0;
 }
 
+/* Option readers: the value at the top of the stack (not nil), of option
+ * `key`; a wrong type or range raises naming the key. */
 static const char *opt_string(lua_State *L, const char *key, size_t *len) {
-  const char *s;
-  if (!opt_get(L, key)) return NULL;
   if (lua_type(L, -1) != LUA_TSTRING)
     luaL_error(L, "homie: request option '%s' must be a string, got %s", key, luaL_typename(L, -1));
-  s = lua_tolstring(L, -1, len);
-  lua_pop(L, 1);
-  return s;
+  return lua_tolstring(L, -1, len);
 }
 
-static int opt_bool(lua_State *L, const char *key, int def) {
-  int v;
-  if (!opt_get(L, key)) return def;
+static int opt_bool(lua_State *L, const char *key) {
   if (lua_type(L, -1) != LUA_TBOOLEAN)
     luaL_error(L, "homie: request option '%s' must be a boolean, got %s", key, luaL_typename(L, -1));
-  v = lua_toboolean(L, -1);
-  lua_pop(L, 1);
-  return v;
+  return lua_toboolean(L, -1);
 }
 
 /* Seconds (finite, >= 0; 0 means no limit) as whole milliseconds, rounded
@@ -143,12 +142,10 @@ static long opt_ms(lua_State *L, const char *key) {
   lua_Number v;
   double ms;
   long whole;
-  if (!opt_get(L, key)) return 0;
   v = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : -1;
   if (!(v >= 0 && v - v == 0)) /* false for NaN and +-inf */
     luaL_error(L, "homie: request option '%s' must be a finite number of seconds >= 0, got %s", key,
                lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1) : luaL_typename(L, -1));
-  lua_pop(L, 1);
   ms = (double)v * 1000;
   if (ms >= (double)LONG_MAX) return LONG_MAX;
   whole = (long)ms;
@@ -158,7 +155,6 @@ static long opt_ms(lua_State *L, const char *key) {
 /* headers: an array of "Name: value" strings. */
 static int opt_headers(lua_State *L) {
   int i, n;
-  if (!opt_get(L, "headers")) return 0;
   if (!lua_istable(L, -1))
     luaL_error(L, "homie: request option 'headers' must be a table, got %s", luaL_typename(L, -1));
   n = (int)lua_rawlen(L, -1);
@@ -168,32 +164,44 @@ static int opt_headers(lua_State *L) {
       luaL_error(L, "homie: request header %d must be a string, got %s", i, luaL_typename(L, -1));
     lua_pop(L, 1);
   }
-  lua_pop(L, 1);
   return n;
 }
 
+/* One option of the table (OPTIONS[i]), its value on top of the stack. */
+static void read_option(lua_State *L, void *ud, int i) {
+  reqopts *o = ud;
+  const char *key = i >= 0 ? OPTIONS[i] : NULL; /* -1: an unknown one (a mutant lets it by) */
+  switch (i) {
+    case O_METHOD: o->method = opt_string(L, key, NULL); break;
+    case O_URL: o->url = opt_string(L, key, NULL); break;
+    case O_HEADERS: o->nheaders = opt_headers(L); break;
+    case O_BODY: o->body = opt_string(L, key, &o->body_len); break;
+    case O_STREAM: o->stream = opt_bool(L, key); break;
+    case O_MAX_BODY: o->max_body = homie_count_value(L, "request", key); break;
+    case O_TIMEOUT: o->timeout_ms = opt_ms(L, key); break;
+    case O_CONNECT_TIMEOUT: o->connect_timeout_ms = opt_ms(L, key); break;
+    case O_USER_AGENT: o->user_agent = opt_string(L, key, NULL); break;
+    case O_ACCEPT_ENCODING: o->accept_encoding = opt_bool(L, key); break;
+    case O_CA_FILE: o->ca_file = opt_string(L, key, NULL); break;
+    case O_CA_PATH: o->ca_path = opt_string(L, key, NULL); break;
+    case O_INSECURE: o->insecure = opt_bool(L, key); break;
+    case O_FRESH_CONNECT: o->fresh_connect = opt_bool(L, key); break;
+    default: break;
+  }
+}
+
+/* One pass over the table: each option present is checked and read (nil
+ * is absent). The strings stay alive: the table holds them. */
 static void read_options(lua_State *L, reqopts *o) {
-  homie_check_options(L, 2, "request", OPTIONS);
   memset(o, 0, sizeof *o);
-  o->url = opt_string(L, "url", NULL);
+  o->max_body = (size_t)8 * 1024 * 1024;
+  o->accept_encoding = 1;
+  homie_each_option(L, 2, "request", OPTIONS, read_option, o);
   if (!o->url) luaL_error(L, "homie: request option 'url' is required");
-  o->method = opt_string(L, "method", NULL);
   if (o->method && strcmp(o->method, "GET") != 0) {
     o->post = strcmp(o->method, "POST") == 0;
     o->custom = !o->post;
   }
-  o->body = opt_string(L, "body", &o->body_len);
-  o->nheaders = opt_headers(L);
-  o->stream = opt_bool(L, "stream", 0);
-  o->max_body = homie_opt_count(L, 2, "request", "max_body", (size_t)8 * 1024 * 1024);
-  o->timeout_ms = opt_ms(L, "timeout");
-  o->connect_timeout_ms = opt_ms(L, "connect_timeout");
-  o->user_agent = opt_string(L, "user_agent", NULL);
-  o->accept_encoding = opt_bool(L, "accept_encoding", 1);
-  o->ca_file = opt_string(L, "ca_file", NULL);
-  o->ca_path = opt_string(L, "ca_path", NULL);
-  o->insecure = opt_bool(L, "insecure", 0);
-  o->fresh_connect = opt_bool(L, "fresh_connect", 0);
 }
 
 /* The header array at the top of the stack says what list h holds. */
