@@ -7,7 +7,13 @@ void homie_newclass(lua_State *L, const char *name, const luaL_Reg *methods, lua
   static const char *const closers[] = {"close", "__gc", "__close"};
   size_t i;
   luaL_newmetatable(L, name);
-  homie_setfuncs(L, methods);
+  /* Each method with the metatable as upvalue 1 (homie_checkself);
+   * luaL_setfuncs would do it, but 5.1 lacks it. */
+  for (; methods->name; methods++) {
+    lua_pushvalue(L, -1);
+    lua_pushcclosure(L, methods->func, 1);
+    lua_setfield(L, -2, methods->name);
+  }
   /* One function object (5.1 makes a new one per push); __close is only
    * called by 5.4, and harmless as a field elsewhere. */
   lua_pushcfunction(L, close);
@@ -19,6 +25,16 @@ void homie_newclass(lua_State *L, const char *name, const luaL_Reg *methods, lua
   lua_pushvalue(L, -1);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
+}
+
+void *homie_checkself(lua_State *L, const char *name) {
+  void *p = lua_touserdata(L, 1);
+  if (p && lua_getmetatable(L, 1)) {
+    int same = lua_rawequal(L, -1, lua_upvalueindex(1));
+    lua_pop(L, 1);
+    if (same) return p;
+  }
+  return luaL_checkudata(L, 1, name); /* raises, with its own message */
 }
 
 /* keys as a set, kept in the registry under the array's address (made on

@@ -30,14 +30,15 @@
 #define MULTI "homie.Multi"
 #define REQUEST "homie.Request"
 
+/* Only in methods (homie_checkself). */
 static hmulti *check_multi(lua_State *L) {
-  hmulti *m = luaL_checkudata(L, 1, MULTI);
+  hmulti *m = homie_checkself(L, MULTI);
   if (!m->multi) luaL_error(L, "homie: attempt to use a closed client transport");
   return m;
 }
 
 static hreq *check_req(lua_State *L) {
-  hreq *r = luaL_checkudata(L, 1, REQUEST);
+  hreq *r = homie_checkself(L, REQUEST);
   if (!r->easy) luaL_error(L, "homie: attempt to use a closed request");
   return r;
 }

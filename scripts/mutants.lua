@@ -681,6 +681,10 @@ mutant{ id = "lbind-unknown-option", file = "csrc/lbind.c",
   from = [[if (i <= 0) luaL_error(L, "homie: unknown %s option '%s'", what, lua_tostring(L, -3));]],
   to = [[(void)i;]],
   why = "an unknown option raises naming it", specs = { "spec/unit/sse_spec.lua" } }
+mutant{ id = "lbind-checkself-any", file = "csrc/lbind.c",
+  from = [[    if (same) return p;]], to = [[    if (same || 1) return p;]],
+  why = "a method refuses an object of another class", specs = { "spec/integration/transport_spec.lua" },
+  filter = "another class" }
 mutant{ id = "lbind-size-decimals", file = "csrc/lbind.c",
   from = [[snprintf(s, sizeof s, "%.0f", (double)n);]], to = [[snprintf(s, sizeof s, "%.1f", (double)n);]],
   why = "the oversize error names the limit in bytes", specs = { "spec/unit/sse_spec.lua" } }

@@ -182,6 +182,19 @@ describe("homie.curl transport", function()
     assert.has_error(function() m:step(0) end, "homie: attempt to use a closed client transport")
   end)
 
+  it("a method refuses an object of another class", function()
+    -- Methods compare self's metatable with their own upvalue
+    -- (homie_checkself): an open multi is no request, and no string is.
+    local m = curl.multi()
+    local r = m:request{ url = server.url .. "/v1/chats/" .. chat_id .. "/messages", headers = { auth } }
+    assert.has_error(function() r.id(m) end)
+    assert.has_error(function() r.done("x") end)
+    assert.has_error(function() m.step(r, 0) end)
+    drive(m, function() return r:done() end)
+    r:close()
+    m:close()
+  end)
+
   it("close, __gc and __close are the same function", function()
     local m = curl.multi()
     local r = m:request{ url = server.url }
