@@ -19,7 +19,7 @@
  *   curl.wait(multis, seconds) waits until any multi of the array has work
  *   multi:close()       ends every attached transfer (their error: "closed")
  *   request:id(), request:done(), :headers_done(), :status(), :headers(), :body(),
- *          :take(), :pending(), :error(), :info(), :connects(), :close() */
+ *          :take(), :pending(), :error(), :info(), :connects(), :response(), :close() */
 #include <stdlib.h>
 #include <string.h>
 #include <ctype.h>
@@ -498,6 +498,30 @@ static const char *error_kind(hreq *r) {
   }
 }
 
+/* A finished transfer's answer as the curl transport returns it, in one
+ * call where it made five (status, headers, body, connects, and error to
+ * know there is one): { status, headers, body, new_connections }, or nil
+ * while it runs or when it failed (error() then says why). */
+static int req_response(lua_State *L) {
+  hreq *r = check_req(L);
+  long conns = 0;
+  if (!r->done || r->result != CURLE_OK || r->oom) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_createtable(L, 0, 4);
+  req_status(L);
+  lua_setfield(L, -2, "status");
+  req_headers(L);
+  lua_setfield(L, -2, "headers");
+  lua_pushlstring(L, r->body.data ? r->body.data : "", r->body.len);
+  lua_setfield(L, -2, "body");
+  curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &conns);
+  lua_pushinteger(L, conns);
+  lua_setfield(L, -2, "new_connections");
+  return 1;
+}
+
 /* nil when the transfer succeeded (or is still running); else kind, message. */
 static int req_error(lua_State *L) {
   hreq *r = check_req(L);
@@ -580,6 +604,7 @@ static const luaL_Reg req_methods[] = {
   {"id", req_id}, {"done", req_done}, {"headers_done", req_headers_done}, {"status", req_status},
   {"headers", req_headers}, {"body", req_body}, {"take", req_take},
   {"pending", req_pending}, {"error", req_error}, {"info", req_info}, {"connects", req_connects},
+  {"response", req_response},
   {NULL, NULL}};
 
 void homie_curl_open(lua_State *L) {

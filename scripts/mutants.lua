@@ -611,6 +611,10 @@ mutant{ id = "lrequest-body-strlen", file = "csrc/lrequest.c",
 mutant{ id = "lrequest-method-dropped", file = "csrc/lrequest.c",
   from = [[if (o->custom) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, o->method);]], to = [[(void)o->method;]],
   why = "a request is sent with its method", specs = { "spec/integration/wire_spec.lua" } }
+mutant{ id = "lrequest-response-of-failure", file = "csrc/lrequest.c",
+  from = [[  if (!r->done || r->result != CURLE_OK || r->oom) {]], to = [[  if (!r->done || r->oom) {]],
+  why = "a failed transfer has no response: its failure is returned (an answer over max_body, say)",
+  specs = { "spec/integration/curl_transport_spec.lua" }, filter = "max_body" }
 mutant{ id = "lrequest-headers-dropped", file = "csrc/lrequest.c",
   from = [[curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs ? r->hdrs->nodes : NULL);]], to = [[(void)0;]],
   why = "a request carries its headers", specs = { "spec/integration/wire_spec.lua" } }
