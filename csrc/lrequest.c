@@ -19,7 +19,7 @@
  *   curl.wait(multis, seconds) waits until any multi of the array has work
  *   multi:close()       ends every attached transfer (their error: "closed")
  *   request:id(), request:done(), :headers_done(), :status(), :headers(), :body(),
- *          :take(), :pending(), :error(), :info(), :connects(), :close() */
+ *          :take(), :pending(), :error(), :info(), :connects(), :response(), :close() */
 #include <stdlib.h>
 #include <string.h>
 #include <ctype.h>
@@ -30,14 +30,15 @@
 #define MULTI "homie.Multi"
 #define REQUEST "homie.Request"
 
+/* Only in methods (homie_checkself). */
 static hmulti *check_multi(lua_State *L) {
-  hmulti *m = luaL_checkudata(L, 1, MULTI);
+  hmulti *m = homie_checkself(L, MULTI);
   if (!m->multi) luaL_error(L, "homie: attempt to use a closed client transport");
   return m;
 }
 
 static hreq *check_req(lua_State *L) {
-  hreq *r = luaL_checkudata(L, 1, REQUEST);
+  hreq *r = homie_checkself(L, REQUEST);
   if (!r->easy) luaL_error(L, "homie: attempt to use a closed request");
   return r;
 }
@@ -95,6 +96,11 @@ static int multi_wait_any(lua_State *L) {
 static const char *const OPTIONS[] = {
   "method", "url", "headers", "body", "stream", "max_body", "timeout", "connect_timeout",
   "user_agent", "accept_encoding", "ca_file", "ca_path", "insecure", "fresh_connect", NULL};
+/* Their indices in OPTIONS, in the same order. */
+enum {
+  O_METHOD, O_URL, O_HEADERS, O_BODY, O_STREAM, O_MAX_BODY, O_TIMEOUT, O_CONNECT_TIMEOUT,
+  O_USER_AGENT, O_ACCEPT_ENCODING, O_CA_FILE, O_CA_PATH, O_INSECURE, O_FRESH_CONNECT
+};
 
 /* Everything multi:request reads, checked before any handle exists. The
  * strings stay alive: the options table (argument 2) holds them. */
@@ -103,10 +109,11 @@ typedef struct {
   size_t body_len, max_body;
   long timeout_ms, connect_timeout_ms; /* 0: none */
   int nheaders, stream, accept_encoding, insecure, fresh_connect;
+  int post, custom; /* the method: POST; neither GET nor POST (CUSTOMREQUEST) */
 } reqopts;
 
-/* Option readers: raw access to the table at index 2; a wrong type or
- * range raises naming the key. */
+/* The option key of the table at index 2 on top of the stack (raw
+ * access); 0 and nothing pushed when it is absent. */
 static int opt_get(lua_State *L, const char *key) {
   lua_pushstring(L, key);
   lua_rawget(L, 2);
@@ -115,24 +122,18 @@ static int opt_get(lua_State *L, const char *key) {
   return 0;
 }
 
+/* Option readers: the value at the top of the stack (not nil), of option
+ * `key`; a wrong type or range raises naming the key. */
 static const char *opt_string(lua_State *L, const char *key, size_t *len) {
-  const char *s;
-  if (!opt_get(L, key)) return NULL;
   if (lua_type(L, -1) != LUA_TSTRING)
     luaL_error(L, "homie: request option '%s' must be a string, got %s", key, luaL_typename(L, -1));
-  s = lua_tolstring(L, -1, len);
-  lua_pop(L, 1);
-  return s;
+  return lua_tolstring(L, -1, len);
 }
 
-static int opt_bool(lua_State *L, const char *key, int def) {
-  int v;
-  if (!opt_get(L, key)) return def;
+static int opt_bool(lua_State *L, const char *key) {
   if (lua_type(L, -1) != LUA_TBOOLEAN)
     luaL_error(L, "homie: request option '%s' must be a boolean, got %s", key, luaL_typename(L, -1));
-  v = lua_toboolean(L, -1);
-  lua_pop(L, 1);
-  return v;
+  return lua_toboolean(L, -1);
 }
 
 /* Seconds (finite, >= 0; 0 means no limit) as whole milliseconds, rounded
@@ -142,12 +143,10 @@ static long opt_ms(lua_State *L, const char *key) {
   lua_Number v;
   double ms;
   long whole;
-  if (!opt_get(L, key)) return 0;
   v = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : -1;
   if (!(v >= 0 && v - v == 0)) /* false for NaN and +-inf */
     luaL_error(L, "homie: request option '%s' must be a finite number of seconds >= 0, got %s", key,
                lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1) : luaL_typename(L, -1));
-  lua_pop(L, 1);
   ms = (double)v * 1000;
   if (ms >= (double)LONG_MAX) return LONG_MAX;
   whole = (long)ms;
@@ -157,7 +156,6 @@ static long opt_ms(lua_State *L, const char *key) {
 /* headers: an array of "Name: value" strings. */
 static int opt_headers(lua_State *L) {
   int i, n;
-  if (!opt_get(L, "headers")) return 0;
   if (!lua_istable(L, -1))
     luaL_error(L, "homie: request option 'headers' must be a table, got %s", luaL_typename(L, -1));
   n = (int)lua_rawlen(L, -1);
@@ -167,28 +165,44 @@ static int opt_headers(lua_State *L) {
       luaL_error(L, "homie: request header %d must be a string, got %s", i, luaL_typename(L, -1));
     lua_pop(L, 1);
   }
-  lua_pop(L, 1);
   return n;
 }
 
+/* One option of the table (OPTIONS[i]), its value on top of the stack. */
+static void read_option(lua_State *L, void *ud, int i) {
+  reqopts *o = ud;
+  const char *key = i >= 0 ? OPTIONS[i] : NULL; /* -1: an unknown one (a mutant lets it by) */
+  switch (i) {
+    case O_METHOD: o->method = opt_string(L, key, NULL); break;
+    case O_URL: o->url = opt_string(L, key, NULL); break;
+    case O_HEADERS: o->nheaders = opt_headers(L); break;
+    case O_BODY: o->body = opt_string(L, key, &o->body_len); break;
+    case O_STREAM: o->stream = opt_bool(L, key); break;
+    case O_MAX_BODY: o->max_body = homie_count_value(L, "request", key); break;
+    case O_TIMEOUT: o->timeout_ms = opt_ms(L, key); break;
+    case O_CONNECT_TIMEOUT: o->connect_timeout_ms = opt_ms(L, key); break;
+    case O_USER_AGENT: o->user_agent = opt_string(L, key, NULL); break;
+    case O_ACCEPT_ENCODING: o->accept_encoding = opt_bool(L, key); break;
+    case O_CA_FILE: o->ca_file = opt_string(L, key, NULL); break;
+    case O_CA_PATH: o->ca_path = opt_string(L, key, NULL); break;
+    case O_INSECURE: o->insecure = opt_bool(L, key); break;
+    case O_FRESH_CONNECT: o->fresh_connect = opt_bool(L, key); break;
+    default: break;
+  }
+}
+
+/* One pass over the table: each option present is checked and read (nil
+ * is absent). The strings stay alive: the table holds them. */
 static void read_options(lua_State *L, reqopts *o) {
-  homie_check_options(L, 2, "request", OPTIONS);
   memset(o, 0, sizeof *o);
-  o->url = opt_string(L, "url", NULL);
+  o->max_body = (size_t)8 * 1024 * 1024;
+  o->accept_encoding = 1;
+  homie_each_option(L, 2, "request", OPTIONS, read_option, o);
   if (!o->url) luaL_error(L, "homie: request option 'url' is required");
-  o->method = opt_string(L, "method", NULL);
-  o->body = opt_string(L, "body", &o->body_len);
-  o->nheaders = opt_headers(L);
-  o->stream = opt_bool(L, "stream", 0);
-  o->max_body = homie_opt_count(L, 2, "request", "max_body", (size_t)8 * 1024 * 1024);
-  o->timeout_ms = opt_ms(L, "timeout");
-  o->connect_timeout_ms = opt_ms(L, "connect_timeout");
-  o->user_agent = opt_string(L, "user_agent", NULL);
-  o->accept_encoding = opt_bool(L, "accept_encoding", 1);
-  o->ca_file = opt_string(L, "ca_file", NULL);
-  o->ca_path = opt_string(L, "ca_path", NULL);
-  o->insecure = opt_bool(L, "insecure", 0);
-  o->fresh_connect = opt_bool(L, "fresh_connect", 0);
+  if (o->method && strcmp(o->method, "GET") != 0) {
+    o->post = strcmp(o->method, "POST") == 0;
+    o->custom = !o->post;
+  }
 }
 
 /* The header array at the top of the stack says what list h holds. */
@@ -255,19 +269,65 @@ static int is_https(const char *url) {
   return 1;
 }
 
-static void set_options(lua_State *L, hmulti *m, hreq *r, const reqopts *o) {
+/* The shape of o's options (transport.h): what a handle may keep from
+ * one request to the next of the same shape. None (0) for a request naming
+ * a user agent, CA file or CA path (strings a later one would have to
+ * compare, and rare: the SDK sends its User-Agent among the headers), and
+ * for a mux transfer (https, not fresh), whose handle is never reused. */
+static unsigned shape_of(const reqopts *o) {
+  unsigned s = HSHAPE_VALID;
+  int https = is_https(o->url);
+  if (o->user_agent || o->ca_file || o->ca_path || (https && !o->fresh_connect)) return 0;
+  if (o->stream) s |= HSHAPE_STREAM;
+  if (o->fresh_connect) s |= HSHAPE_FRESH;
+  if (o->post) s |= HSHAPE_POST;
+  if (o->custom) s |= HSHAPE_CUSTOM;
+  if (o->body) s |= HSHAPE_BODY;
+  if (o->accept_encoding) s |= HSHAPE_ENCODING;
+  if (o->insecure) s |= HSHAPE_INSECURE;
+  if (https) s |= HSHAPE_HTTPS;
+  return s;
+}
+
+/* What each request sets even on a handle that kept the options of one of
+ * its shape: its URL, its method's name (CUSTOMREQUEST, one of several),
+ * its body, its headers and its timeouts (0: none, set too, so that no
+ * earlier request's limit stays). */
+static void set_own(lua_State *L, hmulti *m, hreq *r, const reqopts *o, int kept) {
   CURL *e = r->easy;
   curl_easy_setopt(e, CURLOPT_URL, o->url);
-  if (!o->method || strcmp(o->method, "GET") == 0) curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-  else if (strcmp(o->method, "POST") == 0) curl_easy_setopt(e, CURLOPT_POST, 1L);
-  else curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, o->method);
+  if (o->custom) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, o->method);
   if (o->body) {
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
     curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, o->body);
   }
   set_headers(L, m, r, o->nheaders);
-  curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs ? r->hdrs->nodes : NULL);
+  /* NULL is a new handle's own value. */
+  if (kept || r->hdrs) curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs ? r->hdrs->nodes : NULL);
+  if (kept || o->timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+  if (kept || o->connect_timeout_ms > 0) curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
+}
+
+/* had: the shape of the options the handle still carries (0: none, a new
+ * or reset handle). The same shape as this request's: only its own
+ * options are set (a keep-alive GET after another saves a reset and
+ * twenty calls, a tenth of its CPU). Another shape: the handle is reset,
+ * then everything set, as on a new one. */
+static void set_options(lua_State *L, hmulti *m, hreq *r, const reqopts *o, unsigned had) {
+  CURL *e = r->easy;
+  r->shape = shape_of(o);
   r->stream = o->stream;
+  r->max_body = o->max_body;
+  if (had && had == r->shape) {
+    r->reused = 1;
+    r->fresh = (unsigned char)o->fresh_connect;
+    set_own(L, m, r, o, 1);
+    return;
+  }
+  if (had) curl_easy_reset(e);
+  /* GET is a new handle's method; any other but POST: set_own. */
+  if (o->post) curl_easy_setopt(e, CURLOPT_POST, 1L);
+  set_own(L, m, r, o, 0);
   /* A stream waits mostly; its events are small: a small receive buffer
    * keeps thousands of open streams cheap (libcurl's default is 16 KiB).
    * A send's answer (fresh_connect: a call that must not run twice) is a
@@ -277,9 +337,6 @@ static void set_options(lua_State *L, hmulti *m, hreq *r, const reqopts *o) {
    * KiB reads it in one recv() where 4 KiB took two, 8% of the CPU of a
    * keep-alive GET (bench/request_bench.lua). */
   curl_easy_setopt(e, CURLOPT_BUFFERSIZE, o->stream ? 1024L : o->fresh_connect ? 4096L : 16384L);
-  r->max_body = o->max_body;
-  if (o->timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
-  if (o->connect_timeout_ms > 0) curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
   if (o->user_agent) curl_easy_setopt(e, CURLOPT_USERAGENT, o->user_agent);
   if (o->accept_encoding) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
   if (o->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
@@ -318,6 +375,7 @@ static int multi_request(lua_State *L) {
   hmulti *m = check_multi(L);
   reqopts o;
   hreq *r;
+  unsigned had;
   read_options(L, &o); /* raises before anything is allocated */
   lua_settop(L, 2);
   r = homie_newuserdata(L, sizeof *r);
@@ -325,8 +383,8 @@ static int multi_request(lua_State *L) {
   luaL_setmetatable(L, REQUEST);
   lua_pushvalue(L, 1);
   homie_setuservalue(L, -2); /* the multi outlives its transfers */
-  if (!(r->easy = hmulti_easy(m))) return luaL_error(L, "homie: cannot create a curl easy handle");
-  set_options(L, m, r, &o);
+  if (!(r->easy = hmulti_easy(m, &had))) return luaL_error(L, "homie: cannot create a curl easy handle");
+  set_options(L, m, r, &o, had);
   if (hreq_attach(m, r) != 0) return luaL_error(L, "homie: cannot start a transfer");
   lua_settop(L, 3);
   return 1;
@@ -440,6 +498,30 @@ static const char *error_kind(hreq *r) {
   }
 }
 
+/* A finished transfer's answer as the curl transport returns it, in one
+ * call where it made five (status, headers, body, connects, and error to
+ * know there is one): { status, headers, body, new_connections }, or nil
+ * while it runs or when it failed (error() then says why). */
+static int req_response(lua_State *L) {
+  hreq *r = check_req(L);
+  long conns = 0;
+  if (!r->done || r->result != CURLE_OK || r->oom) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_createtable(L, 0, 4);
+  req_status(L);
+  lua_setfield(L, -2, "status");
+  req_headers(L);
+  lua_setfield(L, -2, "headers");
+  lua_pushlstring(L, r->body.data ? r->body.data : "", r->body.len);
+  lua_setfield(L, -2, "body");
+  curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &conns);
+  lua_pushinteger(L, conns);
+  lua_setfield(L, -2, "new_connections");
+  return 1;
+}
+
 /* nil when the transfer succeeded (or is still running); else kind, message. */
 static int req_error(lua_State *L) {
   hreq *r = check_req(L);
@@ -522,6 +604,7 @@ static const luaL_Reg req_methods[] = {
   {"id", req_id}, {"done", req_done}, {"headers_done", req_headers_done}, {"status", req_status},
   {"headers", req_headers}, {"body", req_body}, {"take", req_take},
   {"pending", req_pending}, {"error", req_error}, {"info", req_info}, {"connects", req_connects},
+  {"response", req_response},
   {NULL, NULL}};
 
 void homie_curl_open(lua_State *L) {

@@ -602,23 +602,32 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud) {
   return len;
 }
 
-CURL *hmulti_easy(hmulti *m) {
-  if (m->nspare > 0) return m->spare[--m->nspare];
+CURL *hmulti_easy(hmulti *m, unsigned *shape) {
+  if (m->nspare > 0) {
+    m->nspare--;
+    *shape = m->spare_shape[m->nspare];
+    return m->spare[m->nspare];
+  }
+  *shape = 0;
   return curl_easy_init();
 }
 
 int hreq_attach(hmulti *m, hreq *r) {
+  /* The data pointers name this transfer; a reused handle (r->reused)
+   * kept the functions, and the socket close data of this same multi. */
   curl_easy_setopt(r->easy, CURLOPT_PRIVATE, (char *)r);
-  curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
-  curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
   curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
   curl_easy_setopt(r->easy, CURLOPT_SHARE, m->share);
+  if (!r->reused) {
+    curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, on_header);
 #ifdef HOMIE_EPOLL
-  curl_easy_setopt(r->easy, CURLOPT_CLOSESOCKETFUNCTION, on_close);
-  curl_easy_setopt(r->easy, CURLOPT_CLOSESOCKETDATA, m);
+    curl_easy_setopt(r->easy, CURLOPT_CLOSESOCKETFUNCTION, on_close);
+    curl_easy_setopt(r->easy, CURLOPT_CLOSESOCKETDATA, m);
 #endif
+  }
   r->id = ++m->next_id;
   if (r->mux && !m->no_mux && (m->probe || m->held_head)) {
     r->held = 1;
@@ -646,13 +655,17 @@ void hreq_resume(hreq *r) {
 void hreq_close(hreq *r, hmulti *owner) {
   detach(r);
   if (r->easy) {
-    /* Reset keeps the handle's allocations (and nothing of this transfer's
-     * options) for the owner's next transfer. Not after an h2 stream: with
-     * libcurl 7.88.1 a reset handle that served one writes a later
-     * transfer's data past its receive buffer (valgrind, a mix of sends,
-     * reads and streams over h2 run three times). */
+    /* The handle (and its allocations) goes to the owner's next transfer.
+     * Not after an h2 stream: with libcurl 7.88.1 a reset handle that
+     * served one writes a later transfer's data past its receive buffer
+     * (valgrind, a mix of sends, reads and streams over h2 run three
+     * times). It keeps this transfer's options when they have a shape:
+     * the next request of the same shape sets only what it may change
+     * (lrequest.c, set_options), one of another shape resets it then. A
+     * request without a shape leaves nothing of its options behind. */
     if (owner && owner->multi && owner->nspare < HMULTI_SPARE && !r->mux) {
-      curl_easy_reset(r->easy);
+      if (!r->shape) curl_easy_reset(r->easy);
+      owner->spare_shape[owner->nspare] = r->shape;
       owner->spare[owner->nspare++] = r->easy;
     } else {
       curl_easy_cleanup(r->easy);

@@ -45,6 +45,8 @@ typedef struct hreq {
    * while another transfer opens a connection (see hmulti.probe). */
   unsigned char mux, held, opened; /* opened: it opened a connection of its own */
   unsigned char fresh;         /* a connection of its own, in the multi's `fresh` handle */
+  unsigned char reused;        /* its handle kept the options of a request of the same shape */
+  unsigned shape;              /* its options' shape (HSHAPE_*), 0: none a later request may keep */
   double tls_at;               /* when a probe was first seen past its TLS handshake (0: not yet) */
   struct hreq *qprev, *qnext;  /* the multi's queue of held transfers */
   unsigned long id;            /* the multi's number for it: what step reports */
@@ -54,6 +56,19 @@ typedef struct hreq {
 } hreq;
 
 #define HMULTI_SPARE 8             /* idle easy handles kept for reuse */
+
+/* A request's shape: the options it sets that the next request on the same
+ * easy handle may keep rather than reset and set again, when its shape is
+ * the same (lrequest.c, set_options). HSHAPE_VALID is in every shape. */
+#define HSHAPE_VALID 1u
+#define HSHAPE_STREAM 2u
+#define HSHAPE_FRESH 4u
+#define HSHAPE_POST 8u          /* method POST */
+#define HSHAPE_CUSTOM 16u       /* a method neither GET nor POST (CUSTOMREQUEST) */
+#define HSHAPE_BODY 32u
+#define HSHAPE_ENCODING 64u     /* Accept-Encoding: what libcurl decodes */
+#define HSHAPE_INSECURE 128u
+#define HSHAPE_HTTPS 256u
 
 typedef struct hmulti {
   CURLM *multi;
@@ -102,7 +117,10 @@ typedef struct hmulti {
    * an HTTP/1.x answer (no h2 here): nothing is held any more. */
   hreq *probe, *held_head, *held_tail;
   int no_mux;
-  CURL *spare[HMULTI_SPARE];   /* easy handles of closed transfers, reset, for reuse */
+  CURL *spare[HMULTI_SPARE];   /* easy handles of closed transfers, for reuse */
+  /* The shape of the options each spare handle still carries (not reset:
+   * see hreq_close), 0 for a handle that was reset. */
+  unsigned spare_shape[HMULTI_SPARE];
   hhdrs *last_hdrs;            /* the last request's header list, for the next to share */
   int nspare;
 } hmulti;
@@ -118,7 +136,9 @@ void hmulti_drain(hmulti *m);            /* empties the ready list (once its ids
  * elsewhere there is no set of sets to wait on, so it steps each multi
  * briefly in turn, and a caller must read their ready lists after it. */
 void hmulti_wait_any(hmulti **ms, int n, double wait);
-CURL *hmulti_easy(hmulti *m);            /* a fresh or reset easy handle, NULL on ENOMEM */
+/* An easy handle, NULL on ENOMEM: a new or reset one (*shape = 0), or one
+ * still carrying the options of a closed transfer of that *shape. */
+CURL *hmulti_easy(hmulti *m, unsigned *shape);
 int hreq_attach(hmulti *m, hreq *r);     /* 0 or -1 */
 void hreq_close(hreq *r, hmulti *owner); /* idempotent; the easy handle goes back to owner */
 void hreq_multiplex(hreq *r);           /* make it a mux transfer (h2 over TLS, shared) */

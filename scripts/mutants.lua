@@ -440,10 +440,32 @@ mutant{ id = "transport-1xx-head-kept", file = "csrc/transport.c",
   from = [[    r->head.len = 0;
     r->headers_done = 0;]], to = [[    r->headers_done = 0;]],
   why = "headers are the final response's (an informational one's are dropped)", specs = { "spec/integration/wire_spec.lua" } }
-mutant{ id = "transport-reused-handle-unreset", file = "csrc/transport.c",
-  from = [[      curl_easy_reset(r->easy);
+mutant{ id = "transport-reused-handle-unreset", file = "csrc/lrequest.c",
+  from = [[  if (had) curl_easy_reset(e);
 ]], to = "",
-  why = "each request sends only its own method, headers and body", specs = { "spec/integration/transport_spec.lua" } }
+  why = "each request sends only its own method, headers and body (a handle kept by a request of another shape is reset)",
+  specs = { "spec/integration/transport_spec.lua" } }
+mutant{ id = "transport-shapeless-handle-unreset", file = "csrc/transport.c",
+  from = [[      if (!r->shape) curl_easy_reset(r->easy);
+]], to = "",
+  why = "each request sends only its own options (a user agent of the last request on the handle does not stay)",
+  specs = { "spec/integration/transport_spec.lua" }, filter = "same shape" }
+mutant{ id = "lrequest-shape-without-body", file = "csrc/lrequest.c",
+  from = [[  if (o->body) s |= HSHAPE_BODY;]], to = [[  (void)0;]],
+  why = "a request without a body sends none, after one with a body on the same handle",
+  specs = { "spec/integration/transport_spec.lua" }, filter = "same shape" }
+mutant{ id = "lrequest-shape-any", file = "csrc/lrequest.c",
+  from = [[  if (had && had == r->shape) {]], to = [[  if (had) {]],
+  why = "a handle keeps only the options of a request of the same shape",
+  specs = { "spec/integration/transport_spec.lua" } }
+mutant{ id = "lrequest-kept-headers-stay", file = "csrc/lrequest.c",
+  from = [[  if (kept || r->hdrs) curl_easy_setopt]], to = [[  if (r->hdrs) curl_easy_setopt]],
+  why = "a request without headers sends none of the last request's on its handle",
+  specs = { "spec/integration/transport_spec.lua" }, filter = "same shape" }
+mutant{ id = "lrequest-kept-timeout-stays", file = "csrc/lrequest.c",
+  from = [[  if (kept || o->timeout_ms > 0) curl_easy_setopt]], to = [[  if (o->timeout_ms > 0) curl_easy_setopt]],
+  why = "a request without a timeout has none, though the last request on its handle had one",
+  specs = { "spec/integration/transport_spec.lua" }, filter = "same shape" }
 mutant{ id = "transport-wake-early", file = "csrc/transport.c",
   from = [[return (double)ms < t * 1000 ? ms + 1 : ms; /* rounded up: never wake early */]], to = [[return ms;]],
   why = "waits end at their deadline",
@@ -517,8 +539,8 @@ mutant{ id = "lrequest-send-in-shared-multi", file = "csrc/lrequest.c",
   why = "a send runs in the multi of transfers on their own connection: libcurl 7.88.1 put streams onto a "
     .. "send's connection after a GOAWAY (curl_h2_spec's GOAWAY case catches that about half the time)",
   specs = { "spec/integration/transport_spec.lua" }, filter = "fresh_connect asks" }
-mutant{ id = "lrequest-unknown-option-accepted", file = "csrc/lrequest.c",
-  from = [[  homie_check_options(L, 2, "request", OPTIONS);]], to = [[  (void)OPTIONS;]],
+mutant{ id = "lrequest-unknown-option-accepted", file = "csrc/lbind.c",
+  from = [[if (i <= 0) luaL_error(L, "homie: unknown %s option]], to = [[if (0) luaL_error(L, "homie: unknown %s option]],
   why = "an unknown request option raises, naming it", specs = { "spec/integration/transport_spec.lua" },
   filter = "checks its arguments" }
 mutant{ id = "lrequest-header-name-case-kept", file = "csrc/lrequest.c",
@@ -554,7 +576,7 @@ mutant{ id = "lrequest-ca-path-ignored", file = "csrc/lrequest.c",
   from = [[if (o->ca_path) curl_easy_setopt(e, CURLOPT_CAPATH, o->ca_path);]], to = [[(void)o->ca_path;]],
   why = "ca_path names trust anchors", specs = { "spec/integration/tls_hostname_spec.lua" } }
 mutant{ id = "lrequest-insecure-ignored", file = "csrc/lrequest.c",
-  from = [[o->insecure = opt_bool(L, "insecure", 0);]], to = [[o->insecure = 0 * opt_bool(L, "insecure", 0);]],
+  from = [[o->insecure = opt_bool(L, key);]], to = [[o->insecure = 0 * opt_bool(L, key);]],
   why = "insecure = true turns verification off", specs = { "spec/integration/tls_hostname_spec.lua" } }
 mutant{ id = "lrequest-send-connection-kept", file = "csrc/lrequest.c",
   from = [[curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);]], to = [[(void)0;]],
@@ -580,18 +602,21 @@ mutant{ id = "lrequest-no-compression", file = "csrc/lrequest.c",
   from = [[if (o->accept_encoding) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");]], to = [[(void)o->accept_encoding;]],
   why = "answers may come compressed (Accept-Encoding)", specs = { "spec/integration/wire_spec.lua" } }
 mutant{ id = "lrequest-compression-forced", file = "csrc/lrequest.c",
-  from = [[o->accept_encoding = opt_bool(L, "accept_encoding", 1);]], to = [[o->accept_encoding = 1 | opt_bool(L, "accept_encoding", 1);]],
+  from = [[o->accept_encoding = opt_bool(L, key);]], to = [[o->accept_encoding = 1 | opt_bool(L, key);]],
   why = "a stream asks for no compression (accept_encoding = false)", specs = { "spec/integration/wire_spec.lua" } }
 mutant{ id = "lrequest-body-strlen", file = "csrc/lrequest.c",
   from = [[    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
 ]], to = "",
   why = "a body is sent as is, every byte", specs = { "spec/integration/wire_spec.lua" } }
 mutant{ id = "lrequest-method-dropped", file = "csrc/lrequest.c",
-  from = [[else curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, o->method);]], to = [[else (void)o->method;]],
+  from = [[if (o->custom) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, o->method);]], to = [[(void)o->method;]],
   why = "a request is sent with its method", specs = { "spec/integration/wire_spec.lua" } }
+mutant{ id = "lrequest-response-of-failure", file = "csrc/lrequest.c",
+  from = [[  if (!r->done || r->result != CURLE_OK || r->oom) {]], to = [[  if (!r->done || r->oom) {]],
+  why = "a failed transfer has no response: its failure is returned (an answer over max_body, say)",
+  specs = { "spec/integration/curl_transport_spec.lua" }, filter = "max_body" }
 mutant{ id = "lrequest-headers-dropped", file = "csrc/lrequest.c",
-  from = [[  curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs ? r->hdrs->nodes : NULL);
-]], to = "",
+  from = [[curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs ? r->hdrs->nodes : NULL);]], to = [[(void)0;]],
   why = "a request carries its headers", specs = { "spec/integration/wire_spec.lua" } }
 mutant{ id = "lrequest-header-case", file = "csrc/lrequest.c",
   from = [[luaL_addchar(&name, (char)tolower((unsigned char)*q));]], to = [[luaL_addchar(&name, *q);]],
@@ -657,9 +682,13 @@ mutant{ id = "lbind-count-ceiling", file = "csrc/lbind.c",
   from = [[v <= HOMIE_MAX_COUNT)]], to = [[v <= 2 * HOMIE_MAX_COUNT)]],
   why = "byte limits are at most 2^32", specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "lbind-unknown-option", file = "csrc/lbind.c",
-  from = [[if (!lua_toboolean(L, -1)) luaL_error(L, "homie: unknown %s option '%s'", what, lua_tostring(L, -2));]],
-  to = [[(void)lua_toboolean(L, -1);]],
+  from = [[if (i <= 0) luaL_error(L, "homie: unknown %s option '%s'", what, lua_tostring(L, -3));]],
+  to = [[(void)i;]],
   why = "an unknown option raises naming it", specs = { "spec/unit/sse_spec.lua" } }
+mutant{ id = "lbind-checkself-any", file = "csrc/lbind.c",
+  from = [[    if (same) return p;]], to = [[    if (same || 1) return p;]],
+  why = "a method refuses an object of another class", specs = { "spec/integration/transport_spec.lua" },
+  filter = "another class" }
 mutant{ id = "lbind-size-decimals", file = "csrc/lbind.c",
   from = [[snprintf(s, sizeof s, "%.0f", (double)n);]], to = [[snprintf(s, sizeof s, "%.1f", (double)n);]],
   why = "the oversize error names the limit in bytes", specs = { "spec/unit/sse_spec.lua" } }

@@ -182,6 +182,19 @@ describe("homie.curl transport", function()
     assert.has_error(function() m:step(0) end, "homie: attempt to use a closed client transport")
   end)
 
+  it("a method refuses an object of another class", function()
+    -- Methods compare self's metatable with their own upvalue
+    -- (homie_checkself): an open multi is no request, and no string is.
+    local m = curl.multi()
+    local r = m:request{ url = server.url .. "/v1/chats/" .. chat_id .. "/messages", headers = { auth } }
+    assert.has_error(function() r.id(m) end)
+    assert.has_error(function() r.done("x") end)
+    assert.has_error(function() m.step(r, 0) end)
+    drive(m, function() return r:done() end)
+    r:close()
+    m:close()
+  end)
+
   it("close, __gc and __close are the same function", function()
     local m = curl.multi()
     local r = m:request{ url = server.url }
@@ -297,6 +310,53 @@ describe("homie.curl transport", function()
     local conns = srv:wait_for(2)
     assert.matches("^GET / ", conns[2].head)
     assert.is_nil(conns[2].head:find("X-First", 1, true))
+    m:close()
+  end)
+
+  it("a transfer of the same shape as the last on its handle still sends only its own options", function()
+    -- A closed transfer's handle keeps its options when the next one has
+    -- the same shape (lrequest.c, set_options): its URL, body, headers and
+    -- limits must still be its own. Each on a connection of its own
+    -- (fresh_connect), so the server's log has one request per entry.
+    local srv = script_server.start{ { status = 200, body = { "{}" } }, { status = 200, delay = 0.6, body = { "{}" } },
+      { status = 200, body = { "{}" } } }
+    finally(function() srv:stop() end) -- also when an assertion fails
+    local m = curl.multi()
+    local function run(opts)
+      opts.fresh_connect = true
+      local r = m:request(opts)
+      drive(m, function() return r:done() end)
+      local err = r:error()
+      r:close()
+      return err
+    end
+    assert.is_nil(run{ url = srv.url .. "/one", method = "PUT", body = "first", timeout = 0.3,
+      headers = { "X-First: 1", "X-Both: a" } })
+    -- Answered after 0.6 s: the first one's 0.3 s timeout must not stay.
+    assert.is_nil(run{ url = srv.url .. "/two", method = "PUT", body = "2", headers = { "X-Both: b" } })
+    -- No body: none of the last one's may go.
+    assert.is_nil(run{ url = srv.url .. "/three", method = "PUT", headers = { "X-Third: 3" } })
+    -- No headers at all: the last one's list must not stay.
+    assert.is_nil(run{ url = srv.url .. "/four", method = "PUT" })
+    -- A user agent (a transfer whose options have no shape), then none.
+    assert.is_nil(run{ url = srv.url .. "/five", user_agent = "first-agent/1" })
+    assert.is_nil(run{ url = srv.url .. "/six" })
+    local conns = srv:wait_for(6)
+    assert.matches("^PUT /one ", conns[1].head)
+    assert.are.equal("first", conns[1].body)
+    assert.matches("^PUT /two ", conns[2].head)
+    assert.are.equal("2", conns[2].body)
+    assert.matches("X%-Both: b", conns[2].head)
+    assert.is_nil(conns[2].head:find("X-First", 1, true))
+    assert.matches("^PUT /three ", conns[3].head)
+    assert.are.equal("", conns[3].body)
+    assert.is_nil(conns[3].head:lower():find("content-length", 1, true))
+    assert.is_nil(conns[3].head:find("X-Both", 1, true))
+    assert.matches("^PUT /four ", conns[4].head)
+    assert.is_nil(conns[4].head:find("X-", 1, true))
+    assert.matches("first%-agent/1", conns[5].head)
+    assert.matches("^GET /six ", conns[6].head)
+    assert.is_nil(conns[6].head:find("first-agent", 1, true))
     m:close()
   end)
 

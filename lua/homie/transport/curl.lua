@@ -86,13 +86,13 @@ function Transport:request(req)
     r:close()
     return nil, { kind = "timeout", message = "deadline exceeded", sent = sent, retryable = true }
   end
-  if r:error() then
+  -- { status, headers, body, new_connections } in one call; nil: it failed.
+  local resp = r:response()
+  if not resp then
     local f = failure(r)
     r:close()
     return nil, f
   end
-  local resp = { status = r:status(), headers = r:headers(), body = r:body(),
-                 new_connections = r:connects() }
   r:close()
   return resp
 end
