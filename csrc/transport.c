@@ -652,6 +652,17 @@ void hreq_resume(hreq *r) {
   }
 }
 
+/* An idle handle that keeps its options names nothing of the request that
+ * is about to be freed (its data pointers, its error buffer, its header
+ * list): the next request sets them all again (hreq_attach, set_own). */
+static void unbind(CURL *e) {
+  curl_easy_setopt(e, CURLOPT_PRIVATE, NULL);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, NULL);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, NULL);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
+}
+
 void hreq_close(hreq *r, hmulti *owner) {
   detach(r);
   if (r->easy) {
@@ -665,6 +676,7 @@ void hreq_close(hreq *r, hmulti *owner) {
      * request without a shape leaves nothing of its options behind. */
     if (owner && owner->multi && owner->nspare < HMULTI_SPARE && !r->mux) {
       if (!r->shape) curl_easy_reset(r->easy);
+      else unbind(r->easy);
       owner->spare_shape[owner->nspare] = r->shape;
       owner->spare[owner->nspare++] = r->easy;
     } else {
