@@ -50,4 +50,17 @@ M.sse_parser = require("homie.sse").parser
 -- if homie.is_error(err) and err.kind == "rate_limit" then ... end
 M.is_error = require("homie.errors").is_error
 
+--- `pcall` that a homie call inside `client:gather` may wait across.
+-- On LuaJIT and Lua 5.2-5.4 it is `pcall`. PUC Lua 5.1 cannot yield
+-- through `pcall`, so there a plain `pcall` around a homie call inside a
+-- gather task fails with "attempt to yield across metamethod/C-call
+-- boundary"; `homie.pcall` runs the function in a coroutine of its own and
+-- passes its waits on to the gather.
+-- @function pcall
+-- @tparam function fn the function
+-- @param ... its arguments
+-- @return true and what `fn` returned, or false and the error
+-- @usage local ok, reply, err = homie.pcall(chat.send, chat, text, opts)
+M.pcall = require("homie.util").pcall
+
 return M

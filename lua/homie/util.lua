@@ -50,7 +50,8 @@ end
 function M.pcall(fn, ...)
   local outer = not yields_across_pcall and coroutine.running()
   if not outer then return pcall(fn, ...) end
-  local co = coroutine.create(fn)
+  -- 5.1's coroutine.create takes only Lua functions: pcall(error, ...) too.
+  local co = coroutine.create(function(...) return fn(...) end)
   outer_of[co] = outer
   return relay(co, pack(coroutine.resume(co, ...)))
 end

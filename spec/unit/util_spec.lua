@@ -21,6 +21,10 @@ describe("util", function()
     assert.equal("again", step(41))
     local ok, v, bad, err = step()
     assert.same({ true, 42, false, "broke" }, { ok, v, bad, err })
+    -- A C function too (5.1's coroutine.create takes only Lua functions),
+    -- and the same function is the public homie.pcall.
+    assert.same({ false, "c raised" }, { coroutine.wrap(function() return util.pcall(error, "c raised", 0) end)() })
+    assert.equal(util.pcall, require("homie").pcall)
   end)
 
   it("measures edit distance", function()
