@@ -13,19 +13,16 @@
 #define luaL_setmetatable(L, n) (luaL_getmetatable(L, (n)), lua_setmetatable(L, -2))
 #define luaL_newlib(L, l) (lua_newtable(L), luaL_register(L, NULL, (l)))
 #endif
-static inline void homie_setfuncs(lua_State *L, const luaL_Reg *l) { luaL_register(L, NULL, l); }
 #define homie_setuservalue(L, i) lua_setfenv(L, (i))
 static inline int homie_getuservalue(lua_State *L, int i) { lua_getfenv(L, i); return lua_type(L, -1); }
 static inline void *homie_newuserdata(lua_State *L, size_t n) { return lua_newuserdata(L, n); }
 #define homie_newuserdata0 homie_newuserdata
 #elif LUA_VERSION_NUM < 504
-static inline void homie_setfuncs(lua_State *L, const luaL_Reg *l) { luaL_setfuncs(L, l, 0); }
 #define homie_setuservalue(L, i) lua_setuservalue(L, (i))
 static inline int homie_getuservalue(lua_State *L, int i) { lua_getuservalue(L, i); return lua_type(L, -1); }
 static inline void *homie_newuserdata(lua_State *L, size_t n) { return lua_newuserdata(L, n); }
 #define homie_newuserdata0 homie_newuserdata
 #else
-static inline void homie_setfuncs(lua_State *L, const luaL_Reg *l) { luaL_setfuncs(L, l, 0); }
 #define homie_setuservalue(L, i) lua_setiuservalue(L, (i), 1)
 static inline int homie_getuservalue(lua_State *L, int i) { return lua_getiuservalue(L, i, 1); }
 static inline void *homie_newuserdata(lua_State *L, size_t n) { return lua_newuserdatauv(L, n, 1); }

@@ -37,8 +37,10 @@ end
 local yields_across_pcall = _VERSION ~= "Lua 5.1" or type(rawget(_G, "jit")) == "table"
 local outer_of = setmetatable({}, { __mode = "k" })
 M.outer_of = outer_of
+-- table.pack and table.unpack, which Lua 5.1 and LuaJIT lack.
 local pack = table.pack or function(...) return { n = select("#", ...), ... } end
 local unpack = table.unpack or unpack
+M.pack, M.unpack = pack, unpack
 
 local function relay(co, r)
   while true do

@@ -15,9 +15,7 @@ local util = require "homie.util"
 
 local M = {}
 
--- Lua 5.1 / LuaJIT have neither table.pack nor table.unpack.
-local pack = table.pack or function(...) return { n = select("#", ...), ... } end
-local unpack = table.unpack or unpack
+local pack, unpack = util.pack, util.unpack
 
 local WAIT, JOIN = {}, {}                          -- yield markers
 local task_of = setmetatable({}, { __mode = "k" }) -- coroutine -> its task

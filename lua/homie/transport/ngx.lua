@@ -17,6 +17,7 @@
 -- ca_file or ca_path over https therefore fails at once (kind "connection",
 -- not retryable) rather than verify against something else than asked.
 local h1 = require "homie.transport.h1"
+local util = require "homie.util"
 local phase = require "homie.transport.ngx_phase"
 
 local ngx = ngx  -- luacheck: ignore (a global only inside nginx)
@@ -369,8 +370,7 @@ end
 ---------------------------------------------------------------------------
 -- Tasks
 
-local pack = table.pack or function(...) return { n = select("#", ...), ... } end
-local unpack = table.unpack or unpack
+local pack, unpack = util.pack, util.unpack
 
 local function run_task(i, fn)
   return i, pack(pcall(fn))
