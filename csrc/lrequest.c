@@ -302,8 +302,9 @@ static void set_own(lua_State *L, hmulti *m, hreq *r, const reqopts *o, int kept
     curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, o->body);
   }
   set_headers(L, m, r, o->nheaders);
-  /* NULL is a new handle's own value. */
-  if (kept || r->hdrs) curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs ? r->hdrs->nodes : NULL);
+  /* NULL is a new handle's own value, and a kept one's (hreq_close
+   * unbinds the list of the request before). */
+  if (r->hdrs) curl_easy_setopt(e, CURLOPT_HTTPHEADER, &r->hdrs->nodes[0]);
   if (kept || o->timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
   if (kept || o->connect_timeout_ms > 0) curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
 }
