@@ -78,8 +78,11 @@ local ok, err = pcall(function()
     for _, m in ipairs({ "get", "post" }) do
       local what = m == "get" and "list_messages loop, keep-alive" or "create_chat loop, fresh conns"
       local h, t = f["homie " .. m], f["transport " .. m]
+      -- GET's floor: the transport, then lua-cjson and nothing else (no
+      -- client layer, no normalising), in the same slices.
       add{ name = what, unit = "req/s", rounds = h, better = "higher", peer = "its transport:request alone",
-        peer_rounds = t, target = 0.8 }
+        peer_rounds = t, target = 0.8, floor = m == "get" and "transport + cjson.decode" or nil,
+        floor_rounds = m == "get" and f["decode " .. m] or nil }
       if m == "get" then
         -- The floor under the row above: the transport, then lua-cjson and
         -- nothing else (no client layer, no normalising).
@@ -171,7 +174,7 @@ local ok, err = pcall(function()
   -- do); every figure is CPU time, best of 5 within the round.
   if only.sse then
     for _, shape in ipairs({ "messages", "chunks" }) do
-      local f = { feed = {}, each = {}, node = {}, parse = {}, pure = {}, each_po = {} }
+      local f = { feed = {}, each = {}, node = {}, parse = {}, pure = {}, each_po = {}, vfeed = {}, veach = {} }
       local failed
       for r = 1, opts["sse-rounds"] do
         io.stderr:write(("SSE parser, %s shape, round %d ...\n"):format(shape, r))
@@ -187,15 +190,32 @@ local ok, err = pcall(function()
         f.node[r], f.pure[r] = mbps("eventsource-parser (Node)"), mbps("pure-Lua baseline")
         f.parse[r] = tonumber(out:match("parse%-only speed.-: ([%d.]+) MB/s"))
         f.each_po[r] = tonumber(out:match("each%(%) parse%-only.-: ([%d.]+) MB/s"))
+        f.vfeed[r], f.veach[r] = mbps("feed()'s values alone"), mbps("each()'s values alone")
       end
       local what = ("SSE %s, %s-heavy stream"):format("%s", shape == "messages" and "message" or "chunk")
       if failed then
         add{ name = what:format("parser"), failed = "see stderr" }
       else
+        -- The floor (bench/sse_values.c): what feed() and each() return, made
+        -- without parsing. Absent when that module was not built.
+        local floor = #f.vfeed == #f.feed
         add{ name = what:format("feed()"), unit = "MB/s", rounds = f.feed, peer = "eventsource-parser + decode",
-          peer_rounds = f.node, better = "higher", target = 1.0 }
+          peer_rounds = f.node, better = "higher", target = 1.0, floor = floor and "its values alone" or nil,
+          floor_rounds = floor and f.vfeed or nil }
+        if floor then
+          add{ name = "  feed()'s floor: its Lua values alone", unit = "MB/s", rounds = f.vfeed,
+            peer = "eventsource-parser + decode", peer_rounds = f.node, better = "higher",
+            note = "no parsing: the same tables and strings, made in C" }
+        end
         add{ name = what:format("each()"), unit = "MB/s", rounds = f.each, peer = "eventsource-parser parse-only",
-          peer_rounds = f.parse, better = "higher", target = shape == "messages" and 1.0 or nil }
+          peer_rounds = f.parse, better = "higher", target = shape == "messages" and 1.0 or nil,
+          floor = floor and shape == "messages" and "its values alone" or nil,
+          floor_rounds = floor and shape == "messages" and f.veach or nil }
+        if floor then
+          add{ name = "  each()'s floor: its values and calls alone", unit = "MB/s", rounds = f.veach,
+            peer = "eventsource-parser parse-only", peer_rounds = f.parse, better = "higher",
+            note = "no parsing: the same strings and calls, made in C" }
+        end
         add{ name = "  each(), chunks read beforehand", unit = "MB/s", rounds = f.each_po,
           peer = "eventsource-parser parse-only", peer_rounds = f.parse, better = "higher",
           note = "like for like: neither reads the file" }

@@ -127,6 +127,40 @@ do
   each_parse_only = gen.bytes / best / 1e6
 end
 
+-- 3b. the floor under feed() and each(): the same Lua values made without
+-- parsing (bench/sse_values.c; skipped when that module is not built). Each
+-- chunk's events are parsed once, untimed, and packed into C memory outside
+-- Lua's heap; the timed runs read the file as the parsers do and build, per
+-- chunk, what feed() returns (values) or what each() passes (calls).
+local floor_ok, floor = pcall(function()
+  package.cpath = "bench/build/?.so;" .. package.cpath
+  return require "sse_values"
+end)
+if floor_ok then
+  local packs, p = {}, sse.parser()
+  chunks(function(ch)
+    local t, d, id, n = {}, {}, {}, 0
+    assert(p:each(ch, function(a, b, c) n = n + 1; t[n], d[n], id[n] = a, b, c or false end))
+    packs[#packs + 1] = floor.pack(t, d, id, n, ch)
+  end)
+  local at = 0
+  local function next_pack() at = at % #packs + 1; return packs[at] end
+  measure("feed()'s values alone", 5, function(c)
+    local i = 0
+    chunks(function(ch)
+      i = i + 1
+      local evs = floor.values(packs[i], ch)
+      for j = 1, #evs do local e = evs[j]; tally(c, e.type, e.data, e.id) end
+    end)
+  end, function(ch) return #floor.values(next_pack(), ch) end)
+  local k = 0
+  local function on() k = k + 1 end
+  measure("each()'s values alone", 5, function(c)
+    local i = 0
+    chunks(function(ch) i = i + 1; floor.calls(packs[i], ch, function(t, d, id) tally(c, t, d, id) end) end)
+  end, function(ch) k = 0; floor.calls(next_pack(), ch, on); return k end)
+end
+
 -- 4. eventsource-parser on Node, installed on demand (no lock file kept)
 local nd = opts["node-dir"]
 if not io.open(nd .. "/node_modules/eventsource-parser/package.json") then
@@ -184,6 +218,12 @@ print(("Lua parser each() parse-only (chunks read beforehand): %.1f MB/s"):forma
 print("ratios:")
 print(("  Lua parser / eventsource-parser: feed() %.2fx, each() %.2fx (vs its parse-only: %.2fx, %.2fx)")
   :format(feed.mbps / nodep.mbps, each.mbps / nodep.mbps, feed.mbps / nodep.parse_mbps, each.mbps / nodep.parse_mbps))
+if results["feed()'s values alone"] then
+  local vf, ve = results["feed()'s values alone"], results["each()'s values alone"]
+  print(("  the floor, values alone / eventsource-parser: feed()'s %.2fx, each()'s %.2fx (vs its parse-only: %.2fx, %.2fx)")
+    :format(vf.mbps / nodep.mbps, ve.mbps / nodep.mbps, vf.mbps / nodep.parse_mbps, ve.mbps / nodep.parse_mbps))
+  print(("  Lua parser / its floor:          feed() %.2fx, each() %.2fx"):format(feed.mbps / vf.mbps, each.mbps / ve.mbps))
+end
 print(("  C engine / 3 GB/s target:        %.2fx"):format(results["C engine (sse.c)"].mbps / 3000))
 print(("  Lua parser / pure-Lua baseline:  feed() %.1fx, each() %.1fx")
   :format(feed.mbps / results["pure-Lua baseline"].mbps, each.mbps / results["pure-Lua baseline"].mbps))

@@ -4,6 +4,7 @@
 #define HOMIE_LBIND_H
 
 #include <stddef.h>
+#include <string.h>
 #include "compat.h"
 
 /* Registers the named metatable `name` with `methods`, __index pointing at
@@ -41,6 +42,19 @@ size_t homie_count_value(lua_State *L, const char *what, const char *key);
 /* Pushes n (at most HOMIE_MAX_COUNT) as a decimal string: lua_pushfstring
  * has no portable size_t format before 5.3. */
 void homie_pushsize(lua_State *L, size_t n);
+
+/* Pushes the n bytes at s, reusing the string in stack slot `slot` when it
+ * has the same bytes, else making it and keeping it in `slot` for the next
+ * call: an SSE stream's event types repeat, and so do its ids across events
+ * without an id line. Inline: it runs once or twice per event. */
+static inline void homie_push_cached(lua_State *L, int slot, const char *s, size_t n) {
+  size_t cn;
+  const char *c = lua_tolstring(L, slot, &cn);
+  if (c && cn == n && memcmp(c, s, n) == 0) { lua_pushvalue(L, slot); return; }
+  lua_pushlstring(L, s, n);
+  lua_pushvalue(L, -1);
+  lua_replace(L, slot);
+}
 
 /* With the module table on top, each adds its constructor to it. */
 void homie_sse_open(lua_State *L);   /* lsse.c: parser */

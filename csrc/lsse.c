@@ -119,17 +119,6 @@ typedef struct {
 /* body's stack slots */
 enum { B_CTX = 1, B_FN, B_KTYPE, B_KDATA, B_KID, B_TYPE, B_ID, B_OUT };
 
-/* Pushes s, reusing the string in `slot` when it has the same bytes: event
- * types repeat, and ids repeat across events without an id line. */
-static void push_cached(lua_State *L, int slot, const char *s, size_t n) {
-  size_t cn;
-  const char *c = lua_tolstring(L, slot, &cn);
-  if (c && cn == n && memcmp(c, s, n) == 0) { lua_pushvalue(L, slot); return; }
-  lua_pushlstring(L, s, n);
-  lua_pushvalue(L, -1);
-  lua_replace(L, slot);
-}
-
 static void w_reserve(lua_State *L, lsse *u, size_t n) {
   size_t cap;
   char *np;
@@ -232,15 +221,15 @@ static void run(lua_State *L, ctx_t *c, const char *s, size_t n, int fn) {
     }
     if (fn) {
       lua_pushvalue(L, B_FN);
-      push_cached(L, B_TYPE, ev.type, ev.type_len);
+      homie_push_cached(L, B_TYPE, ev.type, ev.type_len);
       lua_pushlstring(L, ev.data, ev.data_len);
-      if (ev.id) push_cached(L, B_ID, ev.id, ev.id_len); else lua_pushnil(L);
+      if (ev.id) homie_push_cached(L, B_ID, ev.id, ev.id_len); else lua_pushnil(L);
       lua_call(L, 3, 0);
     } else {
       lua_createtable(L, 0, 3);
-      lua_pushvalue(L, B_KTYPE); push_cached(L, B_TYPE, ev.type, ev.type_len); lua_rawset(L, -3);
+      lua_pushvalue(L, B_KTYPE); homie_push_cached(L, B_TYPE, ev.type, ev.type_len); lua_rawset(L, -3);
       lua_pushvalue(L, B_KDATA); lua_pushlstring(L, ev.data, ev.data_len); lua_rawset(L, -3);
-      if (ev.id) { lua_pushvalue(L, B_KID); push_cached(L, B_ID, ev.id, ev.id_len); lua_rawset(L, -3); }
+      if (ev.id) { lua_pushvalue(L, B_KID); homie_push_cached(L, B_ID, ev.id, ev.id_len); lua_rawset(L, -3); }
       lua_rawseti(L, B_OUT, (int)c->count);
     }
   }

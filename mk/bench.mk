@@ -15,7 +15,7 @@ bench/build/asks_loop: bench/asks_loop.c
 	@mkdir -p $(@D)
 	$(CC) -O2 $(WARN) $(CURL_CFLAGS) -o $@ $< $(CURL_LIBS)
 
-bench-build: build bench/build/curl_loop bench/build/asks_loop bench/build/sse_engine_bench ngx-build
+bench-build: build bench/build/curl_loop bench/build/asks_loop bench/build/sse_engine_bench bench/build/sse_values.so ngx-build
 
 bench: deps-bench
 	$(MAKE) bench-build

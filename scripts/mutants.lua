@@ -188,6 +188,11 @@ mutant{ id = "lsse-reentry", file = "csrc/lsse.c",
 mutant{ id = "lsse-retry-unset", file = "csrc/lsse.c",
   from = [[if (r < 0) lua_pushnil(L); else homie_pushint53(L, r);]], to = [[homie_pushint53(L, r < 0 ? 0 : r);]],
   why = "retry() is nil until the stream sends one", specs = { "spec/unit/sse_spec.lua" } }
+mutant{ id = "lbind-push-cached-by-length", file = "csrc/lbind.h",
+  from = [[if (c && cn == n && memcmp(c, s, n) == 0) { lua_pushvalue(L, slot); return; }]],
+  to = [[if (c && cn == n) { lua_pushvalue(L, slot); return; }]],
+  why = "an event's type and id are its own, not the last string of the same length",
+  specs = { "spec/unit/sse_spec.lua" } }
 mutant{ id = "lsse-rest-lost", file = "csrc/lsse.c",
   from = [[else stash_keep(u, rest, rn, NULL, 0);]], to = [[else stash_drop(u);]],
   why = "a raising callback loses no event", specs = { "spec/unit/sse_spec.lua" } }
@@ -1568,6 +1573,14 @@ mutant{ id = "speed-bench-row-side", file = "bench/row.lua",
 mutant{ id = "speed-bench-row-failed-counts", file = "bench/row.lua",
   from = [[  if r.failed then return "MISSED" end]], to = [[  if r.failed then return "-" end]],
   why = "make bench CHECK=1 fails on a workload that could not run", specs = { "spec/unit/bench_row_spec.lua" } }
+mutant{ id = "speed-bench-row-floor-meets", file = "bench/row.lua",
+  from = [[if r.floor_rounds and not meets(r, median(judged(r, r.floor_rounds))) and]],
+  to = [[if r.floor_rounds and]],
+  why = "a floor that meets the target excuses nothing: the row stays MISSED", specs = { "spec/unit/bench_row_spec.lua" } }
+mutant{ id = "speed-bench-row-floor-near", file = "bench/row.lua",
+  from = [[and M.of_floor(r) >= NEAR_FLOOR then]], to = [[then]],
+  why = "homie more than 10% under its floor is MISSED, so CHECK=1 catches a regression",
+  specs = { "spec/unit/bench_row_spec.lua" } }
 
 -- == mutants: every module ==
 -- The modules the lists above left without a mutant (M.roots below makes
