@@ -78,14 +78,12 @@ local ok, err = pcall(function()
     for _, m in ipairs({ "get", "post" }) do
       local what = m == "get" and "list_messages loop, keep-alive" or "create_chat loop, fresh conns"
       local h, t = f["homie " .. m], f["transport " .. m]
-      -- GET's floor: the transport, then lua-cjson and nothing else (no
-      -- client layer, no normalising), in the same slices.
       add{ name = what, unit = "req/s", rounds = h, better = "higher", peer = "its transport:request alone",
         peer_rounds = t, target = 0.8, floor = m == "get" and "transport + cjson.decode" or nil,
         floor_rounds = m == "get" and f["decode " .. m] or nil }
       if m == "get" then
-        -- The floor under the row above: the transport, then lua-cjson and
-        -- nothing else (no client layer, no normalising).
+        -- The floor under the row above (its floor_rounds): the transport,
+        -- then lua-cjson and nothing else (no client layer, no normalising).
         add{ name = "  transport:request + cjson.decode", unit = "req/s", rounds = f["decode " .. m],
           better = "higher", peer = "its transport:request alone", peer_rounds = t,
           note = "the floor for list_messages with lua-cjson" }

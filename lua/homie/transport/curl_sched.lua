@@ -20,13 +20,14 @@ local pack, unpack = util.pack, util.unpack
 local WAIT, JOIN = {}, {}                          -- yield markers
 local task_of = setmetatable({}, { __mode = "k" }) -- coroutine -> its task
 
--- The task the running coroutine belongs to: its own, or (Lua 5.1) that of
--- the coroutine a util.pcall runs inside.
+-- The live task the running coroutine belongs to: its own, or (Lua 5.1)
+-- that of the coroutine a util.pcall runs inside; nil outside a gather or
+-- in a task already stopped (its caller then drives the multi itself).
 local function running_task()
   local co = coroutine.running()
   while co do
     local task = task_of[co]
-    if task then return task end
+    if task then return not task.dead and task or nil end
     co = util.outer_of[co]
   end
 end
@@ -251,7 +252,7 @@ end
 function M.wait(multi, r, pred, deadline)
   if pred(r) then return true end
   local task = running_task()
-  if task and not task.dead then return coroutine.yield(WAIT, multi, r, pred, deadline) end
+  if task then return coroutine.yield(WAIT, multi, r, pred, deadline) end
   -- At least one step, even with the deadline already here: a poll with
   -- no time left (next_event(0)) still moves the transfers along.
   while true do
@@ -277,7 +278,7 @@ function M.gather(_, fns)
     if type(fn) ~= "function" then error(("homie: gather task %d must be a function"):format(i), 3) end
   end
   local parent = running_task()
-  if parent and not parent.dead then
+  if parent then
     -- Inside a task: the same scheduler runs these; this task waits for them.
     local group = new_group(parent.group.S, parent, fns)
     parent.child = group
@@ -306,7 +307,7 @@ end
 -- is gather of the two.
 function M.beside(multi, main, side)
   local parent = running_task()
-  if not (parent and not parent.dead) then
+  if not parent then
     local r = M.gather(multi, { main, side })
     return unpack(r[1], 1, r[1].n)
   end
