@@ -174,7 +174,7 @@ describe("client against the emulator", function()
     end)
 
     it("a refused connection is a connection error", function()
-      local c = homie.new{ api_key = "k", base_url = "http://127.0.0.1:" .. mock.free_port(), max_retries = 1 }
+      local c = homie.new{ api_key = "k", base_url = "http://127.0.0.1:" .. mock.dead_port(), max_retries = 1 }
       local _, err = c:create_chat{ chatbotId = BOT }
       assert.are.equal("connection", err.kind)
       assert.is_nil(err.status)

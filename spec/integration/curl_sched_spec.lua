@@ -9,7 +9,7 @@ local now = require("homie.sse").now
 describe("curl scheduler", function()
   it("reports a finished transfer's id in the ready list of the step that saw it end", function()
     local m = curl.multi()
-    local port = mock.free_port() -- nobody listens: the connect is refused
+    local port = mock.dead_port() -- nobody listens: the connect is refused
     local r = m:request{ url = "http://127.0.0.1:" .. port .. "/", connect_timeout = 5 }
     local seen, give_up = {}, now() + 10
     while not r:done() do

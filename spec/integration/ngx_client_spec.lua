@@ -102,7 +102,7 @@ describe("homie client in nginx", function()
   setup(function()
     server = mock.start{ chunk_delay_ms = 5 }
     nginx.build()
-    app = nginx.start{ locations = LOCATIONS, env = { MOCK_URL = server.url, DEAD_PORT = mock.free_port() } }
+    app = nginx.start{ locations = LOCATIONS, env = { MOCK_URL = server.url, DEAD_PORT = mock.dead_port() } }
   end)
   teardown(function()
     if app then app:stop() end

@@ -82,7 +82,7 @@ describe("homie.ngx relay against a hostile upstream", function()
                     ["/lei"] = [[ ngx.print(ngx.shared.up:get(ngx.var.arg_key) or "") ]] },
       server = "location /up/ {\n content_by_lua_block {\n" .. UPSTREAM .. "\n }\n}",
       http = "lua_shared_dict up 1m;\nlua_check_client_abort on;",
-      env = { DEAD_PORT = tostring(mock.free_port()) },
+      env = { DEAD_PORT = tostring(mock.dead_port()) },
     }
   end)
   teardown(function() if app then app:stop() end end)

@@ -350,7 +350,7 @@ describe("ngx transport in nginx", function()
     server = mock.start{ chunk_delay_ms = 0 }
     tls = mock.start{ tls_cert = dir .. "/cert.pem", tls_key = dir .. "/key.pem" }
     app = nginx.start{ locations = LOCATIONS, http = HTTP,
-      env = { MOCK_URL = server.url, TLS_URL = tls.url, DEAD_PORT = mock.free_port() } }
+      env = { MOCK_URL = server.url, TLS_URL = tls.url, DEAD_PORT = mock.dead_port() } }
   end)
   teardown(function()
     if app then app:stop() end

@@ -362,7 +362,7 @@ describe("homie.curl transport", function()
 
   it("says connect for a refused connection, and nothing was sent", function()
     local m = curl.multi()
-    local r = m:request{ url = "http://127.0.0.1:" .. mock.free_port() .. "/" }
+    local r = m:request{ url = "http://127.0.0.1:" .. mock.dead_port() .. "/" }
     drive(m, function() return r:done() end)
     assert.are.equal("connect", (r:error()))
     assert.are.equal(0, r:info().request_bytes)

@@ -25,7 +25,7 @@ local function start_servers(mock_opts, tls)
   local s = { dir = sh("mktemp -d /tmp/homie-cases.XXXXXX") }
   assert(s.dir ~= "", "mktemp failed")
   s.server = mock.start(mock_opts or {})
-  s.dead_url = "http://127.0.0.1:" .. mock.free_port()
+  s.dead_url = "http://127.0.0.1:" .. mock.dead_port()
   if not tls then return s end
   s.cert, s.key = mock.self_signed(s.dir .. "/cert.pem", s.dir .. "/key.pem")
   s.tls = mock.start{ tls_cert = s.cert, tls_key = s.key }

@@ -67,6 +67,20 @@ function M.free_port()
   return tonumber(port)
 end
 
+-- A loopback port nobody listens on, for the rest of this process: it stays
+-- bound (not listening, no SO_REUSEADDR), so a connection to it is refused
+-- and no server started later can take it, as one did take a free_port()
+-- a spec used as its dead port (a CI run got a 404 where it expected
+-- "connection refused").
+local dead = {}
+function M.dead_port()
+  local s = assert(socket.tcp())
+  assert(s:bind("127.0.0.1", 0))
+  local _, port = s:getsockname()
+  dead[#dead + 1] = s
+  return tonumber(port)
+end
+
 local Server = {}
 Server.__index = Server
 
